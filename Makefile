@@ -1,0 +1,28 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXAMPLE := tests/fixtures/axios/modules
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/portlint check $(EXAMPLE) --registry ports.md
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check axios_portlint tests
+	$(BIN)/ruff format --check axios_portlint tests
+	$(BIN)/mypy --strict
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

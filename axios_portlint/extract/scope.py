@@ -1,0 +1,444 @@
+"""Static folding of Nix expressions by lexical lookup in the syntax tree.
+
+Nothing is evaluated: names are resolved the way Nix scopes them (let, rec,
+function arguments, then `with` from the innermost out), and only integer
+arithmetic, `lib` wrappers such as `mkDefault`, attribute selection and reads of
+`config` options declared in the same file are folded. Everything else becomes
+`Unknown` with a reason the user can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tree_sitter import Node
+
+from axios_portlint.extract.values import (
+    NULL,
+    Attrs,
+    ConfigRef,
+    LibRef,
+    Null,
+    Unknown,
+    Update,
+    Value,
+)
+
+# `lib` functions whose result is (for a default) just one of their arguments.
+PASS_THROUGH_ARGUMENT = {
+    "mkDefault": 0,
+    "mkForce": 0,
+    "mkOptionDefault": 0,
+    "mkVMOverride": 0,
+    "mkOverride": 1,
+}
+
+SCOPE_HOLDERS = frozenset({"let_expression", "rec_attrset_expression", "let_attrset_expression"})
+MAX_DEPTH = 200
+
+OptionLookup = Callable[[tuple[str, ...]], Value | None]
+
+
+def static_attr_name(attr: Node) -> str | None:
+    """The name an attrpath element spells, or None when it is computed (`${x}`)."""
+    if attr.type == "identifier":
+        return _text(attr)
+    if attr.type == "string_expression":
+        parts: list[str] = []
+        for child in attr.named_children:
+            if child.type == "string_fragment":
+                parts.append(_text(child))
+            elif child.type == "escape_sequence":
+                parts.append(_unescape(_text(child)))
+            else:
+                return None
+        return "".join(parts)
+    if attr.type == "interpolation":
+        inner = attr.child_by_field_name("expression")
+        if inner is not None and inner.type == "string_expression":
+            return static_attr_name(inner)
+    return None
+
+
+def attrpath_names(attrpath: Node) -> list[str | None]:
+    return [static_attr_name(attr) for attr in attrpath.children_by_field_name("attr")]
+
+
+def head_name(node: Node) -> str | None:
+    """The last name of a function head: `mkOption` for `lib.options.mkOption`."""
+    node = peel_parens(node)
+    if node.type == "variable_expression":
+        name = node.child_by_field_name("name")
+        return _text(name) if name is not None else None
+    if node.type == "select_expression":
+        attrpath = node.child_by_field_name("attrpath")
+        if attrpath is not None:
+            names = attrpath_names(attrpath)
+            return names[-1] if names else None
+    return None
+
+
+def apply_chain(node: Node) -> tuple[Node, list[Node]]:
+    """Split `f a b` into its head `f` and arguments `[a, b]`."""
+    args: list[Node] = []
+    while node.type == "apply_expression":
+        argument = node.child_by_field_name("argument")
+        function = node.child_by_field_name("function")
+        if argument is None or function is None:
+            break
+        args.append(argument)
+        node = peel_parens(function)
+    args.reverse()
+    return node, args
+
+
+def peel_parens(node: Node) -> Node:
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        inner = node.named_children[0]
+        node = inner
+    return node
+
+
+def module_function(root: Node) -> Node | None:
+    """The function a module file evaluates to (`{ config, lib, ... }: ...`), if any."""
+    expression = root.child_by_field_name("expression") if root.type == "source_code" else root
+    if expression is None:
+        return None
+    expression = peel_parens(expression)
+    return expression if expression.type == "function_expression" else None
+
+
+class Folder:
+    """Folds expressions of one file; memoised, cycle-safe and depth-bounded."""
+
+    def __init__(self, root: Node, option_lookup: OptionLookup) -> None:
+        self._module_function = module_function(root)
+        self._option_lookup = option_lookup
+        self._memo: dict[int, Value] = {}
+        self._active: set[int] = set()
+        self._depth = 0
+
+    # -- entry points -------------------------------------------------------
+
+    def fold(self, node: Node) -> Value:
+        """The value of `node`, with reads of declared options resolved."""
+        return self.resolve(self.eval(node))
+
+    def resolve(self, value: Value) -> Value:
+        if isinstance(value, ConfigRef):
+            known = self._option_lookup(value.path)
+            if known is None:
+                path = ".".join(value.path)
+                return Unknown(f"reads config.{path}, which is not declared in this file")
+            return known
+        return value
+
+    def eval(self, node: Node) -> Value:
+        key = node.id
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return Unknown("refers to itself")
+        if self._depth >= MAX_DEPTH:
+            return Unknown("expression is nested too deeply to fold")
+        self._active.add(key)
+        self._depth += 1
+        try:
+            value = self._eval(node)
+        finally:
+            self._depth -= 1
+            self._active.discard(key)
+        self._memo[key] = value
+        return value
+
+    # -- expressions --------------------------------------------------------
+
+    def _eval(self, node: Node) -> Value:
+        kind = node.type
+        if kind == "integer_expression":
+            return int(_text(node))
+        if kind == "parenthesized_expression":
+            return self.eval(peel_parens(node)) if node.named_child_count == 1 else _unknown(node)
+        if kind == "variable_expression":
+            name = node.child_by_field_name("name")
+            return self.lookup(_text(name), node) if name is not None else _unknown(node)
+        if kind == "select_expression":
+            return self._select(node)
+        if kind == "binary_expression":
+            return self._binary(node)
+        if kind == "unary_expression":
+            return self._unary(node)
+        if kind == "apply_expression":
+            return self._apply(node)
+        if kind in ("let_expression", "with_expression", "assert_expression"):
+            body = node.child_by_field_name("body")
+            return self.eval(body) if body is not None else _unknown(node)
+        if kind in ("attrset_expression", "rec_attrset_expression"):
+            return Attrs(binding_set_of(node))
+        return _unknown(node)
+
+    def _select(self, node: Node) -> Value:
+        base_node = node.child_by_field_name("expression")
+        attrpath = node.child_by_field_name("attrpath")
+        if base_node is None or attrpath is None:
+            return _unknown(node)
+        value = self.eval(base_node)
+        for name in attrpath_names(attrpath):
+            if name is None:
+                return Unknown(f"selects a computed attribute in `{_text(node)}`")
+            found = self.get_attr(value, name)
+            if found is None:
+                fallback = node.child_by_field_name("default")
+                if fallback is not None:
+                    return self.eval(fallback)
+                return Unknown(f"attribute '{name}' is missing in `{_text(node)}`")
+            value = found
+        if isinstance(value, Unknown) and node.child_by_field_name("default") is not None:
+            return Unknown(f"`{_text(node)}` depends on a value only evaluation can know")
+        return value
+
+    def get_attr(self, value: Value, name: str) -> Value | None:
+        """`value.name`; None when the attribute is statically known to be absent."""
+        if isinstance(value, LibRef):
+            return LibRef((*value.path, name))
+        if isinstance(value, ConfigRef):
+            return ConfigRef((*value.path, name))
+        if isinstance(value, Attrs):
+            return self._attrs_get(value, name)
+        if isinstance(value, Update):
+            right = self.get_attr(value.right, name)
+            return right if right is not None else self.get_attr(value.left, name)
+        if isinstance(value, Unknown):
+            return value
+        return Unknown(f"selects '{name}' from a value that is not an attribute set")
+
+    def _attrs_get(self, attrs: Attrs, name: str) -> Value | None:
+        if attrs.binding_set is None:
+            return None
+        depth = len(attrs.prefix)
+        nested = False
+        for child in attrs.binding_set.named_children:
+            if child.type == "binding":
+                names = _binding_names(child)
+                if None in names:
+                    return Unknown("the attribute set has computed names")
+                if tuple(names[:depth]) != attrs.prefix or len(names) <= depth:
+                    continue
+                if names[depth] != name:
+                    continue
+                if len(names) == depth + 1:
+                    expression = child.child_by_field_name("expression")
+                    return self.eval(expression) if expression is not None else _unknown(child)
+                nested = True
+            elif depth == 0 and name in _inherited_names(child):
+                return self._inherited(child, name)
+        if nested:
+            return Attrs(attrs.binding_set, (*attrs.prefix, name))
+        return None
+
+    def _inherited(self, inherit: Node, name: str) -> Value:
+        if inherit.type == "inherit_from":
+            source = inherit.child_by_field_name("expression")
+            if source is None:
+                return _unknown(inherit)
+            found = self.get_attr(self.eval(source), name)
+            return found if found is not None else Unknown(f"inherits missing '{name}'")
+        holder = inherit.parent.parent if inherit.parent is not None else None
+        # A plain `inherit x;` reads x from the scope around the set, never from the set itself.
+        return self.lookup(name, holder if holder is not None else inherit)
+
+    def _binary(self, node: Node) -> Value:
+        left_node = node.child_by_field_name("left")
+        right_node = node.child_by_field_name("right")
+        operator = node.child_by_field_name("operator")
+        if left_node is None or right_node is None or operator is None:
+            return _unknown(node)
+        symbol = operator.type
+        if symbol == "//":
+            return Update(self.eval(left_node), self.eval(right_node))
+        if symbol not in ("+", "-", "*", "/"):
+            return _unknown(node)
+        left = self.resolve(self.eval(left_node))
+        right = self.resolve(self.eval(right_node))
+        if isinstance(left, Unknown):
+            return left
+        if isinstance(right, Unknown):
+            return right
+        if not isinstance(left, int) or not isinstance(right, int):
+            return Unknown(f"`{_text(node)}` is not integer arithmetic")
+        return _arithmetic(symbol, left, right, node)
+
+    def _unary(self, node: Node) -> Value:
+        operator = node.child_by_field_name("operator")
+        argument = node.child_by_field_name("argument")
+        if operator is None or argument is None or operator.type != "-":
+            return _unknown(node)
+        value = self.resolve(self.eval(argument))
+        return -value if isinstance(value, int) else _unknown(node)
+
+    def _apply(self, node: Node) -> Value:
+        head, args = apply_chain(node)
+        name = self._function_name(head)
+        index = PASS_THROUGH_ARGUMENT.get(name or "")
+        if index is not None and len(args) == index + 1:
+            return self.eval(args[index])
+        return Unknown(f"calls `{_text(head)}`, which only evaluation can fold")
+
+    def _function_name(self, head: Node) -> str | None:
+        value = self.eval(head)
+        if isinstance(value, LibRef) and value.path:
+            return value.path[-1]
+        # An unresolvable head spelled like a lib wrapper (`pkgs.lib.mkDefault`) is one.
+        return head_name(head)
+
+    # -- names --------------------------------------------------------------
+
+    def lookup(self, name: str, at: Node) -> Value:
+        """Resolve a variable the way Nix does: lexical scopes first, then `with`s."""
+        withs: list[Node] = []
+        current = at
+        parent = current.parent
+        while parent is not None:
+            kind = parent.type
+            if kind in SCOPE_HOLDERS and is_scope_member(parent, current):
+                found = self._scope_binding(parent, name)
+                if found is not None:
+                    return found
+            elif kind == "function_expression" and current == parent.child_by_field_name("body"):
+                if binds_argument(parent, name):
+                    return self._argument(parent, name)
+            elif kind == "with_expression" and current == parent.child_by_field_name("body"):
+                withs.append(parent)
+            current, parent = parent, parent.parent
+        for with_node in withs:
+            found = self._from_with(with_node, name)
+            if found is not None:
+                return found
+        return _builtin(name)
+
+    def _scope_binding(self, holder: Node, name: str) -> Value | None:
+        binding_set = binding_set_of(holder)
+        if binding_set is None:
+            return None
+        for child in binding_set.named_children:
+            if child.type == "binding":
+                names = _binding_names(child)
+                if not names or names[0] != name:
+                    continue
+                if len(names) == 1:
+                    expression = child.child_by_field_name("expression")
+                    return self.eval(expression) if expression is not None else _unknown(child)
+                return Attrs(binding_set, (name,))
+            if name in _inherited_names(child):
+                if child.type == "inherit":
+                    return self.lookup(name, holder)
+                return self._inherited(child, name)
+        return None
+
+    def _argument(self, function: Node, name: str) -> Value:
+        if function == self._module_function:
+            if name == "lib":
+                return LibRef(())
+            if name == "config":
+                return ConfigRef(())
+        if name == "lib":
+            # A `lib` argument anywhere else is still nixpkgs' lib in practice.
+            return LibRef(())
+        return Unknown(f"'{name}' is a function argument")
+
+    def _from_with(self, with_node: Node, name: str) -> Value | None:
+        environment = with_node.child_by_field_name("environment")
+        if environment is None:
+            return None
+        scope = self.eval(environment)
+        if isinstance(scope, Unknown):
+            return Unknown(f"'{name}' may come from `with {_text(environment)};`")
+        return self.get_attr(scope, name)
+
+
+def _builtin(name: str) -> Value:
+    if name == "null":
+        return NULL
+    if name == "lib":
+        return LibRef(())
+    return Unknown(f"'{name}' is not defined in this file")
+
+
+def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
+    if symbol == "+":
+        return left + right
+    if symbol == "-":
+        return left - right
+    if symbol == "*":
+        return left * right
+    if right == 0:
+        return Unknown(f"`{_text(node)}` divides by zero")
+    quotient = abs(left) // abs(right)
+    return quotient if (left >= 0) == (right >= 0) else -quotient
+
+
+def binds_argument(function: Node, name: str) -> bool:
+    universal = function.child_by_field_name("universal")
+    if universal is not None and _text(universal) == name:
+        return True
+    formals = function.child_by_field_name("formals")
+    if formals is None:
+        return False
+    for formal in formals.children_by_field_name("formal"):
+        formal_name = formal.child_by_field_name("name")
+        if formal_name is not None and _text(formal_name) == name:
+            return True
+    return False
+
+
+def is_scope_member(holder: Node, child: Node) -> bool:
+    """A let's bindings and body, and a rec set's bindings, see the names it binds."""
+    return child.type in ("binding_set", "comment") or child == holder.child_by_field_name("body")
+
+
+def binding_set_of(node: Node) -> Node | None:
+    for child in node.named_children:
+        if child.type == "binding_set":
+            return child
+    return None
+
+
+def _binding_names(binding: Node) -> list[str | None]:
+    attrpath = binding.child_by_field_name("attrpath")
+    return attrpath_names(attrpath) if attrpath is not None else []
+
+
+def _inherited_names(node: Node) -> list[str]:
+    if node.type not in ("inherit", "inherit_from"):
+        return []
+    attrs = node.child_by_field_name("attrs")
+    if attrs is None:
+        return []
+    names = (static_attr_name(attr) for attr in attrs.children_by_field_name("attr"))
+    return [name for name in names if name is not None]
+
+
+def _unknown(node: Node) -> Unknown:
+    text = _text(node)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return Unknown(f"`{text}` cannot be folded without evaluating Nix")
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def _unescape(sequence: str) -> str:
+    if len(sequence) == 2 and sequence[0] == "\\":
+        return _ESCAPES.get(sequence[1], sequence[1])
+    return sequence
+
+
+def is_null(value: Value) -> bool:
+    return isinstance(value, Null)

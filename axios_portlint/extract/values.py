@@ -1,0 +1,58 @@
+"""Symbolic values: what static folding can know about a Nix expression."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+
+@dataclass(frozen=True, slots=True)
+class Null:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LibRef:
+    """Something reached from nixpkgs' `lib`: `lib.types.port` is LibRef(("types", "port"))."""
+
+    path: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRef:
+    """A read of the module system's `config`: `config.pim.port`."""
+
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Attrs:
+    """An attribute set literal seen through `prefix` (dotted bindings build nested sets)."""
+
+    binding_set: Node | None
+    prefix: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """`left // right`: lookups try the right side first."""
+
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Not statically knowable; `reason` is shown to the user."""
+
+    reason: str
+
+
+Value = int | Null | LibRef | ConfigRef | Attrs | Update | Unknown
+
+NULL = Null()

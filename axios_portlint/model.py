@@ -1,0 +1,240 @@
+"""The plain values that flow one way through the pipeline.
+
+discover -> SourceFile; parse + extract -> PortDecl / SyntaxIssue;
+registry -> Registry; rules -> Finding; report only reads Findings.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class Kind(enum.StrEnum):
+    """What a port-typed option is to the port registry."""
+
+    LOCAL = "local"
+    TAILSCALE = "tailscale"
+    OTHER = "other"
+
+    @property
+    def is_listener(self) -> bool:
+        return self is not Kind.OTHER
+
+
+class ValueState(enum.StrEnum):
+    """How much we statically know about an option's default."""
+
+    KNOWN = "known"  # an integer
+    NULL = "null"  # explicitly null (nullOr port): binds nothing by default
+    ABSENT = "absent"  # no default at all: the user must set it
+    UNRESOLVED = "unresolved"  # an expression we cannot fold without evaluating
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based line and a 1-based column counted in characters."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.file, self.line, self.column)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file handed over by discovery: its display path and its bytes."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A file discovery could not hand over (unreadable, binary, a link loop)."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PortDecl:
+    """One port-typed option declared in a Nix module."""
+
+    option: str
+    kind: Kind
+    port: int | None
+    state: ValueState
+    expression: str
+    location: Location
+    reason: str = ""
+    # False when static analysis cannot tell which option path the module system gives it.
+    placed: bool = True
+
+    @property
+    def namespace(self) -> str:
+        """The service an option belongs to: its path minus the listener suffix."""
+        return option_namespace(self.option, self.kind)
+
+
+TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")
+
+
+def option_namespace(option: str, kind: Kind) -> str:
+    parts = split_option_path(option)
+    drop = len(TAILSCALE_SUFFIX) if kind is Kind.TAILSCALE else 1
+    return ".".join(parts[:-drop]) if len(parts) > drop else ""
+
+
+def split_option_path(option: str) -> list[str]:
+    """Split `a."b.c".d` into its segments, honouring quoted names."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in option:
+        if char == '"':
+            quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxIssue:
+    """The first syntax error in a file (tree-sitter ERROR or MISSING node)."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """Everything extraction learned from one file."""
+
+    path: str
+    decls: tuple[PortDecl, ...] = ()
+    syntax_issue: SyntaxIssue | None = None
+
+
+class CellKind(enum.StrEnum):
+    NONE = "none"
+    PORT = "port"
+    RANGE = "range"
+    NAMED = "named"  # a named Tailscale service, `axios-llama (443)`
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class PortCell:
+    text: str
+    kind: CellKind
+    low: int | None = None
+    high: int | None = None
+    name: str | None = None
+
+    @property
+    def ports(self) -> range:
+        if self.low is None or self.high is None:
+            return range(0)
+        return range(self.low, self.high + 1)
+
+    @property
+    def single(self) -> int | None:
+        """The port when the cell claims exactly one."""
+        if self.kind in (CellKind.PORT, CellKind.NAMED):
+            return self.low
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRow:
+    """One row of an allocation table (Service, Local Port, Tailscale Port)."""
+
+    line: int
+    table: str
+    service: str
+    local: PortCell
+    tailscale: PortCell
+    module: str | None = None
+    status: str | None = None
+    reserved: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return (self.status or "").strip().lower() == "active"
+
+    def cell(self, kind: Kind) -> PortCell:
+        return self.tailscale if kind is Kind.TAILSCALE else self.local
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRange:
+    """One row of the "Port Ranges Summary" table."""
+
+    line: int
+    low: int
+    high: int
+    purpose: str
+    kind: Kind
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.low <= port <= self.high
+
+    @property
+    def label(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryProblem:
+    """A malformed part of the registry, at its source line."""
+
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    path: str
+    rows: tuple[RegistryRow, ...] = ()
+    ranges: tuple[RegistryRange, ...] = ()
+    problems: tuple[RegistryProblem, ...] = ()
+
+    def location(self, line: int, column: int = 1) -> Location:
+        return Location(self.path, line, column, line, column)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    location: Location
+    option: str | None = None
+    port: int | None = None
+    related: tuple[Location, ...] = field(default=())
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (*self.location.sort_key(), self.code, self.message)

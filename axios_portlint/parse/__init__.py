@@ -1,0 +1,175 @@
+"""Parse Nix sources with tree-sitter-nix and find their first real syntax error.
+
+PyPI's tree-sitter-nix 0.1.0 predates the grammar fix for a trailing comma in
+function formals (`{ pkgs, }:`), which Nix accepts and nixfmt writes everywhere.
+That exact shape is tolerated here and nowhere else, so the rest of the pipeline
+never has to know about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter_nix
+from tree_sitter import Language, Node, Parser, Tree
+
+from axios_portlint.model import Location, SourceFile, SyntaxIssue
+
+
+@cache
+def nix_language() -> Language:
+    return Language(tree_sitter_nix.language())
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(nix_language())
+
+
+class LineIndex:
+    """Turns tree-sitter's (row, byte column) points into 1-based character columns."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._starts: list[int] | None = None
+
+    def _line_starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            find = self._data.find
+            position = find(b"\n")
+            while position != -1:
+                starts.append(position + 1)
+                position = find(b"\n", position + 1)
+            self._starts = starts
+        return self._starts
+
+    def column(self, row: int, byte_column: int) -> int:
+        starts = self._line_starts()
+        if row >= len(starts):
+            return byte_column + 1
+        start = starts[row]
+        prefix = self._data[start : start + byte_column]
+        if prefix.isascii():
+            return byte_column + 1
+        return len(prefix.decode("utf-8", errors="replace")) + 1
+
+    def location(self, path: str, node: Node) -> Location:
+        start_row, start_col = node.start_point
+        end_row, end_col = node.end_point
+        return Location(
+            file=path,
+            line=start_row + 1,
+            column=self.column(start_row, start_col),
+            end_line=end_row + 1,
+            end_column=self.column(end_row, end_col),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    source: SourceFile
+    tree: Tree
+    lines: LineIndex
+    syntax_issue: SyntaxIssue | None
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    def text(self, node: Node) -> str:
+        return self.source.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def location(self, node: Node) -> Location:
+        return self.lines.location(self.source.path, node)
+
+
+def parse_source(source: SourceFile) -> ParsedFile:
+    tree = _parser().parse(source.data)
+    lines = LineIndex(source.data)
+    issue = None
+    if tree.root_node.has_error:
+        issue = _first_syntax_issue(tree.root_node, source, lines)
+    return ParsedFile(source=source, tree=tree, lines=lines, syntax_issue=issue)
+
+
+def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue | None:
+    for node in _error_nodes(root):
+        if _is_formals_trailing_comma(node):
+            continue
+        location = lines.location(source.path, node)
+        return SyntaxIssue(location=location, message=_describe(node, source.data))
+    return None
+
+
+def _error_nodes(root: Node) -> list[Node]:
+    """ERROR and MISSING nodes in document order, descending only into erroneous subtrees."""
+    found: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            found.append(node)
+            if node.is_missing:
+                continue
+        stack.extend(child for child in reversed(node.children) if child.has_error)
+    return found
+
+
+def _describe(node: Node, data: bytes) -> str:
+    if node.is_missing:
+        return f"syntax error: missing {node.type}"
+    text = data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+    snippet = text.strip().splitlines()[0] if text.strip() else ""
+    if not snippet:
+        return "syntax error: unexpected end of input"
+    if len(snippet) > 40:
+        snippet = snippet[:40] + "..."
+    return f"syntax error: unexpected '{snippet}'"
+
+
+def _is_formals_trailing_comma(node: Node) -> bool:
+    """True for the one shape the old grammar rejects and Nix accepts: `{ a, b, }:`.
+
+    The grammar reports it either as a MISSING identifier in an empty last formal
+    (`, }`) or as an ERROR node holding only the comma. Nix rejects a comma after
+    `...`, a doubled comma and `{ , }`, so those stay errors.
+    """
+    if node.is_missing and node.type == "identifier":
+        formal = node.parent
+        if formal is None or formal.type != "formal" or formal.child_count != 1:
+            return False
+        comma = _previous_significant(formal)
+        return (
+            comma is not None
+            and comma.type == ","
+            and _follows_formal(comma)
+            and _next_is_closing_brace(formal)
+        )
+    if node.is_error:
+        if node.child_count != 1 or node.children[0].type != ",":
+            return False
+        if node.parent is None or node.parent.type != "formals":
+            return False
+        return _follows_formal(node) and _next_is_closing_brace(node)
+    return False
+
+
+def _previous_significant(node: Node) -> Node | None:
+    sibling = node.prev_sibling
+    while sibling is not None and sibling.type == "comment":
+        sibling = sibling.prev_sibling
+    return sibling
+
+
+def _follows_formal(node: Node) -> bool:
+    previous = _previous_significant(node)
+    return previous is not None and previous.type == "formal" and not previous.has_error
+
+
+def _next_is_closing_brace(node: Node) -> bool:
+    sibling = node.next_sibling
+    while sibling is not None and sibling.type == "comment":
+        sibling = sibling.next_sibling
+    return sibling is not None and sibling.type == "}"
