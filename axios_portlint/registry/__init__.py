@@ -1,0 +1,66 @@
+"""The port registry (ports.md): allocation tables and the port ranges summary.
+
+A malformed registry is reported as RegistryProblems on the returned Registry;
+only a registry that cannot be read as text at all raises RegistryError.
+"""
+
+from __future__ import annotations
+
+import codecs
+import pathlib
+
+from axios_portlint.model import Registry
+from axios_portlint.registry.build import NO_ALLOCATION_TABLE, build_registry
+from axios_portlint.registry.cells import parse_port_cell
+from axios_portlint.registry.tables import read_tables
+
+__all__ = [
+    "NO_ALLOCATION_TABLE",
+    "RegistryError",
+    "load_registry",
+    "parse_port_cell",
+    "parse_registry",
+]
+
+
+class RegistryError(Exception):
+    """The registry file cannot be turned into text: missing, unreadable, not UTF-8."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+def load_registry(path: pathlib.Path, display_path: str) -> Registry:
+    return parse_registry(_read_text(path, display_path), display_path)
+
+
+def parse_registry(text: str, display_path: str) -> Registry:
+    return build_registry(read_tables(text), display_path)
+
+
+def _read_text(path: pathlib.Path, display_path: str) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RegistryError(display_path, "registry file not found") from None
+    except IsADirectoryError:
+        raise RegistryError(display_path, "registry path is a directory, not a file") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise RegistryError(display_path, f"cannot read registry file: {reason}") from exc
+    return _decode(data, display_path)
+
+
+def _decode(data: bytes, display_path: str) -> str:
+    # Editors on Windows like to prepend a BOM; it is not part of the first heading.
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"registry file is not valid UTF-8 (byte 0x{data[exc.start]:02x})"
+        raise RegistryError(display_path, message, line) from None
