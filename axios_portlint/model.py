@@ -68,10 +68,12 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class FileProblem:
-    """A file discovery could not hand over (unreadable, binary, a link loop)."""
+    """A file discovery could not hand over (unreadable, binary, not UTF-8)."""
 
     path: str
     message: str
+    line: int = 1
+    column: int = 1
 
 
 @dataclass(frozen=True, slots=True)

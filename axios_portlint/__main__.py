@@ -1,0 +1,3 @@
+from axios_portlint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""The conflict graph: declarations, registry rows and ports in one networkx graph.
+
+Nodes are declarations, registry rows, services (option namespaces) and port
+numbers, with separate port namespaces for local and Tailscale listeners. Each
+declaration or row has an edge to every port it binds, and to the service it
+belongs to, so the graph grows linearly: colliding claims meet at a shared port
+node instead of getting an edge per pair.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+
+from axios_portlint.model import (
+    CellKind,
+    Kind,
+    PortDecl,
+    Registry,
+    RegistryRow,
+    ValueState,
+    split_option_path,
+)
+
+LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
+# Words that name a kind of service rather than the service itself ("Ollama API").
+GENERIC_WORDS = ("api", "service", "server", "daemon")
+
+DeclNode = tuple[str, int]
+PortNode = tuple[str, Kind, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RowMatch:
+    """How a registry row found its service in code (or that it found none)."""
+
+    row: RegistryRow
+    namespaces: tuple[str, ...]
+    via: str  # "module", "name", "port" or "" when unmatched
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Two or more claimants of one port in one namespace."""
+
+    kind: Kind
+    port: int
+    decls: tuple[PortDecl, ...]
+    rows: tuple[RegistryRow, ...]
+
+
+class PortGraph:
+    def __init__(self, decls: Iterable[PortDecl], registry: Registry | None) -> None:
+        self.graph = nx.DiGraph()
+        self.decls = tuple(decls)
+        self.registry = registry
+        self.listeners = tuple(d for d in self.decls if d.placed and d.kind.is_listener)
+        self.services: dict[str, list[PortDecl]] = defaultdict(list)
+        for decl in self.listeners:
+            self.services[decl.namespace].append(decl)
+        self._add_declarations()
+        self.matches: tuple[RowMatch, ...] = ()
+        if registry is not None:
+            self._add_rows(registry)
+
+    # -- building -------------------------------------------------------------
+
+    def _add_declarations(self) -> None:
+        for index, decl in enumerate(self.decls):
+            node = ("decl", index)
+            self.graph.add_node(node, decl=decl)
+            if decl in self.services.get(decl.namespace, ()):
+                self.graph.add_edge(node, ("service", decl.namespace))
+                if decl.state is ValueState.KNOWN and decl.port is not None:
+                    self.graph.add_edge(node, port_node(decl.kind, decl.port))
+
+    def _add_rows(self, registry: Registry) -> None:
+        matches = []
+        for index, row in enumerate(registry.rows):
+            node = ("row", index)
+            self.graph.add_node(node, row=row)
+            for kind in LISTENER_KINDS:
+                for port in row.cell(kind).ports:
+                    self.graph.add_edge(node, port_node(kind, port))
+            if row.reserved:
+                continue
+            match = self._match(row)
+            matches.append(match)
+            for namespace in match.namespaces:
+                self.graph.add_edge(node, ("service", namespace))
+        self.matches = tuple(matches)
+
+    def _match(self, row: RegistryRow) -> RowMatch:
+        if row.module:
+            wanted = tuple(split_option_path(row.module.strip()))
+            found = [ns for ns in self.services if _ends_with(split_option_path(ns), wanted)]
+            return RowMatch(row, tuple(sorted(found)), "module" if found else "")
+        by_name = [ns for ns in self.services if _names_match(row.service, ns)]
+        if by_name:
+            return RowMatch(row, tuple(sorted(by_name)), "name")
+        by_port = sorted(
+            {
+                decl.namespace
+                for kind in LISTENER_KINDS
+                if (port := row.cell(kind).single) is not None
+                for decl in self.claimants(kind, port)
+            }
+        )
+        return RowMatch(row, tuple(by_port), "port" if by_port else "")
+
+    # -- queries --------------------------------------------------------------
+
+    def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
+        node = port_node(kind, port)
+        if node not in self.graph:
+            return []
+        return [
+            self.graph.nodes[pred]["decl"]
+            for pred in self.graph.predecessors(node)
+            if pred[0] == "decl"
+        ]
+
+    def claims(self, kind: Kind) -> Iterator[Claim]:
+        """Every port of `kind` claimed by more than one declaration or row."""
+        for node in sorted(n for n in self.graph if n[0] == "port" and n[1] is kind):
+            decls, rows = [], []
+            for pred in self.graph.predecessors(node):
+                data = self.graph.nodes[pred]
+                if pred[0] == "decl":
+                    decls.append(data["decl"])
+                else:
+                    rows.append(data["row"])
+            if len(decls) + len(rows) > 1:
+                yield Claim(kind, node[2], tuple(decls), tuple(rows))
+
+    def rows_of(self, namespace: str) -> list[RegistryRow]:
+        node = ("service", namespace)
+        if node not in self.graph:
+            return []
+        return [
+            self.graph.nodes[pred]["row"]
+            for pred in self.graph.predecessors(node)
+            if pred[0] == "row"
+        ]
+
+
+def port_node(kind: Kind, port: int) -> PortNode:
+    return ("port", kind, port)
+
+
+def _ends_with(parts: list[str], wanted: tuple[str, ...]) -> bool:
+    return bool(wanted) and tuple(parts[-len(wanted) :]) == wanted
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _names_match(service: str, namespace: str) -> bool:
+    """Does a registry Service name designate this option namespace?"""
+    name = _normalise(service)
+    for word in GENERIC_WORDS:
+        if name.endswith(word) and len(name) > len(word):
+            name = name[: -len(word)]
+    parts = [_normalise(part) for part in split_option_path(namespace)]
+    if not name or not parts or not parts[-1]:
+        return False
+    last = parts[-1]
+    return name in (last, "".join(parts[-2:])) or (len(last) >= 4 and name.endswith(last))
+
+
+def is_single(row: RegistryRow, kind: Kind) -> bool:
+    return row.cell(kind).kind in (CellKind.PORT, CellKind.NAMED)

@@ -1,0 +1,68 @@
+"""What a rule is, and what every rule is handed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from axios_portlint.graph import PortGraph
+from axios_portlint.model import (
+    FileProblem,
+    Finding,
+    Location,
+    PortDecl,
+    Registry,
+    RegistryRange,
+    Severity,
+    SyntaxIssue,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything the pipeline learned, read-only, for the rules to judge."""
+
+    decls: tuple[PortDecl, ...]
+    syntax_issues: tuple[SyntaxIssue, ...]
+    file_problems: tuple[FileProblem, ...]
+    registry: Registry | None
+    graph: PortGraph
+
+    def ranges(self, kind: object) -> list[RegistryRange]:
+        if self.registry is None:
+            return []
+        return [r for r in self.registry.ranges if r.kind == kind]
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: a stable code, a name, a default severity, its check and its docs."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Check
+    needs_registry: bool = False
+
+    def finding(
+        self,
+        location: Location,
+        message: str,
+        *,
+        option: str | None = None,
+        port: int | None = None,
+        related: Iterable[Location] = (),
+    ) -> Finding:
+        return Finding(
+            code=self.code,
+            severity=self.severity,
+            message=message,
+            location=location,
+            option=option,
+            port=port,
+            related=tuple(related),
+        )

@@ -1,0 +1,41 @@
+"""## What it does
+Reports two different local listener options (option paths ending in `port`)
+whose defaults are the same port.
+
+## Why is this bad?
+Both services try to bind the same port on the host. Whichever starts second
+fails, usually at boot and far from the change that caused it.
+
+## Example
+```nix
+# modules/pim/default.nix
+options.pim.port = lib.mkOption { type = lib.types.port; default = 8080; };
+# modules/ai/webui.nix
+options.services.ai.webui.port = lib.mkOption { type = lib.types.port; default = 8080; };
+```
+
+## How to fix
+Give one of the services the next free port of its range in `ports.md`
+(`portlint` reports which ports are taken) and update its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from axios_portlint.model import Finding, Kind, Severity
+from axios_portlint.rules.base import Context, Rule
+from axios_portlint.rules.conflicts import listener_collisions
+
+
+def check(context: Context) -> Iterable[Finding]:
+    return listener_collisions(RULE, context, Kind.LOCAL)
+
+
+RULE = Rule(
+    code="PL001",
+    name="local-port-conflict",
+    severity=Severity.ERROR,
+    summary="Two different local listener options share a default port",
+    check=check,
+)

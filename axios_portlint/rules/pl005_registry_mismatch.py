@@ -1,0 +1,138 @@
+"""## What it does
+Reports a registry row and the code disagreeing on a port: the option's
+default differs from the row's cell, the row leaves a port blank that the code
+declares, or the row claims a port that the matched module does not declare.
+
+Rows are matched to code by their Module column when present (a Module value
+matches an option namespace by its trailing segments: `ai.local` matches
+`services.ai.local.*`), else by service name against the option namespace,
+else by port. An `Active` row whose Module value names no namespace in the
+tree is reported at the row, naming any declaration that has the row's port.
+
+## Why is this bad?
+One of the two is wrong, and people read the registry to pick free ports:
+a stale number there leads straight to a collision.
+
+## Example
+```markdown
+| Service       | Local Port | Tailscale Port | Module |
+|---------------|------------|----------------|--------|
+| axios-ai-mail | 8080       | 8443           | `pim`  |
+```
+```nix
+options.pim.port = lib.mkOption { type = lib.types.port; default = 8090; };
+```
+
+## How to fix
+Decide which side is right and change the other: the option default in the
+module, or the cell in `ports.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from axios_portlint.graph import LISTENER_KINDS, RowMatch
+from axios_portlint.model import (
+    CellKind,
+    Finding,
+    Kind,
+    PortCell,
+    PortDecl,
+    Registry,
+    Severity,
+    ValueState,
+)
+from axios_portlint.rules.base import Context, Rule
+
+COLUMN = {Kind.LOCAL: "Local Port", Kind.TAILSCALE: "Tailscale Port"}
+
+
+def check(context: Context) -> Iterator[Finding]:
+    registry = context.registry
+    if registry is None:
+        return
+    for match in context.graph.matches:
+        if match.namespaces:
+            for namespace in match.namespaces:
+                decls = context.graph.services[namespace]
+                for kind in LISTENER_KINDS:
+                    yield from _compare(registry, match, namespace, kind, decls)
+        elif match.row.module and match.row.is_active:
+            yield _missing_module(context, registry, match)
+
+
+def _compare(
+    registry: Registry, match: RowMatch, namespace: str, kind: Kind, decls: list[PortDecl]
+) -> Iterator[Finding]:
+    row = match.row
+    cell = row.cell(kind)
+    if cell.kind is CellKind.INVALID:
+        return
+    of_kind = [d for d in decls if d.kind is kind]
+    where = f"{registry.path}:{row.line}"
+    if not of_kind:
+        if cell.kind is not CellKind.NONE:
+            yield RULE.finding(
+                registry.location(row.line),
+                f"'{row.service}' registers {COLUMN[kind]} {cell.text} but {namespace} "
+                f"declares no {kind} port option",
+                port=cell.single,
+            )
+        return
+    for decl in of_kind:
+        if decl.state is ValueState.UNRESOLVED:
+            continue  # PL009 says so; comparing a guess would be a false alarm
+        if _agrees(decl, cell):
+            continue
+        registered = "no port" if cell.kind is CellKind.NONE else cell.text
+        yield RULE.finding(
+            decl.location,
+            f"{decl.option} {_default_text(decl)}, but {where} registers {registered} "
+            f"as the {COLUMN[kind]} of '{row.service}'",
+            option=decl.option,
+            port=decl.port,
+            related=[registry.location(row.line)],
+        )
+
+
+def _agrees(decl: PortDecl, cell: PortCell) -> bool:
+    if decl.state is not ValueState.KNOWN:
+        return cell.kind is CellKind.NONE
+    return decl.port in cell.ports
+
+
+def _default_text(decl: PortDecl) -> str:
+    if decl.state is ValueState.KNOWN:
+        return f"defaults to {decl.port}"
+    if decl.state is ValueState.NULL:
+        return "defaults to null"
+    return "has no default"
+
+
+def _missing_module(context: Context, registry: Registry, match: RowMatch) -> Finding:
+    row = match.row
+    holders = sorted(
+        {
+            f"{decl.option} ({decl.location.file}:{decl.location.line})"
+            for kind in LISTENER_KINDS
+            if (port := row.cell(kind).single) is not None
+            for decl in context.graph.claimants(kind, port)
+        }
+    )
+    detail = f"; its port is declared by {', '.join(holders)}" if holders else ""
+    return RULE.finding(
+        registry.location(row.line),
+        f"Active row '{row.service}' names module '{row.module}', which declares no "
+        f"listener port in the tree{detail}",
+    )
+
+
+RULE = Rule(
+    code="PL005",
+    name="registry-mismatch",
+    severity=Severity.ERROR,
+    summary="A registry row and the code disagree on a port",
+    check=check,
+    needs_registry=True,
+)

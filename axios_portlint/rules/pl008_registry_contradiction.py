@@ -1,0 +1,94 @@
+"""## What it does
+Reports the registry contradicting itself: two rows of the allocation tables
+(a service or a `*Reserved*` range) claiming the same local or Tailscale port,
+or two ranges of one kind in the "Port Ranges Summary" table overlapping.
+
+## Why is this bad?
+A registry that allocates one port twice cannot prevent collisions: whoever
+reads it picks a port that someone else was promised.
+
+## Example
+```markdown
+| *Reserved* | 8084-8089 | 8447-8452 | Future |
+| Ollama API | 11434     | 8447      | Proposed |
+```
+
+## How to fix
+Resolve the contradiction the way the registry's principles say: move the
+later allocation to the next free port of its category's range, or shrink
+the reserved range. Every later row is reported, naming the earlier one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from axios_portlint.graph import LISTENER_KINDS
+from axios_portlint.model import Finding, Kind, Registry, RegistryRow, Severity
+from axios_portlint.rules.base import Context, Rule
+
+NAMES = {Kind.LOCAL: "local", Kind.TAILSCALE: "Tailscale"}
+
+
+def check(context: Context) -> Iterator[Finding]:
+    registry = context.registry
+    if registry is None:
+        return
+    for kind in LISTENER_KINDS:
+        yield from _row_overlaps(context, registry, kind)
+        yield from _range_overlaps(registry, kind)
+
+
+def _row_overlaps(context: Context, registry: Registry, kind: Kind) -> Iterator[Finding]:
+    shared: dict[tuple[RegistryRow, RegistryRow], list[int]] = defaultdict(list)
+    for claim in context.graph.claims(kind):
+        rows = sorted(set(claim.rows), key=lambda row: row.line)
+        for later in rows[1:]:
+            shared[(later, rows[0])].append(claim.port)
+    for (later, earlier), ports in sorted(shared.items(), key=lambda item: item[0][0].line):
+        yield RULE.finding(
+            registry.location(later.line),
+            f"{NAMES[kind]} {_ports_text(ports)} of {_describe(later, kind)} "
+            f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(earlier, kind)} "
+            f"at line {earlier.line}",
+            port=ports[0],
+            related=[registry.location(earlier.line)],
+        )
+
+
+def _range_overlaps(registry: Registry, kind: Kind) -> Iterator[Finding]:
+    ranges = sorted((r for r in registry.ranges if r.kind is kind), key=lambda r: r.line)
+    for index, later in enumerate(ranges):
+        for earlier in ranges[:index]:
+            if later.low <= earlier.high and earlier.low <= later.high:
+                yield RULE.finding(
+                    registry.location(later.line),
+                    f"{NAMES[kind]} range {later.label} ({later.purpose}) overlaps "
+                    f"{earlier.label} ({earlier.purpose}) at line {earlier.line}",
+                    port=max(later.low, earlier.low),
+                    related=[registry.location(earlier.line)],
+                )
+
+
+def _describe(row: RegistryRow, kind: Kind) -> str:
+    return f"'{row.service}' ({row.cell(kind).text})"
+
+
+def _ports_text(ports: list[int]) -> str:
+    if len(ports) == 1:
+        return f"port {ports[0]}"
+    contiguous = ports == list(range(ports[0], ports[-1] + 1))
+    if contiguous:
+        return f"ports {ports[0]}-{ports[-1]}"
+    return "ports " + ", ".join(map(str, ports))
+
+
+RULE = Rule(
+    code="PL008",
+    name="registry-contradiction",
+    severity=Severity.ERROR,
+    summary="The registry claims one port twice or overlaps two ranges of one kind",
+    check=check,
+    needs_registry=True,
+)
