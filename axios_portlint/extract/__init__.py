@@ -13,6 +13,7 @@ from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
+from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.scope import (
     SCOPE_HOLDERS,
     Folder,
@@ -88,13 +89,36 @@ def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
     if not candidates:
         return []
     by_path = {c.option: c for c in candidates if c.placed}
-    folder = Folder(parsed.root, lambda path: _option_default(folder, by_path.get(path)))
+    config_side = _ConfigSide(parsed)
+    folder = Folder(
+        parsed.root, lambda path: _option_default(folder, by_path.get(path), config_side, path)
+    )
     return [_declaration(parsed, folder, candidate) for candidate in candidates]
 
 
-def _option_default(folder: Folder, candidate: _Candidate | None) -> Value | None:
+class _ConfigSide:
+    """This file's config definitions, computed only when a default reads config."""
+
+    def __init__(self, parsed: ParsedFile) -> None:
+        self._root = parsed.root
+        self._paths: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+
+    def defines(self, path: tuple[str, ...]) -> bool:
+        if self._paths is None:
+            self._paths = defined_config_paths(self._root)
+        return is_defined(path, *self._paths)
+
+
+def _option_default(
+    folder: Folder, candidate: _Candidate | None, config_side: _ConfigSide, path: tuple[str, ...]
+) -> Value | None:
     if candidate is None:
         return None
+    if config_side.defines(path):
+        return Unknown(
+            f"config.{'.'.join(path)} is also defined in this module's config section, "
+            "so its value is not just the declared default"
+        )
     if candidate.default is None:
         return Unknown(f"reads option {'.'.join(candidate.option)}, which has no default")
     return folder.fold(candidate.default)

@@ -1,0 +1,148 @@
+"""Discovery: the one stage that touches the file system for Nix sources.
+
+It finds ``*.nix`` files, reads each once, and hands every later stage plain
+``SourceFile`` values (display path + bytes). Anything that goes wrong with a
+single file becomes a ``FileProblem``; only a nonexistent input path raises.
+"""
+
+from __future__ import annotations
+
+import errno
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from axios_portlint.discover.excludes import ExcludeMatcher
+from axios_portlint.discover.paths import DisplayPaths
+from axios_portlint.discover.read import read_all
+from axios_portlint.discover.walk import (
+    SKIPPED_NAMES,
+    Candidate,
+    TreeWalker,
+    WalkOutput,
+    error_text,
+)
+from axios_portlint.model import FileProblem, SourceFile
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SKIPPED_NAMES",
+    "Discovery",
+    "DiscoveryError",
+    "default_paths",
+    "discover",
+]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+# Errors that mean "there is nothing at this path" rather than "cannot look".
+_MISSING = frozenset({errno.ENOENT, errno.ENOTDIR})
+
+
+class DiscoveryError(Exception):
+    """A usage error: an input path that does not exist."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        super().__init__(f"path {_quote(self.path)} does not exist")
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    files: tuple[SourceFile, ...]  # sorted by display path
+    problems: tuple[FileProblem, ...]  # sorted by (path, message)
+
+
+def default_paths(cwd: Path) -> list[Path]:
+    """What to check when no path is given: ``modules/`` of an axios checkout, else cwd."""
+    modules = cwd / "modules"
+    return [modules] if modules.is_dir() else [cwd]
+
+
+def discover(
+    paths: Sequence[Path],
+    *,
+    excludes: Sequence[str] = (),
+    cwd: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Discovery:
+    """Find and read every Nix source below ``paths``.
+
+    Inputs: relative ``paths`` are taken relative to ``cwd`` (default: the
+    process working directory). Every path is checked before anything is
+    walked; one that does not exist (including a dangling symlink) raises
+    ``DiscoveryError``. A path that is a file is read as-is, whatever its
+    name and whatever ``excludes`` say, since it was named explicitly.
+
+    Walking a directory: every entry named ``*.nix`` (case-sensitive) that is
+    not a directory, recursively, in sorted order. Directories in
+    ``SKIPPED_NAMES`` (VCS metadata, ``.direnv``, ``node_modules``, ``.venv``)
+    and symlinks named ``result`` or ``result-*`` (nix build outputs) are
+    never entered. A symlink is followed only when its fully resolved target
+    lies inside the resolved walked root; links leaving the root, dangling
+    links and link loops are skipped silently. Directory cycles cannot hang
+    the walk: each directory (by ``st_dev``/``st_ino``) is entered at most once
+    per root, real directories before symlinked ones.
+
+    Excludes (see ``axios_portlint.discover.excludes`` for the full rules):
+    ``fnmatchcase`` globs where ``*`` also matches ``/``, tested against the
+    path relative to the walked root, the display path and the basename; a
+    directory is also tested with a trailing ``/`` and, when excluded, is not
+    entered. A leading ``**/`` also matches zero directories. So ``vendor``,
+    ``vendor/*``, ``modules/vendor`` and ``**/vendor/**`` all prune
+    ``modules/vendor`` when walking ``modules``.
+
+    Results: a file reached more than once (overlapping inputs, symlinks,
+    hard links; identity is ``st_dev``/``st_ino``) is returned once, under its
+    non-symlink path if it has one, else under the smallest display path.
+    Display paths are relative to ``cwd`` when below it (lexically, or below
+    its resolved form), else absolute; always ``/``-separated; undecodable
+    name bytes appear as ``\\xNN``. Files that cannot be handed over become
+    ``FileProblem`` entries: ``cannot read: <strerror>``, ``cannot read
+    directory: <strerror>``, ``not a regular file`` (FIFOs are never opened),
+    ``file is larger than 50 MiB`` (per ``max_bytes``), ``binary file (contains
+    NUL bytes)``, ``not valid UTF-8 at line L, column C`` (1-based, column in
+    characters, pointing at the first bad byte).
+    """
+    base = (Path.cwd() if cwd is None else cwd).absolute()
+    displays = DisplayPaths(base)
+    roots = [(str(base / path), path) for path in paths]
+    statuses = [_stat_input(absolute, path) for absolute, path in roots]
+
+    matcher = ExcludeMatcher(excludes)
+    out = WalkOutput()
+    for (absolute, _), status in zip(roots, statuses, strict=True):
+        display = displays.of(absolute)
+        if isinstance(status, OSError):
+            out.problems.append(FileProblem(display, f"cannot read: {error_text(status)}"))
+        elif status:
+            TreeWalker(absolute, display, matcher, out).run()
+        else:
+            out.candidates.append(Candidate(absolute, display, via_link=False))
+
+    files, problems = read_all(out.candidates, max_bytes)
+    problems.extend(out.problems)
+    problems.sort(key=lambda problem: (problem.path, problem.message))
+    return Discovery(tuple(files), tuple(_unique(problems)))
+
+
+def _stat_input(absolute: str, given: Path) -> bool | OSError:
+    """Whether an input is a directory; the error when it exists but cannot be seen."""
+    try:
+        return stat.S_ISDIR(Path(absolute).stat().st_mode)
+    except OSError as error:
+        if error.errno in _MISSING:
+            raise DiscoveryError(given) from None
+        return error
+
+
+def _unique(problems: list[FileProblem]) -> list[FileProblem]:
+    # Overlapping inputs walk a broken directory twice; say so once.
+    return list(dict.fromkeys(problems))
+
+
+def _quote(path: str) -> str:
+    # repr() only when needed, so the usual message reads `path 'x' does not exist`
+    # and a name holding a newline still stays on one line.
+    return f"'{path}'" if path.isprintable() else repr(path)

@@ -1,0 +1,57 @@
+"""Exclude patterns: which walked entries a user asked us to leave out.
+
+Semantics (the contract ``discover`` documents and the tests pin):
+
+* A pattern is an ``fnmatch`` glob matched case-sensitively (``fnmatchcase``),
+  so ``*`` also crosses ``/``; ``**`` is therefore the same as ``*``.
+* A leading ``./`` and trailing ``/`` are removed, so ``./vendor/`` is ``vendor``.
+* A leading ``**/`` may also match zero directories: ``**/generated/**``
+  matches ``generated/x.nix`` as well as ``a/b/generated/x.nix``.
+* An entry is excluded when a pattern matches any of: its path relative to the
+  walked root, its path as displayed (relative to the working directory), or
+  its basename. All use ``/`` separators.
+* A directory is additionally tested with a trailing ``/`` so that ``vendor/*``
+  and ``**/generated/**`` exclude the directory itself; excluded directories
+  are never entered.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+
+
+class ExcludeMatcher:
+    """All patterns compiled into one regex: one match call per candidate string."""
+
+    __slots__ = ("_regex",)
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        globs = sorted({glob for pattern in patterns for glob in _expand(pattern)})
+        self._regex = (
+            re.compile("|".join(fnmatch.translate(glob) for glob in globs)) if globs else None
+        )
+
+    def excluded(self, rel: str, display: str, name: str, *, is_dir: bool) -> bool:
+        if self._regex is None:
+            return False
+        candidates = [rel, display, name]
+        if is_dir:
+            candidates += [rel + "/", display + "/"]
+        return any(self._regex.match(text) for text in candidates)
+
+
+def _expand(pattern: str) -> Iterable[str]:
+    glob = pattern.strip()
+    while glob.startswith("./"):
+        glob = glob[2:]
+    glob = glob.rstrip("/")
+    if not glob:
+        return
+    yield glob
+    # `**/x` in gitignore style also means `x` at the top of the tree.
+    while glob.startswith("**/"):
+        glob = glob[3:]
+        if glob:
+            yield glob

@@ -1,0 +1,146 @@
+"""Reading candidates into SourceFiles, or saying why a file cannot be one."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+
+from axios_portlint.discover.walk import Candidate, error_text
+from axios_portlint.model import FileProblem, SourceFile
+
+# O_NONBLOCK: should a path turn into a FIFO between stat() and open(), the
+# open must not wait for a writer. O_NOCTTY: a terminal must never become ours.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_CHUNK = 1024 * 1024
+
+_Identity = tuple[int, int]
+
+
+def read_all(
+    candidates: Iterable[Candidate], max_bytes: int
+) -> tuple[list[SourceFile], list[FileProblem]]:
+    """Read each distinct file once: the same inode under two paths is one file.
+
+    Real paths sort before paths through a symlink, so an alias never wins over
+    the file's own location; among equals the smaller display path wins.
+    """
+    files: list[SourceFile] = []
+    problems: list[FileProblem] = []
+    seen_paths: set[str] = set()
+    seen_files: set[_Identity] = set()
+    for candidate in sorted(candidates, key=lambda c: (c.via_link, c.display)):
+        if candidate.display in seen_paths:
+            continue
+        seen_paths.add(candidate.display)
+        result = _read_one(candidate, max_bytes, seen_files)
+        if isinstance(result, SourceFile):
+            files.append(result)
+        elif result is not None:
+            problems.append(result)
+    files.sort(key=lambda f: f.path)
+    problems.sort(key=lambda p: (p.path, p.message))
+    return files, problems
+
+
+def _read_one(
+    candidate: Candidate, max_bytes: int, seen: set[_Identity]
+) -> SourceFile | FileProblem | None:
+    """None when the file was already read under another path."""
+    display = candidate.display
+    try:
+        status = os.stat(candidate.path)  # noqa: PTH116 - a str from scandir; no Path per file
+    except OSError as error:
+        return FileProblem(display, f"cannot read: {error_text(error)}")
+    identity = (status.st_dev, status.st_ino)
+    if identity in seen:
+        return None
+    seen.add(identity)
+    # Checked before open(): opening a FIFO without a writer blocks forever.
+    problem = _status_problem(status, max_bytes)
+    if problem:
+        return FileProblem(display, problem)
+    try:
+        data = _load(candidate.path, max_bytes)
+    except _UnfitError as unfit:
+        return FileProblem(display, str(unfit))
+    except OSError as error:
+        return FileProblem(display, f"cannot read: {error_text(error)}")
+    return content_problem(display, data) or SourceFile(display, data)
+
+
+class _UnfitError(Exception):
+    """The file changed between stat() and open() into something we refuse."""
+
+
+def _status_problem(status: os.stat_result, max_bytes: int) -> str:
+    if not stat.S_ISREG(status.st_mode):
+        return "not a regular file"
+    if status.st_size > max_bytes:
+        return too_large(max_bytes)
+    return ""
+
+
+def _load(path: str, max_bytes: int) -> bytes:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        # Again on the open descriptor: the path may have been swapped since stat().
+        status = os.fstat(fd)
+        problem = _status_problem(status, max_bytes)
+        if problem:
+            raise _UnfitError(problem)
+        return _read_capped(fd, status.st_size, max_bytes)
+    finally:
+        os.close(fd)
+
+
+def _read_capped(fd: int, size_hint: int, max_bytes: int) -> bytes:
+    """Normally one read of the whole file plus the empty read that proves EOF.
+
+    The loop and the cap only matter for files that grow while we read, or
+    report a size of 0 (procfs); the size hint keeps us from allocating
+    max_bytes up front for every small file.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    want = min(size_hint, max_bytes) + 1
+    while chunk := os.read(fd, want):
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > max_bytes:
+            raise _UnfitError(too_large(max_bytes))
+        want = min(_CHUNK, max_bytes + 1 - total)
+    return b"".join(chunks)
+
+
+def content_problem(display: str, data: bytes) -> FileProblem | None:
+    # NUL first: it is valid UTF-8, but no Nix source contains it.
+    nul = data.find(b"\0")
+    if nul != -1:
+        line, column = _position(data, nul)
+        return FileProblem(display, "binary file (contains NUL bytes)", line, column)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _position(data, error.start)
+        return FileProblem(display, f"not valid UTF-8 at line {line}, column {column}", line, column)
+    return None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and character column of a byte offset (everything before is valid)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return line, column
+
+
+def too_large(max_bytes: int) -> str:
+    return f"file is larger than {_human_size(max_bytes)}"
+
+
+def _human_size(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"

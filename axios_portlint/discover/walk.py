@@ -1,0 +1,166 @@
+"""Walking one directory tree for `*.nix` files, without ever reading them."""
+
+from __future__ import annotations
+
+import heapq
+import os
+from dataclasses import dataclass, field
+
+from axios_portlint.discover.excludes import ExcludeMatcher
+from axios_portlint.discover.paths import child
+from axios_portlint.model import FileProblem
+
+# Never interesting, often huge, and (for .git) full of objects that are not sources.
+SKIPPED_NAMES = frozenset(
+    {".git", ".hg", ".svn", ".bzr", ".jj", "_darcs", ".direnv", "node_modules", ".venv"}
+)
+
+NIX_SUFFIX = ".nix"
+
+_Identity = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file to read: the path the OS opens and the path users see."""
+
+    path: str
+    display: str
+    via_link: bool  # reached through a symlink; the real path is preferred on duplicates
+
+
+@dataclass(frozen=True, slots=True)
+class _Dir:
+    path: str
+    rel: str  # relative to the walked root, "" for the root itself
+    via_link: bool
+
+
+@dataclass(slots=True)
+class WalkOutput:
+    candidates: list[Candidate] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+def is_build_result(name: str) -> bool:
+    return name == "result" or name.startswith("result-")
+
+
+def error_text(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
+
+
+class TreeWalker:
+    """Walks one root; symlinked directories wait until every real one is seen.
+
+    Deferring links means a file is first met under its real path, and the
+    set of visited (st_dev, st_ino) pairs then stops both cycles and
+    directories that several links point at from being walked twice.
+    """
+
+    def __init__(self, root: str, display: str, matcher: ExcludeMatcher, out: WalkOutput) -> None:
+        self._root = root
+        self._display = display
+        self._matcher = matcher
+        self._out = out
+        real = os.path.realpath(root)
+        self._real_prefix = real if real.endswith(os.sep) else real + os.sep
+        self._visited: set[_Identity] = set()
+        self._stack: list[_Dir] = []
+        self._links: list[tuple[str, _Identity, _Dir]] = []
+
+    def run(self) -> None:
+        identity = self._identity(self._root, "")
+        if identity is None:
+            return
+        self._visited.add(identity)
+        self._stack.append(_Dir(self._root, "", via_link=False))
+        while (directory := self._next_dir()) is not None:
+            self._scan(directory)
+
+    def _next_dir(self) -> _Dir | None:
+        if self._stack:
+            return self._stack.pop()
+        while self._links:
+            _, identity, directory = heapq.heappop(self._links)
+            if identity not in self._visited:
+                self._visited.add(identity)
+                return directory
+        return None
+
+    def _scan(self, directory: _Dir) -> None:
+        try:
+            with os.scandir(directory.path) as iterator:
+                entries = sorted(iterator, key=lambda entry: entry.name)
+        except OSError as error:
+            self._problem(directory.rel, f"cannot read directory: {error_text(error)}")
+            return
+        for entry in entries:
+            self._visit(entry, directory)
+
+    def _visit(self, entry: os.DirEntry[str], parent: _Dir) -> None:
+        name = entry.name
+        if name in SKIPPED_NAMES:
+            return
+        is_link = _is_symlink(entry)
+        if is_link and is_build_result(name):
+            return
+        is_dir = _is_dir(entry)
+        if not is_dir and not name.endswith(NIX_SUFFIX):
+            return
+        rel = f"{parent.rel}/{name}" if parent.rel else name
+        display = child(self._display, rel)
+        if self._matcher.excluded(rel, display, name, is_dir=is_dir):
+            return
+        if is_link and not self._stays_inside(entry.path):
+            return
+        if is_dir:
+            self._enter(entry, rel, is_link=is_link, via_link=parent.via_link or is_link)
+        else:
+            # FIFOs and sockets named *.nix land here too; reading reports them.
+            self._out.candidates.append(Candidate(entry.path, display, parent.via_link or is_link))
+
+    def _enter(self, entry: os.DirEntry[str], rel: str, *, is_link: bool, via_link: bool) -> None:
+        identity = self._identity(entry.path, rel, quiet=is_link)
+        if identity is None or identity in self._visited:
+            return
+        directory = _Dir(entry.path, rel, via_link)
+        if is_link:
+            heapq.heappush(self._links, (rel, identity, directory))
+        else:
+            self._visited.add(identity)
+            self._stack.append(directory)
+
+    def _stays_inside(self, path: str) -> bool:
+        try:
+            target = os.path.realpath(path, strict=True)
+        except (OSError, RuntimeError):
+            return False  # dangling, or a loop of links
+        return (target + os.sep).startswith(self._real_prefix)
+
+    def _identity(self, path: str, rel: str, *, quiet: bool = False) -> _Identity | None:
+        try:
+            status = os.stat(path)  # noqa: PTH116 - a str from scandir; no Path per entry
+        except OSError as error:
+            if not quiet:
+                self._problem(rel, f"cannot read directory: {error_text(error)}")
+            return None
+        return (status.st_dev, status.st_ino)
+
+    def _problem(self, rel: str, message: str) -> None:
+        display = child(self._display, rel) if rel else self._display
+        self._out.problems.append(FileProblem(display, message))
+
+
+def _is_symlink(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
