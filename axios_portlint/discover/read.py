@@ -123,7 +123,9 @@ def content_problem(display: str, data: bytes) -> FileProblem | None:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         line, column = _position(data, error.start)
-        return FileProblem(display, f"not valid UTF-8 at line {line}, column {column}", line, column)
+        return FileProblem(
+            display, f"not valid UTF-8 at line {line}, column {column}", line, column
+        )
     return None
 
 

@@ -17,17 +17,17 @@ from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.scope import (
     SCOPE_HOLDERS,
     Folder,
-    binding_set_of,
-    binds_argument,
-    is_scope_member,
     apply_chain,
     attrpath_names,
+    binding_set_of,
+    binds_argument,
     head_name,
+    is_scope_member,
     module_function,
     peel_parens,
     static_attr_name,
 )
-from axios_portlint.extract.values import NULL, Attrs, LibRef, Null, Unknown, Value
+from axios_portlint.extract.values import Attrs, LibRef, Null, Unknown, Value
 from axios_portlint.model import (
     TAILSCALE_SUFFIX,
     FileResult,
@@ -57,6 +57,15 @@ TRANSPARENT_CALLS = frozenset(
 )
 MAX_PLACEMENT_STEPS = 10_000
 UNPLACED = "<unplaced>"
+SET_PARTS = frozenset(
+    {
+        "attrset_expression",
+        "rec_attrset_expression",
+        "binding_set",
+        "binding",
+        "parenthesized_expression",
+    }
+)
 
 
 @cache
@@ -271,9 +280,7 @@ def _climb(
             if current == parent.child_by_field_name("condition"):
                 return _Placed(suffix, False)
             current = parent
-        elif kind == "function_expression" and parent == top_function:
-            current = parent
-        elif kind in ("attrset_expression", "rec_attrset_expression"):
+        elif kind in ("attrset_expression", "rec_attrset_expression") or parent == top_function:
             current = parent
         else:
             return _Placed(suffix, False)
@@ -347,11 +354,12 @@ def _binding_holder(variable: Node, name: str) -> Node | None:
                 _defines(child, name) for child in binding_set.named_children
             ):
                 return parent
-        elif parent.type == "function_expression" and current == parent.child_by_field_name(
-            "body"
+        elif (
+            parent.type == "function_expression"
+            and current == parent.child_by_field_name("body")
+            and binds_argument(parent, name)
         ):
-            if binds_argument(parent, name):
-                return parent
+            return parent
         current, parent = parent, parent.parent
     return None
 
@@ -368,7 +376,9 @@ def _defines(child: Node, name: str) -> bool:
     return False
 
 
-def _consume_selection(variable: Node, rest: tuple[str, ...]) -> tuple[Node, tuple[str, ...]] | None:
+def _consume_selection(
+    variable: Node, rest: tuple[str, ...]
+) -> tuple[Node, tuple[str, ...]] | None:
     parent = variable.parent
     if parent is None or parent.type != "select_expression":
         return variable, rest
@@ -397,9 +407,7 @@ def _inherit_references(
             if holder_set is not None:
                 yield holder_set, (name, *rest)
             continue
-        if node.type in ("attrset_expression", "rec_attrset_expression", "binding_set"):
-            stack.extend(node.named_children)
-        elif node.type in ("binding", "parenthesized_expression"):
+        if node.type in SET_PARTS:
             stack.extend(node.named_children)
 
 
@@ -434,7 +442,7 @@ def _default_state(folder: Folder, default: Node | None) -> tuple[ValueState, in
         return ValueState.UNRESOLVED, None, "the default is not an integer"
     if isinstance(value, int):
         return ValueState.KNOWN, value, ""
-    if isinstance(value, Null) or value == NULL:
+    if isinstance(value, Null):
         return ValueState.NULL, None, ""
     if isinstance(value, Unknown):
         return ValueState.UNRESOLVED, None, value.reason

@@ -21,7 +21,9 @@ Path = tuple[str, ...]
 
 def module_body(root: Node) -> Node | None:
     """The attribute set a module file evaluates to, past its function, lets and withs."""
-    node: Node | None = root.child_by_field_name("expression") if root.type == "source_code" else root
+    node: Node | None = (
+        root.child_by_field_name("expression") if root.type == "source_code" else root
+    )
     for _ in range(64):
         if node is None:
             return None

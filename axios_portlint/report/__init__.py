@@ -77,9 +77,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "end_column": location.end_column,
         "option": finding.option,
         "port": finding.port,
-        "related": [
-            {"file": r.file, "line": r.line, "column": r.column} for r in finding.related
-        ],
+        "related": [{"file": r.file, "line": r.line, "column": r.column} for r in finding.related],
     }
 
 

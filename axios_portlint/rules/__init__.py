@@ -5,6 +5,7 @@ Adding a rule is one file here plus its page under docs/rules/ and its tests.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Iterable
@@ -13,7 +14,7 @@ from functools import cache
 from axios_portlint.model import Finding
 from axios_portlint.rules.base import Context, Rule
 
-__all__ = ["Context", "Rule", "all_rules", "rule_by_code", "run_rules"]
+__all__ = ["Context", "Rule", "all_rules", "render_doc", "rule_by_code", "run_rules"]
 
 
 @cache
@@ -22,7 +23,7 @@ def all_rules() -> tuple[Rule, ...]:
     for module_info in pkgutil.iter_modules(__path__):
         if module_info.name.startswith("pl"):
             module = importlib.import_module(f"{__name__}.{module_info.name}")
-            rules.append(module.RULE)
+            rules.append(dataclasses.replace(module.RULE, doc=module.__doc__ or ""))
     return tuple(sorted(rules, key=lambda rule: rule.code))
 
 
@@ -38,3 +39,12 @@ def run_rules(context: Context, rules: Iterable[Rule] | None = None) -> list[Fin
             continue
         findings.extend(rule.check(context))
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def render_doc(rule: Rule) -> str:
+    """The rule's docs page (docs/rules/PLNNN.md), made from its module docstring."""
+    return (
+        f"# {rule.code}: {rule.name}\n\n"
+        f"Default severity: **{rule.severity}**. {rule.summary}.\n\n"
+        f"{rule.doc.strip()}\n"
+    )

@@ -47,6 +47,8 @@ class Rule:
     summary: str
     check: Check
     needs_registry: bool = False
+    # The rule module's docstring: what it does, why, an example, how to fix.
+    doc: str = ""
 
     def finding(
         self,

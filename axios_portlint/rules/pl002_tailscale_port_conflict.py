@@ -9,7 +9,8 @@ service on the same port silently replaces the first one's exposure.
 ## Example
 ```nix
 options.pim.tailscaleServe.httpsPort = lib.mkOption { type = lib.types.port; default = 8443; };
-options.services.ai.webui.tailscaleServe.httpsPort = lib.mkOption { type = lib.types.port; default = 8443; };
+options.services.ai.webui.tailscaleServe.httpsPort =
+  lib.mkOption { type = lib.types.port; default = 8443; };
 ```
 
 ## How to fix

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from axios_portlint.model import Finding, Location, Severity
 from axios_portlint.rules.base import Context, Rule
 
+
 def check(context: Context) -> Iterator[Finding]:
     for problem in context.file_problems:
         line, column = problem.line, problem.column

@@ -1,0 +1,192 @@
+"""The real `portlint` command: output formats, default command, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED_REGISTRY, AxiosTree, Run
+
+from axios_portlint.cli import main
+
+Portlint = Callable[..., Run]
+FINDING_LINE = re.compile(r"^[^:]+:\d+:\d+: PL\d{3} \[(error|warning|info)\] .+$")
+
+
+def test_make_run_command_is_clean(portlint: Portlint) -> None:
+    result = portlint("check", "tests/fixtures/axios/modules", "--registry", "ports.md", cwd=ROOT)
+    assert result.code == 0, result.stdout + result.stderr
+    assert result.stdout == "All checks passed (7 files checked).\n"
+    assert result.stderr == ""
+
+
+def test_default_command_and_defaults(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    """`portlint` alone checks ./modules against ./ports.md, like `portlint check modules/`."""
+    bare = portlint(cwd=axios_tree.root)
+    explicit = portlint("check", "modules/", cwd=axios_tree.root)
+    implicit = portlint("modules/", cwd=axios_tree.root)
+    assert bare.code == explicit.code == implicit.code == 0
+    assert bare.stdout == explicit.stdout == implicit.stdout
+
+
+def test_findings_are_sorted_lines_with_a_summary(
+    axios_tree: AxiosTree, portlint: Portlint
+) -> None:
+    axios_tree.edit("modules/services/immich.nix", "local = 2283;", "local = 11434;")
+    axios_tree.edit("modules/desktop/default.nix", "default = 1;", "default = 1")
+    result = portlint("modules", cwd=axios_tree.root)
+    assert result.code == 1
+    *lines, summary = result.stdout.splitlines()
+    assert all(FINDING_LINE.match(line) for line in lines), lines
+    assert [line.split(": ")[1].split()[0] for line in lines] == ["PL010", "PL001", "PL005"]
+    assert lines[0].startswith("modules/desktop/default.nix:")
+    assert summary == "Found 3 findings (3 errors, 0 warnings, 0 info) in 7 files."
+
+
+def test_json_output(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    axios_tree.edit("modules/ai/default.nix", "default = 8453;", "default = 8454;")
+    result = portlint("--format", "json", cwd=axios_tree.root)
+    assert result.code == 1
+    document = json.loads(result.stdout)
+    assert document["version"] == 1
+    assert document["summary"] == {
+        "files": 7,
+        "findings": 1,
+        "errors": 1,
+        "warnings": 0,
+        "info": 0,
+    }
+    (finding,) = document["findings"]
+    assert finding["code"] == "PL005"
+    assert finding["severity"] == "error"
+    assert finding["file"] == "modules/ai/default.nix"
+    assert finding["option"] == "services.ai.local.tailscaleServe.httpsPort"
+    assert finding["port"] == 8454
+    assert {"line", "column", "message"} <= set(finding)
+
+
+def test_fail_on_controls_the_exit_code(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    axios_tree.edit(
+        "modules/ai/default.nix", "default = upstreamPort;", "default = pkgs.ollamaPort;"
+    )
+    assert portlint(cwd=axios_tree.root).code == 0
+    assert portlint("--fail-on", "warning", cwd=axios_tree.root).code == 0
+    assert portlint("--fail-on", "info", cwd=axios_tree.root).code == 1
+
+
+def test_ports_inventory_json(portlint: Portlint) -> None:
+    result = portlint("ports", "tests/fixtures/axios/modules", "--format", "json", cwd=ROOT)
+    assert result.code == 0
+    entries = json.loads(result.stdout)
+    by_option = {entry["option"]: entry for entry in entries}
+    assert by_option["pim.tailscaleServe.httpsPort"] == {
+        "option": "pim.tailscaleServe.httpsPort",
+        "kind": "tailscale",
+        "port": 8443,
+        "state": "known",
+        "expression": "cfg.port + 363",
+        "file": "tests/fixtures/axios/modules/pim/default.nix",
+        "line": 28,
+        "column": 19,
+        "reason": None,
+    }
+    assert by_option["pim.pwa.httpsPort"]["kind"] == "other"
+    assert sorted(e["kind"] for e in entries).count("tailscale") == 4
+
+
+def test_ports_json_marks_unresolved_as_null(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    axios_tree.edit(
+        "modules/ai/default.nix", "default = upstreamPort;", "default = pkgs.ollamaPort;"
+    )
+    entries = json.loads(portlint("ports", "--format", "json", cwd=axios_tree.root).stdout)
+    entry = next(e for e in entries if e["option"] == "services.ai.local.port")
+    assert entry["port"] is None
+    assert entry["state"] == "unresolved"
+    assert entry["expression"] == "pkgs.ollamaPort"
+
+
+def test_ports_table(portlint: Portlint) -> None:
+    result = portlint("ports", "tests/fixtures/axios/modules", cwd=ROOT)
+    assert result.code == 0
+    assert result.stdout.splitlines()[0].split() == [
+        "OPTION",
+        "KIND",
+        "PORT",
+        "LOCATION",
+        "EXPRESSION",
+    ]
+    assert result.stdout.endswith("9 port declarations.\n")
+
+
+def test_registry_found_under_openspec(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    target = axios_tree.root / "openspec/specs/networking/ports.md"
+    target.parent.mkdir(parents=True)
+    shutil.move(axios_tree.registry, target)
+    assert portlint(cwd=axios_tree.root).code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--registry", "missing.md"], "portlint: error: missing.md: registry file not found"),
+        (["nowhere/"], "portlint: error: path 'nowhere' does not exist"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    axios_tree: AxiosTree, portlint: Portlint, args: list[str], message: str
+) -> None:
+    result = portlint(*args, cwd=axios_tree.root)
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == message
+
+
+def test_missing_registry_is_a_usage_error(tmp_path: Path, portlint: Portlint) -> None:
+    (tmp_path / "modules").mkdir()
+    result = portlint(cwd=tmp_path)
+    assert result.code == 2
+    assert "no port registry found" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_option_and_bad_choice_exit_2(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    assert portlint("--bogus", cwd=axios_tree.root).code == 2
+    assert portlint("--format", "yaml", cwd=axios_tree.root).code == 2
+    assert portlint("--fail-on", "fatal", cwd=axios_tree.root).code == 2
+
+
+def test_seed_registry_through_the_cli(tmp_path: Path, portlint: Portlint) -> None:
+    (tmp_path / "modules").mkdir()
+    result = portlint("--registry", SEED_REGISTRY, cwd=tmp_path)
+    assert result.code == 1
+    codes = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()[:-1]]
+    # An empty tree: the seed's one Active row has no code, and the registry contradicts itself.
+    assert codes == ["PL004"] + ["PL008"] * 6
+
+
+def test_version(portlint: Portlint) -> None:
+    result = portlint("--version", cwd=ROOT)
+    assert result.code == 0
+    assert re.fullmatch(r"portlint \d+\.\d+\.\d+\n", result.stdout)
+
+
+def test_main_in_process(axios_tree: AxiosTree, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(axios_tree.root)
+    assert main([]) == 0
+    axios_tree.edit("modules/pim/default.nix", "default = 8080;", "default = 8081;")
+    assert main(["check"]) == 1
+
+
+def test_readme_shows_real_output(portlint: Portlint) -> None:
+    """The README's example run is what the command prints today."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```console\n\$ (portlint [^\n]+)\n(.*?)```", readme, re.S)
+    assert blocks, "README has no console example"
+    for command, expected in blocks:
+        args = command.split()[1:]
+        assert portlint(*args, cwd=ROOT).stdout == expected, command

@@ -1,0 +1,211 @@
+"""Extraction through the API: paths, defaults, kinds and exact positions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from axios_portlint.extract import extract_file
+from axios_portlint.model import Kind, PortDecl, SourceFile, ValueState
+
+FORMS = FIXTURES / "forms"
+EXPECTED: dict[str, dict[str, int | str | None]] = json.loads((FORMS / "EXPECTED.json").read_text())
+
+
+def extract(path: Path) -> list[PortDecl]:
+    result = extract_file(SourceFile(path.name, path.read_bytes()))
+    assert result.syntax_issue is None
+    return list(result.decls)
+
+
+def extract_text(text: str) -> list[PortDecl]:
+    result = extract_file(SourceFile("module.nix", text.encode()))
+    assert result.syntax_issue is None, result.syntax_issue
+    return list(result.decls)
+
+
+def as_expected(decl: PortDecl) -> int | str | None:
+    if decl.state is ValueState.KNOWN:
+        return decl.port
+    if decl.state is ValueState.UNRESOLVED:
+        return "<unresolved>"
+    return None
+
+
+# config_override.nix: Nix says 9363 (the module's own config section redefines
+# pim.port); portlint says unresolved, which the contract allows and tests below pin.
+AGREES_WITH_NIX = sorted(set(EXPECTED) - {"config_override.nix"})
+
+
+@pytest.mark.parametrize("name", AGREES_WITH_NIX)
+def test_forms_match_the_evaluator(name: str) -> None:
+    decls = extract(FORMS / name)
+    assert {d.option: as_expected(d) for d in decls} == EXPECTED[name]
+
+
+def test_default_redefined_by_own_config_is_unresolved_not_wrong() -> None:
+    decls = {d.option: d for d in extract(FORMS / "config_override.nix")}
+    assert decls["pim.port"].port == 8080
+    https = decls["pim.tailscaleServe.httpsPort"]
+    assert https.state is ValueState.UNRESOLVED
+    assert "config.pim.port is also defined in this module's config section" in https.reason
+
+
+def test_kinds_follow_the_option_path() -> None:
+    decls = {d.option: d.kind for d in extract(FORMS / "mixed.nix")}
+    assert decls == {
+        "services.axios-chat.port": Kind.LOCAL,
+        "services.axios-chat.tailscaleServe.httpsPort": Kind.TAILSCALE,
+        "services.axios-chat.federation.port": Kind.LOCAL,
+        "axios.turn.port": Kind.LOCAL,
+    }
+
+
+def test_location_is_the_default_expression_with_character_columns() -> None:
+    text = (
+        "{ lib, ... }:\n"
+        "{\n"
+        "  # Café — ports\n"
+        '  options.pim.port = lib.mkOption { description = "é"; type = lib.types.port; '
+        "default = 8080; };\n"
+        "}\n"
+    )
+    (decl,) = extract_text(text)
+    line = text.splitlines()[3]
+    assert decl.location.line == 4
+    assert decl.location.column == line.index("8080") + 1
+    assert decl.location.end_column == line.index("8080") + 5
+    assert decl.expression == "8080"
+
+
+def test_option_path_from_nested_dotted_and_quoted_bindings() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+{
+  options = {
+    services."open-webui" = {
+      tailscaleServe.httpsPort = lib.mkOption { type = lib.types.port; default = 8444; };
+    };
+    axios."web.proxy".port = lib.mkOption { type = lib.types.port; default = 8088; };
+  };
+}
+"""
+    )
+    assert [(d.option, d.kind) for d in decls] == [
+        ("services.open-webui.tailscaleServe.httpsPort", Kind.TAILSCALE),
+        ('axios."web.proxy".port', Kind.LOCAL),
+    ]
+
+
+def test_let_bound_option_set_is_followed_to_where_it_is_used() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+let
+  portOption = default: null;
+  listener = {
+    port = lib.mkOption { type = lib.types.port; default = 8090; };
+  };
+in
+{
+  options.services.axios-sync = listener;
+}
+"""
+    )
+    assert [(d.option, d.port, d.placed) for d in decls] == [
+        ("services.axios-sync.port", 8090, True)
+    ]
+
+
+def test_option_nix_cannot_place_is_reported_unplaced_not_dropped() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+let
+  mkPort = default: lib.mkOption { type = lib.types.port; inherit default; };
+in
+{
+  options.pim.port = mkPort 8080;
+}
+"""
+    )
+    assert len(decls) == 1
+    assert decls[0].placed is False
+    assert decls[0].kind is Kind.OTHER
+
+
+def test_shadowed_let_binding_uses_the_innermost() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+let base = 7000; in
+{
+  options.media = let base = 8096; in {
+    port = lib.mkOption { type = lib.types.port; default = base; };
+  };
+  options.streaming.port = lib.mkOption { type = lib.types.port; default = base + 1; };
+}
+"""
+    )
+    assert [(d.option, d.port) for d in decls] == [("media.port", 8096), ("streaming.port", 7001)]
+
+
+def test_lexical_scope_beats_with() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+let port = 9000; in
+with lib; with { port = 1; };
+{
+  options.x.port = mkOption { type = types.port; default = port; };
+}
+"""
+    )
+    assert [(d.option, d.port) for d in decls] == [("x.port", 9000)]
+
+
+def test_non_port_types_are_ignored() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+{
+  options.x = {
+    port = lib.mkOption { type = lib.types.str; default = "8080"; };
+    count = lib.mkOption { type = lib.types.int; default = 8080; };
+    ports = lib.mkOption { type = lib.types.listOf lib.types.port; default = [ 80 ]; };
+  };
+}
+"""
+    )
+    assert decls == []
+
+
+def test_null_and_absent_defaults() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+{
+  options.x = {
+    port = lib.mkOption { type = lib.types.nullOr lib.types.port; default = null; };
+    tailscaleServe.httpsPort = lib.mkOption { type = lib.types.port; };
+  };
+}
+"""
+    )
+    assert [(d.option, d.state) for d in decls] == [
+        ("x.port", ValueState.NULL),
+        ("x.tailscaleServe.httpsPort", ValueState.ABSENT),
+    ]
+
+
+def test_self_reference_is_unresolved_not_a_crash() -> None:
+    (decl,) = extract_text(
+        """{ config, lib, ... }:
+{
+  options.x.port = lib.mkOption { type = lib.types.port; default = config.x.port + 1; };
+}
+"""
+    )
+    assert decl.state is ValueState.UNRESOLVED
+
+
+def test_trailing_comma_formals_lose_nothing() -> None:
+    decls = extract(FORMS / "trailing_comma.nix")
+    assert [(d.option, d.port) for d in decls] == [("axios.postgres.port", 5432)]
