@@ -29,3 +29,6 @@ clean:
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_rule_docs.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py

@@ -22,7 +22,8 @@ def listener_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Fi
                 f"{first.option} ({_where(first)})",
                 option=decl.option,
                 port=claim.port,
-                related=[d.location for d in distinct if d is not decl],
+                # Only the first claimant: naming all of them would be quadratic in a big tree.
+                related=[first.location],
             )
 
 
