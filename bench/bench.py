@@ -57,7 +57,8 @@ in
     }};
   }};
   config = lib.mkIf cfg.enable {{
-    systemd.services.{name}.serviceConfig.ExecStart = "${{pkgs.hello}}/bin/hello ${{toString cfg.port}}";
+    systemd.services.{name}.serviceConfig.ExecStart =
+      "${{pkgs.hello}}/bin/hello ${{toString cfg.port}}";
   }};
 }}
 """
@@ -178,7 +179,9 @@ def bench(size: str, repeat: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sizes", nargs="*", help=f"any of {', '.join(SIZES)} (default: small large)")
+    parser.add_argument(
+        "sizes", nargs="*", help=f"any of {', '.join(SIZES)} (default: small large)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
     unknown = set(options.sizes) - set(SIZES)

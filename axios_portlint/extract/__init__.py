@@ -36,7 +36,7 @@ from axios_portlint.model import (
     SourceFile,
     ValueState,
 )
-from axios_portlint.parse import ParsedFile, nix_language, parse_source
+from axios_portlint.parse import ParsedFile, ancestors, nix_language, parse_source
 
 MKOPTION_QUERY = """
 (apply_expression
@@ -146,7 +146,7 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         if type_node is None or not _is_port_type(folder, type_node):
             continue
         default = _field(fields, "default")
-        for option, placed in _placements(parsed, folder, call):
+        for option, placed in _placements(parsed, call):
             yield _Candidate(call=call, option=option, placed=placed, default=default)
 
 
@@ -205,9 +205,7 @@ def _spelled_path(node: Node) -> tuple[str, ...]:
 # -- where an option lives ----------------------------------------------------
 
 
-def _placements(
-    parsed: ParsedFile, folder: Folder, call: Node
-) -> Iterator[tuple[tuple[str, ...], bool]]:
+def _placements(parsed: ParsedFile, call: Node) -> Iterator[tuple[tuple[str, ...], bool]]:
     """Every option path the module system gives this mkOption call.
 
     Climbs from the call through the bindings around it. A let-bound option (or
@@ -225,7 +223,7 @@ def _placements(
             continue
         seen.add((node.id, suffix))
         steps += 1
-        outcome = _climb(parsed, folder, node, suffix)
+        outcome = _climb(parsed, node, suffix)
         if isinstance(outcome, _Placed):
             found = True
             yield outcome.path, outcome.placed
@@ -242,48 +240,57 @@ class _Placed:
 
 
 def _climb(
-    parsed: ParsedFile, folder: Folder, node: Node, suffix: tuple[str, ...]
+    parsed: ParsedFile, node: Node, suffix: tuple[str, ...]
 ) -> _Placed | list[tuple[Node, tuple[str, ...]]]:
     top_function = module_function(parsed.root)
+    chain = ancestors(parsed.root, node)
+    # Segments gathered innermost first; joined once, so deep nesting stays linear.
+    gathered: list[tuple[str, ...]] = []
+
+    def path() -> tuple[str, ...]:
+        return tuple(segment for chunk in reversed(gathered) for segment in chunk) + suffix
+
     current = node
-    while True:
-        parent = current.parent
-        if parent is None or parent.type == "source_code":
-            return _at_module_top(suffix)
+    index = 0
+    while index < len(chain):
+        parent = chain[index]
         kind = parent.type
+        if kind == "source_code":
+            break
         if kind == "binding":
-            if current != parent.child_by_field_name("expression"):
-                return _Placed(suffix, False)
-            names = tuple(n if n is not None else "<name>" for n in _names_of(parent))
-            suffix = names + suffix
-            binding_set = parent.parent
-            holder = binding_set.parent if binding_set is not None else None
-            if holder is None:
-                return _Placed(suffix, False)
+            if current != parent.child_by_field_name("expression") or index + 2 >= len(chain):
+                return _Placed(path(), False)
+            gathered.append(tuple(n if n is not None else "<name>" for n in _names_of(parent)))
+            holder = chain[index + 2]  # binding -> binding_set -> its holder
             if holder.type in ("let_expression", "let_attrset_expression"):
-                return _references(parsed, folder, holder, suffix)
-            current = holder
-        elif kind == "list_expression" and _is_imports_list(parent):
-            return _at_module_top(suffix)
-        elif kind in ("parenthesized_expression", "list_expression", "binding_set"):
-            current = parent
-        elif kind == "apply_expression":
-            outer = _transparent_call(parent, current)
+                return _references(parsed, holder, path())
+            current, index = holder, index + 3
+            continue
+        if kind == "list_expression" and _is_imports_list(chain, index):
+            return _at_module_top(path())
+        if kind == "apply_expression":
+            outer = _transparent_call(chain, index, current)
             if outer is None:
-                return _Placed(suffix, False)
-            current = outer
-        elif kind in ("let_expression", "with_expression", "assert_expression"):
-            if current != parent.child_by_field_name("body"):
-                return _Placed(suffix, False)
-            current = parent
-        elif kind == "if_expression":
-            if current == parent.child_by_field_name("condition"):
-                return _Placed(suffix, False)
-            current = parent
-        elif kind in ("attrset_expression", "rec_attrset_expression") or parent == top_function:
-            current = parent
-        else:
-            return _Placed(suffix, False)
+                return _Placed(path(), False)
+            current, index = chain[outer], outer + 1
+            continue
+        if not _passes_through(kind, parent, current, top_function):
+            return _Placed(path(), False)
+        current, index = parent, index + 1
+    return _at_module_top(path())
+
+
+def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | None) -> bool:
+    """Does an option set placed at `child` keep its place at `parent`?"""
+    if kind in ("parenthesized_expression", "list_expression", "binding_set"):
+        return True
+    if kind in ("attrset_expression", "rec_attrset_expression"):
+        return True
+    if kind in ("let_expression", "with_expression", "assert_expression"):
+        return child == parent.child_by_field_name("body")
+    if kind == "if_expression":
+        return child != parent.child_by_field_name("condition")
+    return parent == top_function
 
 
 def _at_module_top(suffix: tuple[str, ...]) -> _Placed:
@@ -297,26 +304,30 @@ def _names_of(binding: Node) -> list[str | None]:
     return attrpath_names(attrpath) if attrpath is not None else []
 
 
-def _is_imports_list(node: Node) -> bool:
-    binding = node.parent
-    return binding is not None and binding.type == "binding" and _names_of(binding) == ["imports"]
+def _is_imports_list(chain: list[Node], index: int) -> bool:
+    if index + 1 >= len(chain):
+        return False
+    binding = chain[index + 1]
+    return binding.type == "binding" and _names_of(binding) == ["imports"]
 
 
-def _transparent_call(apply: Node, argument: Node) -> Node | None:
-    """The outermost call node when `argument` is passed through a `mkIf`-like wrapper."""
-    outer = apply
-    while outer.parent is not None and outer.parent.type == "apply_expression":
-        if outer != outer.parent.child_by_field_name("function"):
-            break
-        outer = outer.parent
-    head, args = apply_chain(outer)
+def _transparent_call(chain: list[Node], index: int, argument: Node) -> int | None:
+    """Index in `chain` of the outermost call when `argument` goes through a `mkIf`-like wrapper."""
+    outer = index
+    while (
+        outer + 1 < len(chain)
+        and chain[outer + 1].type == "apply_expression"
+        and chain[outer] == chain[outer + 1].child_by_field_name("function")
+    ):
+        outer += 1
+    head, args = apply_chain(chain[outer])
     if argument not in args or head_name(head) not in TRANSPARENT_CALLS:
         return None
     return outer
 
 
 def _references(
-    parsed: ParsedFile, folder: Folder, holder: Node, suffix: tuple[str, ...]
+    parsed: ParsedFile, holder: Node, suffix: tuple[str, ...]
 ) -> list[tuple[Node, tuple[str, ...]]]:
     """Where a let-bound name is used, each with the path still to be consumed."""
     name, rest = suffix[0], suffix[1:]
@@ -325,7 +336,9 @@ def _references(
     cursor.set_byte_range(holder.start_byte, holder.end_byte)
     for _pattern, captures in cursor.matches(holder):
         variable = captures["variable"][0]
-        if captures["name"][0].text != name.encode() or not _binds_here(folder, variable, holder):
+        if captures["name"][0].text != name.encode() or not _binds_here(
+            parsed.root, variable, holder
+        ):
             continue
         selected = _consume_selection(variable, rest)
         if selected is not None:
@@ -334,20 +347,19 @@ def _references(
     return continuations
 
 
-def _binds_here(folder: Folder, variable: Node, holder: Node) -> bool:
+def _binds_here(root: Node, variable: Node, holder: Node) -> bool:
     """Does this variable resolve to `holder`'s binding (and not a shadowing one)?"""
     name_node = variable.child_by_field_name("name")
     if name_node is None:
         return False
-    target = _binding_holder(variable, name_node.text.decode() if name_node.text else "")
+    target = _binding_holder(root, variable, name_node.text.decode() if name_node.text else "")
     return target == holder
 
 
-def _binding_holder(variable: Node, name: str) -> Node | None:
+def _binding_holder(root: Node, variable: Node, name: str) -> Node | None:
     """The let, rec set or function whose binding of `name` this variable reads."""
     current = variable
-    parent = current.parent
-    while parent is not None:
+    for parent in ancestors(root, variable):
         if parent.type in SCOPE_HOLDERS and is_scope_member(parent, current):
             binding_set = binding_set_of(parent)
             if binding_set is not None and any(
@@ -360,7 +372,7 @@ def _binding_holder(variable: Node, name: str) -> Node | None:
             and binds_argument(parent, name)
         ):
             return parent
-        current, parent = parent, parent.parent
+        current = parent
     return None
 
 

@@ -23,6 +23,7 @@ from axios_portlint.extract.values import (
     Update,
     Value,
 )
+from axios_portlint.parse import ancestors
 
 # `lib` functions whose result is (for a default) just one of their arguments.
 PASS_THROUGH_ARGUMENT = {
@@ -112,6 +113,7 @@ class Folder:
     """Folds expressions of one file; memoised, cycle-safe and depth-bounded."""
 
     def __init__(self, root: Node, option_lookup: OptionLookup) -> None:
+        self._root = root
         self._module_function = module_function(root)
         self._option_lookup = option_lookup
         self._memo: dict[int, Value] = {}
@@ -243,9 +245,10 @@ class Folder:
                 return _unknown(inherit)
             found = self.get_attr(self.eval(source), name)
             return found if found is not None else Unknown(f"inherits missing '{name}'")
-        holder = inherit.parent.parent if inherit.parent is not None else None
+        chain = ancestors(self._root, inherit)
+        holder = chain[1] if len(chain) > 1 else inherit
         # A plain `inherit x;` reads x from the scope around the set, never from the set itself.
-        return self.lookup(name, holder if holder is not None else inherit)
+        return self.lookup(name, holder)
 
     def _binary(self, node: Node) -> Value:
         left_node = node.child_by_field_name("left")
@@ -297,8 +300,7 @@ class Folder:
         """Resolve a variable the way Nix does: lexical scopes first, then `with`s."""
         withs: list[Node] = []
         current = at
-        parent = current.parent
-        while parent is not None:
+        for parent in ancestors(self._root, at):
             kind = parent.type
             if kind in SCOPE_HOLDERS and is_scope_member(parent, current):
                 found = self._scope_binding(parent, name)
@@ -309,7 +311,7 @@ class Folder:
                     return self._argument(parent, name)
             elif kind == "with_expression" and current == parent.child_by_field_name("body"):
                 withs.append(parent)
-            current, parent = parent, parent.parent
+            current = parent
         for with_node in withs:
             found = self._from_with(with_node, name)
             if found is not None:

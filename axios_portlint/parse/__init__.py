@@ -103,6 +103,21 @@ def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> Syn
     return None
 
 
+def ancestors(root: Node, node: Node) -> list[Node]:
+    """`node`'s ancestors, innermost first.
+
+    `Node.parent` walks down from the root on every call, so climbing a deep tree
+    with it is quadratic; descending once with `child_with_descendant` is linear.
+    """
+    chain: list[Node] = []
+    current: Node | None = root
+    while current is not None and current != node:
+        chain.append(current)
+        current = current.child_with_descendant(node)
+    chain.reverse()
+    return chain
+
+
 def _error_nodes(root: Node) -> list[Node]:
     """ERROR and MISSING nodes in document order, descending only into erroneous subtrees."""
     found: list[Node] = []
