@@ -190,3 +190,25 @@ def test_readme_shows_real_output(portlint: Portlint) -> None:
     for command, expected in blocks:
         args = command.split()[1:]
         assert portlint(*args, cwd=ROOT).stdout == expected, command
+
+
+def test_exclude_skips_matching_files(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    axios_tree.write("modules/vendor/broken.nix", "{ this is not nix")
+    assert portlint(cwd=axios_tree.root).code == 1
+    excluded = portlint("--exclude", "vendor", cwd=axios_tree.root)
+    assert excluded.code == 0
+    assert excluded.stdout == "All checks passed (7 files checked).\n"
+
+
+def test_unreadable_and_broken_files_never_stop_the_run(
+    axios_tree: AxiosTree, portlint: Portlint
+) -> None:
+    axios_tree.write("modules/latin1.nix", '{ description = "caf\xe9"; }'.encode("latin-1"))
+    axios_tree.write("modules/broken.nix", "{ lib, ... }:\n{\n  options.x = {\n")
+    result = portlint(cwd=axios_tree.root)
+    assert result.code == 1
+    assert result.stdout.splitlines()[:2] == [
+        "modules/broken.nix:3:16: PL010 [error] syntax error: unexpected end of file",
+        "modules/latin1.nix:1:21: PL012 [error] not valid UTF-8 at line 1, column 21",
+    ]
+    assert "Traceback" not in result.stderr

@@ -209,3 +209,20 @@ def test_self_reference_is_unresolved_not_a_crash() -> None:
 def test_trailing_comma_formals_lose_nothing() -> None:
     decls = extract(FORMS / "trailing_comma.nix")
     assert [(d.option, d.port) for d in decls] == [("axios.postgres.port", 5432)]
+
+
+def test_ten_thousand_levels_of_nesting() -> None:
+    depth = 10_000
+    nested = (
+        "{ a = " * depth + "lib.mkOption { type = lib.types.port; default = 8080; }" + "; }" * depth
+    )
+    parens = "(" * depth + "8081" + ")" * depth
+    (deep_set,) = extract_text("{ lib, ... }: { options.y = " + nested + "; }\n")
+    assert deep_set.option == "y" + ".a" * depth
+    assert deep_set.port == 8080
+    (deep_parens,) = extract_text(
+        "{ lib, ... }: { options.x.port = lib.mkOption { type = lib.types.port; default = "
+        + parens
+        + "; }; }\n"
+    )
+    assert deep_parens.port == 8081

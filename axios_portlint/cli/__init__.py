@@ -133,6 +133,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("portlint: interrupted", err=True)
         return 130
+    except Exception as error:  # a bug of ours: still one line, unless asked for the trace
+        if os.environ.get("PORTLINT_DEBUG"):
+            raise
+        click.echo(
+            f"portlint: internal error: {type(error).__name__}: {error} "
+            "(set PORTLINT_DEBUG=1 for a traceback, and please report it)",
+            err=True,
+        )
+        return EXIT_USAGE
     return code if isinstance(code, int) else 0
 
 

@@ -8,6 +8,7 @@ never has to know about it.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,6 +56,12 @@ class LineIndex:
             return byte_column + 1
         return len(prefix.decode("utf-8", errors="replace")) + 1
 
+    def point(self, offset: int) -> tuple[int, int]:
+        """(row, byte column) of a byte offset."""
+        starts = self._line_starts()
+        row = bisect.bisect_right(starts, offset) - 1
+        return row, offset - starts[row]
+
     def location(self, path: str, node: Node) -> Location:
         start_row, start_col = node.start_point
         end_row, end_col = node.end_point
@@ -98,9 +105,28 @@ def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> Syn
     for node in _error_nodes(root):
         if _is_formals_trailing_comma(node):
             continue
-        location = lines.location(source.path, node)
-        return SyntaxIssue(location=location, message=_describe(node, source.data))
+        return _issue(node, source, lines)
     return None
+
+
+def _issue(node: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
+    data = source.data
+    if node.is_missing:
+        return SyntaxIssue(lines.location(source.path, node), f"syntax error: missing {node.type}")
+    text = data[node.start_byte : node.end_byte]
+    if text.lstrip()[:1] == b'"' or text.lstrip()[:2] == b"''":
+        message = "syntax error: unterminated string"
+    elif node.named_child_count and not data[node.end_byte :].strip():
+        # The parser gave up on everything up to the end: Nix says "unexpected end of
+        # file" right after the last token, and so do we.
+        end = len(data.rstrip())
+        row, column = lines.point(end)
+        char_column = lines.column(row, column)
+        location = Location(source.path, row + 1, char_column, row + 1, char_column)
+        return SyntaxIssue(location, "syntax error: unexpected end of file")
+    else:
+        message = _describe(text)
+    return SyntaxIssue(lines.location(source.path, node), message)
 
 
 def ancestors(root: Node, node: Node) -> list[Node]:
@@ -132,10 +158,8 @@ def _error_nodes(root: Node) -> list[Node]:
     return found
 
 
-def _describe(node: Node, data: bytes) -> str:
-    if node.is_missing:
-        return f"syntax error: missing {node.type}"
-    text = data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+def _describe(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace")
     snippet = text.strip().splitlines()[0] if text.strip() else ""
     if not snippet:
         return "syntax error: unexpected end of input"
