@@ -39,30 +39,6 @@ pytestmark = pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
 
 # fixture (relative to tests/fixtures) -> why portlint disagrees with Nix.
 DISAGREEMENTS: dict[str, str] = {
-    "semantics/dotted_merge.nix": (
-        "Nix: axios.portal.api.port = 8081; portlint: known 9999. "
-        "scope.Folder._scope_binding returns the first let binding named `ports` "
-        "(the literal `{ web = ...; }`) and ignores the later `ports.api = ...` that Nix "
-        "merges into it, so `ports.api or 9999` takes the fallback."
-    ),
-    "semantics/shadowed_wrapper.nix": (
-        "Nix: axios.shadow.port = 8180; portlint: known 8080. "
-        "scope.Folder._function_name falls back to the spelling `mkDefault` when the head "
-        "evaluates to something other than a LibRef (here a let-bound lambda), so a local "
-        "helper named like a lib wrapper is treated as pass-through."
-    ),
-    "semantics/inherit_from_options.nix": (
-        "Nix: axios.vaultwarden.port = 8222, axios.vaultwarden.tailscaleServe.httpsPort = "
-        "8585; portlint: both unplaced ('port', 'tailscaleServe.httpsPort'). "
-        "_references/_consume_selection/_climb stop at `inherit (common) port tailscaleServe;` "
-        "(parent inherit_from is not climbed) and _inherit_references only knows plain inherit."
-    ),
-    "semantics/update_options.nix": (
-        "Nix: axios.jellyfin.port = 8096, axios.jellyfin.discoveryPort = 7359, "
-        "axios.jellyseerr.port = 5056; portlint: all three unplaced (and the last with "
-        "default 5055). _climb gives up at a binary_expression parent, so neither operand "
-        "of `//` is placed, and the `// { default = ...; }` override is never seen."
-    ),
     "semantics/helper_function.nix": (
         "Nix: axios.gitea.port = 3000, axios.gitea.tailscaleServe.httpsPort = 3363; "
         "portlint: one unplaced declaration with an unresolved default. _climb stops at a "
@@ -73,80 +49,16 @@ DISAGREEMENTS: dict[str, str] = {
         "Nix: axios.exporters.node.port = 9100, axios.exporters.redis.port = 9121; "
         "portlint: one unplaced 'port'. _climb stops at the lambda given to lib.genAttrs."
     ),
-    "semantics/inherit_nested_body.nix": (
-        "Nix: axios.vaultwarden.port = 8222, axios.vaultwardenAdmin.adminPort = 8223; "
-        "portlint: both <unplaced>. _inherit_references walks only attrsets, bindings and "
-        "parentheses of the let body, so `inherit port;` inside a nested let body (or a "
-        "`with lib; { ... }`) is never found."
-    ),
-    "semantics/imports_function.nix": (
-        "Nix: axios.ntfy.port = 2586; portlint: unplaced 'options.axios.ntfy.port'. "
-        "_climb stops at the imported module's function_expression (only the file's own "
-        "module function is climbed through)."
-    ),
-    "semantics/imports_config.nix": (
-        "Nix: axios.ntfy.tailscaleServe.httpsPort = 2963 (the inline import defines "
-        "axios.ntfy.port = 2600); portlint: known 2949. config.defined_config_paths reads "
-        "only the top module's config section, not inline modules in `imports`."
-    ),
     "semantics/options_mkif.nix": (
-        "Nix: no option (properties are not pushed into `options`; nixpkgs rejects the "
-        "module, the harness declares nothing); portlint: axios.legacy.port = 8000. "
-        "_climb treats mkIf/mkMerge/... (TRANSPARENT_CALLS) as transparent in `options` too."
-    ),
-    "semantics/cfg_self_cycle.nix": (
-        "Nix: axios.loop.port is an error (infinite recursion); portlint: RecursionError. "
-        "Folder.eval memoises the ConfigRef of `cfg.port`, and Folder.fold -> resolve -> "
-        "_option_default -> fold re-enters without a cycle guard."
-    ),
-    "semantics/cfg_mutual_bare_cycle.nix": (
-        "Nix: axios.pair.a.port and b.port are errors (infinite recursion); portlint: "
-        "RecursionError (same unguarded Folder.resolve -> _option_default -> fold loop)."
-    ),
-    "semantics/config_inherit.nix": (
-        "Nix: axios.gateway.tailscaleServe.httpsPort = 9363, "
-        "axios.portal.tailscaleServe.httpsPort = 9463; portlint: known 8363 and 8463. "
-        "config._bindings skips `inherit` nodes, so `config = { inherit axios; };` defines "
-        "nothing as far as _ConfigSide knows and the declared default is folded."
-    ),
-    "semantics/config_inherit_from.nix": (
-        "Nix: axios.portal.tailscaleServe.httpsPort = 9463; portlint: known 8463. "
-        "config._bindings skips `inherit (site) port;` inside config.axios.portal."
-    ),
-    "semantics/assert_default.nix": (
-        "Nix: axios.dns.dot.port is an error (the assertion `cfg.enable` fails); portlint: "
-        "known 853. Folder._eval folds assert_expression to its body without the condition."
-    ),
-    "semantics/let_wrapped_module.nix": (
-        "Nix: axios.syncthing.port = 8384, axios.syncthing.tailscaleServe.httpsPort = 8747; "
-        "portlint: both unplaced ('options.axios.syncthing...'). scope.module_function only "
-        "accepts a function at the file's top, not under a let; _climb then stops at it."
-    ),
-    "semantics/if_placement.nix": (
-        "Nix: axios.proxy.port = 8080 (the else branch); portlint: two declarations, "
-        "known 80 and known 8080. _climb places both branches of an if_expression."
+        "Nix: no option (nixpkgs does not push mkIf into `options` and rejects the module; "
+        "the harness declares nothing); portlint: one unplaced declaration, reported as "
+        "PL009 (it cannot place an option under mkIf and says so). Counted as a false "
+        "alarm by this comparison; kept because the module is invalid either way."
     ),
     "semantics/submodule.nix": (
         "Nix: no port option (submodule options belong to each attrsOf entry); portlint: "
         "unplaced 'options.port'. _port_candidates yields candidates inside "
         "types.submodule arguments."
-    ),
-    "semantics/unused_option.nix": (
-        "Nix: only axios.box.port; portlint: also an <unplaced> declaration for the never-used "
-        "let binding `spare`. _placements yields UNPLACED when a let-bound option has no "
-        "reference instead of dropping it."
-    ),
-    "semantics/mkoption_inherit_default.nix": (
-        "Nix: axios.minio.port = 9000, axios.minio.console.port = 9001; portlint: port "
-        "absent, console.port missing. _field reads only `binding` children (not "
-        "`inherit default;`) and needs a plain Attrs, so an Update argument "
-        "(`portArgs // { ... }`) has no type and is skipped."
-    ),
-    "semantics/type_with.nix": (
-        "Nix: services.axios-dns.dohPort = 443 and dotPort = null (nullOr port / u16); "
-        "portlint: both missing. _is_port_type splits apply chains only at the top, so "
-        "`with lib.types; nullOr port` (a with_expression) is neither an apply nor a LibRef "
-        "and _spelled_path of a with_expression is empty."
     ),
 }
 

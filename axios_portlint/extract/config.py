@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from axios_portlint.extract.scope import apply_chain, attrpath_names, head_name, peel_parens
+from axios_portlint.extract.scope import (
+    apply_chain,
+    attrpath_names,
+    head_name,
+    peel_parens,
+    static_attr_name,
+)
 
 # Calls whose argument is still a config attribute set.
 CONFIG_WRAPPERS = frozenset({"mkIf", "mkMerge", "mkDefault", "mkForce", "mkOverride", "mkBefore"})
@@ -37,12 +43,32 @@ def module_body(root: Node) -> Node | None:
 
 
 def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
-    """Paths the config section defines, and prefixes it defines opaquely (`x = f y;`)."""
+    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`).
+
+    The file's own module and the inline modules of its `imports` list both count.
+    """
     defined: set[Path] = set()
     opaque: set[Path] = set()
-    body = module_body(root)
-    if body is None:
-        return defined, opaque
+    bodies = [module_body(root)]
+    while bodies:
+        body = bodies.pop()
+        if body is not None:
+            bodies.extend(_inline_imports(body))
+            _module_definitions(body, defined, opaque)
+    return defined, opaque
+
+
+def _inline_imports(body: Node) -> list[Node | None]:
+    modules: list[Node | None] = []
+    for names, value in _bindings(body):
+        if names == ["imports"] and value is not None:
+            value = peel_parens(value)
+            if value.type == "list_expression":
+                modules.extend(module_body(element) for element in value.named_children)
+    return modules
+
+
+def _module_definitions(body: Node, defined: set[Path], opaque: set[Path]) -> None:
     top = _bindings(body)
     explicit = any(names[:1] in (["config"], ["options"]) for names, _ in top)
     pending: list[tuple[Path, Node]] = []
@@ -51,11 +77,14 @@ def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
             continue
         path = tuple(n for n in names if n is not None)
         if explicit and path[:1] == ("config",):
-            pending.append((path[1:], value))
-        elif not explicit and path[:1] not in (("imports",), ("meta",), ("_file",), ("key",)):
+            path = path[1:]
+        elif explicit or path[:1] in (("imports",), ("meta",), ("_file",), ("key",)):
+            continue
+        if value is None:
+            defined.add(path)  # `inherit x;` defines x
+        else:
             pending.append((path, value))
     _walk(pending, defined, opaque)
-    return defined, opaque
 
 
 def _walk(pending: list[tuple[Path, Node]], defined: set[Path], opaque: set[Path]) -> None:
@@ -69,7 +98,11 @@ def _walk(pending: list[tuple[Path, Node]], defined: set[Path], opaque: set[Path
                 if None in names:
                     opaque.add(path)
                     continue
-                pending.append(((*path, *(n for n in names if n is not None)), child))
+                child_path = (*path, *(n for n in names if n is not None))
+                if child is None:
+                    defined.add(child_path)
+                else:
+                    pending.append((child_path, child))
             continue
         if value.type == "list_expression" and _is_merge_list(value):
             pending.extend((path, element) for element in value.named_children)
@@ -96,18 +129,22 @@ def _is_merge_list(node: Node) -> bool:
     return head_name(head) == "mkMerge"
 
 
-def _bindings(attrset: Node) -> list[tuple[list[str | None], Node]]:
-    found: list[tuple[list[str | None], Node]] = []
+def _bindings(attrset: Node) -> list[tuple[list[str | None], Node | None]]:
+    """Each binding's names and value; an inherited name comes with no value node."""
+    found: list[tuple[list[str | None], Node | None]] = []
     for child in attrset.named_children:
         if child.type != "binding_set":
             continue
         for binding in child.named_children:
-            if binding.type != "binding":
-                continue
-            attrpath = binding.child_by_field_name("attrpath")
-            value = binding.child_by_field_name("expression")
-            if attrpath is not None and value is not None:
-                found.append((attrpath_names(attrpath), value))
+            if binding.type == "binding":
+                attrpath = binding.child_by_field_name("attrpath")
+                value = binding.child_by_field_name("expression")
+                if attrpath is not None and value is not None:
+                    found.append((attrpath_names(attrpath), value))
+            elif binding.type in ("inherit", "inherit_from"):
+                attrs = binding.child_by_field_name("attrs")
+                for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
+                    found.append(([static_attr_name(attr)], None))
     return found
 
 

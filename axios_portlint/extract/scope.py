@@ -17,6 +17,7 @@ from axios_portlint.extract.values import (
     NULL,
     Attrs,
     ConfigRef,
+    Lambda,
     LibRef,
     Null,
     Unknown,
@@ -35,6 +36,14 @@ PASS_THROUGH_ARGUMENT = {
 }
 
 SCOPE_HOLDERS = frozenset({"let_expression", "rec_attrset_expression", "let_attrset_expression"})
+# Names of Nix's base environment. It is a lexical scope, so it beats every `with`.
+GLOBAL_NAMES = frozenset(
+    {
+        "null", "true", "false", "builtins", "import", "toString", "map", "throw",
+        "abort", "baseNameOf", "dirOf", "isNull", "removeAttrs", "derivation",
+        "fetchTarball", "fetchGit", "fetchurl", "placeholder", "scopedImport",
+    }
+)  # fmt: skip
 MAX_DEPTH = 200
 
 OptionLookup = Callable[[tuple[str, ...]], Value | None]
@@ -101,12 +110,33 @@ def peel_parens(node: Node) -> Node:
 
 
 def module_function(root: Node) -> Node | None:
-    """The function a module file evaluates to (`{ config, lib, ... }: ...`), if any."""
-    expression = root.child_by_field_name("expression") if root.type == "source_code" else root
-    if expression is None:
-        return None
-    expression = peel_parens(expression)
-    return expression if expression.type == "function_expression" else None
+    """The function a module file evaluates to (`{ config, lib, ... }: ...`), if any.
+
+    A module may sit under a `let` or `with` (`let ports = ...; in { lib, ... }: ...`).
+    """
+    node = root.child_by_field_name("expression") if root.type == "source_code" else root
+    while node is not None:
+        node = peel_parens(node)
+        if node.type == "function_expression":
+            return node
+        if node.type not in ("let_expression", "with_expression"):
+            return None
+        node = node.child_by_field_name("body")
+    return None
+
+
+def is_inline_module(function: Node) -> bool:
+    """A function that is an element of an `imports` list is a module of its own."""
+    parent = function.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "list_expression":
+        return False
+    binding = parent.parent
+    if binding is None or binding.type != "binding":
+        return False
+    attrpath = binding.child_by_field_name("attrpath")
+    return attrpath is not None and attrpath_names(attrpath) == ["imports"]
 
 
 class Folder:
@@ -118,6 +148,7 @@ class Folder:
         self._option_lookup = option_lookup
         self._memo: dict[int, Value] = {}
         self._active: set[int] = set()
+        self._resolving: set[tuple[str, ...]] = set()
         self._depth = 0
 
     # -- entry points -------------------------------------------------------
@@ -127,13 +158,20 @@ class Folder:
         return self.resolve(self.eval(node))
 
     def resolve(self, value: Value) -> Value:
-        if isinstance(value, ConfigRef):
+        if not isinstance(value, ConfigRef):
+            return value
+        path = ".".join(value.path)
+        if value.path in self._resolving:
+            # Nix reports infinite recursion here; we report that we cannot know.
+            return Unknown(f"config.{path} depends on itself")
+        self._resolving.add(value.path)
+        try:
             known = self._option_lookup(value.path)
-            if known is None:
-                path = ".".join(value.path)
-                return Unknown(f"reads config.{path}, which is not declared in this file")
-            return known
-        return value
+        finally:
+            self._resolving.discard(value.path)
+        if known is None:
+            return Unknown(f"reads config.{path}, which is not declared in this file")
+        return known
 
     def eval(self, node: Node) -> Value:
         key = node.id
@@ -172,11 +210,15 @@ class Folder:
             return self._unary(node)
         if kind == "apply_expression":
             return self._apply(node)
-        if kind in ("let_expression", "with_expression", "assert_expression"):
+        if kind in ("let_expression", "with_expression"):
             body = node.child_by_field_name("body")
             return self.eval(body) if body is not None else _unknown(node)
+        if kind == "assert_expression":
+            return Unknown("the value depends on an assertion that only evaluation can check")
         if kind in ("attrset_expression", "rec_attrset_expression"):
             return Attrs(binding_set_of(node))
+        if kind == "function_expression":
+            return Lambda(node)
         return _unknown(node)
 
     def _select(self, node: Node) -> Value:
@@ -217,28 +259,33 @@ class Folder:
     def _attrs_get(self, attrs: Attrs, name: str) -> Value | None:
         if attrs.binding_set is None:
             return None
-        depth = len(attrs.prefix)
+        return self._member(attrs.binding_set, (*attrs.prefix, name))
+
+    def _member(self, binding_set: Node, path: tuple[str, ...]) -> Value | None:
+        """The value at `path` in a binding set, merging `a = { ... }; a.b = ...;` as Nix does."""
+        depth = len(path)
+        exact: Value | None = None
         nested = False
-        for child in attrs.binding_set.named_children:
+        for child in binding_set.named_children:
             if child.type == "binding":
                 names = _binding_names(child)
-                if None in names:
+                if None in names[:depth]:
                     return Unknown("the attribute set has computed names")
-                if tuple(names[:depth]) != attrs.prefix or len(names) <= depth:
+                if tuple(names[:depth]) != path:
                     continue
-                if names[depth] != name:
-                    continue
-                if len(names) == depth + 1:
+                if len(names) == depth:
                     expression = child.child_by_field_name("expression")
-                    return self.eval(expression) if expression is not None else _unknown(child)
-                nested = True
-            elif depth == 0 and name in _inherited_names(child):
-                return self._inherited(child, name)
+                    exact = self.eval(expression) if expression is not None else _unknown(child)
+                else:
+                    nested = True
+            elif depth == 1 and path[0] in _inherited_names(child):
+                return self.inherited_value(child, path[0])
         if nested:
-            return Attrs(attrs.binding_set, (*attrs.prefix, name))
-        return None
+            merged: Value = Attrs(binding_set, path)
+            return Update(exact, merged) if exact is not None else merged
+        return exact
 
-    def _inherited(self, inherit: Node, name: str) -> Value:
+    def inherited_value(self, inherit: Node, name: str) -> Value:
         if inherit.type == "inherit_from":
             source = inherit.child_by_field_name("expression")
             if source is None:
@@ -291,8 +338,28 @@ class Folder:
         value = self.eval(head)
         if isinstance(value, LibRef) and value.path:
             return value.path[-1]
-        # An unresolvable head spelled like a lib wrapper (`pkgs.lib.mkDefault`) is one.
-        return head_name(head)
+        if isinstance(value, Unknown) and not self._locally_bound(head):
+            # An unresolvable head spelled like a lib wrapper (`pkgs.lib.mkDefault`) is one.
+            return head_name(head)
+        return None
+
+    def _locally_bound(self, head: Node) -> bool:
+        """Is the head's root name bound by a let, rec set or argument in this file?"""
+        root = head
+        while root.type == "select_expression":
+            inner = root.child_by_field_name("expression")
+            if inner is None:
+                return False
+            root = peel_parens(inner)
+        if root.type != "variable_expression":
+            return False
+        name = root.child_by_field_name("name")
+        if name is None or _text(name) in ("pkgs", "lib"):
+            return False
+        return self._is_bound(_text(name), root)
+
+    def _is_bound(self, name: str, at: Node) -> bool:
+        return binding_holder(self._root, at, name) is not None
 
     # -- names --------------------------------------------------------------
 
@@ -312,6 +379,8 @@ class Folder:
             elif kind == "with_expression" and current == parent.child_by_field_name("body"):
                 withs.append(parent)
             current = parent
+        if name in GLOBAL_NAMES:
+            return _builtin(name)
         for with_node in withs:
             found = self._from_with(with_node, name)
             if found is not None:
@@ -323,22 +392,13 @@ class Folder:
         if binding_set is None:
             return None
         for child in binding_set.named_children:
-            if child.type == "binding":
-                names = _binding_names(child)
-                if not names or names[0] != name:
-                    continue
-                if len(names) == 1:
-                    expression = child.child_by_field_name("expression")
-                    return self.eval(expression) if expression is not None else _unknown(child)
-                return Attrs(binding_set, (name,))
-            if name in _inherited_names(child):
-                if child.type == "inherit":
-                    return self.lookup(name, holder)
-                return self._inherited(child, name)
-        return None
+            if child.type == "inherit" and name in _inherited_names(child):
+                # `let inherit x; in` reads x from the scope around the let.
+                return self.lookup(name, holder)
+        return self._member(binding_set, (name,))
 
     def _argument(self, function: Node, name: str) -> Value:
-        if function == self._module_function:
+        if function == self._module_function or is_inline_module(function):
             if name == "lib":
                 return LibRef(())
             if name == "config":
@@ -377,6 +437,34 @@ def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
         return Unknown(f"`{_text(node)}` divides by zero")
     quotient = abs(left) // abs(right)
     return quotient if (left >= 0) == (right >= 0) else -quotient
+
+
+def binding_holder(root: Node, at: Node, name: str) -> Node | None:
+    """The let, rec set or function whose binding of `name` is visible at `at`."""
+    current = at
+    for parent in ancestors(root, at):
+        if parent.type in SCOPE_HOLDERS and is_scope_member(parent, current):
+            binding_set = binding_set_of(parent)
+            if binding_set is not None and _binds(binding_set, name):
+                return parent
+        elif (
+            parent.type == "function_expression"
+            and current == parent.child_by_field_name("body")
+            and binds_argument(parent, name)
+        ):
+            return parent
+        current = parent
+    return None
+
+
+def _binds(binding_set: Node, name: str) -> bool:
+    for child in binding_set.named_children:
+        if child.type == "binding":
+            if _binding_names(child)[:1] == [name]:
+                return True
+        elif name in _inherited_names(child):
+            return True
+    return False
 
 
 def binds_argument(function: Node, name: str) -> bool:

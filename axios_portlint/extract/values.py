@@ -47,12 +47,19 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
+class Lambda:
+    """A function defined in the file: never mistaken for a `lib` wrapper of the same name."""
+
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """Not statically knowable; `reason` is shown to the user."""
 
     reason: str
 
 
-Value = int | Null | LibRef | ConfigRef | Attrs | Update | Unknown
+Value = int | Null | LibRef | ConfigRef | Attrs | Update | Lambda | Unknown
 
 NULL = Null()
