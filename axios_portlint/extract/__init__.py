@@ -15,7 +15,11 @@ from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.placement import UNPLACED, Placement, placements
-from axios_portlint.extract.scope import Folder, apply_chain, attrpath_names, peel_parens
+from axios_portlint.extract.scope import (
+    Folder,
+    apply_chain,
+    peel_parens,
+)
 from axios_portlint.extract.values import Attrs, LibRef, Null, Unknown, Update, Value
 from axios_portlint.model import (
     TAILSCALE_SUFFIX,
@@ -26,6 +30,7 @@ from axios_portlint.model import (
     ValueState,
 )
 from axios_portlint.parse import ParsedFile, ancestors, nix_language, parse_source
+from axios_portlint.parse.names import attrpath_names
 
 MKOPTION_QUERY = """
 (apply_expression
@@ -38,6 +43,11 @@ MKOPTION_QUERY = """
 
 PORT_TYPES = frozenset({("types", "port"), ("types", "ints", "u16")})
 NULLABLE = ("types", "nullOr")
+OTHER_TYPES = frozenset(
+    {"str", "bool", "int", "path", "package", "lines", "attrs", "anything", "raw", "float"}
+    | {"listOf", "attrsOf", "enum", "submodule", "either", "oneOf", "strMatching"}
+    | {"nonEmptyStr", "singleLineStr", "commas", "envVar", "separatedString", "functionTo"}
+)
 TRANSPARENT_BODIES = ("with_expression", "let_expression")
 
 
@@ -193,6 +203,9 @@ def _field(fields: Value, name: str) -> _Field | None:
 
 def _is_port_type(folder: Folder, node: Node) -> bool:
     node = peel_parens(node)
+    spelled = _spelled_path(node)
+    if spelled[-2:-1] == ("types",) and spelled[-1] in OTHER_TYPES:
+        return False  # `types.str` and friends: no need to resolve where `types` came from
     while node.type in TRANSPARENT_BODIES:  # `with lib.types; nullOr port`
         body = node.child_by_field_name("body")
         if body is None:

@@ -12,11 +12,10 @@ from tree_sitter import Node
 
 from axios_portlint.extract.scope import (
     apply_chain,
-    attrpath_names,
     head_name,
     peel_parens,
-    static_attr_name,
 )
+from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 # Calls whose argument is still a config attribute set.
 CONFIG_WRAPPERS = frozenset({"mkIf", "mkMerge", "mkDefault", "mkForce", "mkOverride", "mkBefore"})

@@ -18,15 +18,14 @@ from tree_sitter import Node, Query, QueryCursor
 from axios_portlint.extract.scope import (
     SCOPE_HOLDERS,
     Folder,
-    attrpath_names,
     binding_holder,
     binding_set_of,
     is_inline_module,
     module_function,
-    static_attr_name,
 )
 from axios_portlint.extract.values import Attrs, Update
 from axios_portlint.parse import ParsedFile, ancestors, nix_language
+from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000

@@ -25,6 +25,7 @@ from axios_portlint.extract.values import (
     Value,
 )
 from axios_portlint.parse import ancestors
+from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 # `lib` functions whose result is (for a default) just one of their arguments.
 PASS_THROUGH_ARGUMENT = {
@@ -47,31 +48,6 @@ GLOBAL_NAMES = frozenset(
 MAX_DEPTH = 200
 
 OptionLookup = Callable[[tuple[str, ...]], Value | None]
-
-
-def static_attr_name(attr: Node) -> str | None:
-    """The name an attrpath element spells, or None when it is computed (`${x}`)."""
-    if attr.type == "identifier":
-        return _text(attr)
-    if attr.type == "string_expression":
-        parts: list[str] = []
-        for child in attr.named_children:
-            if child.type == "string_fragment":
-                parts.append(_text(child))
-            elif child.type == "escape_sequence":
-                parts.append(_unescape(_text(child)))
-            else:
-                return None
-        return "".join(parts)
-    if attr.type == "interpolation":
-        inner = attr.child_by_field_name("expression")
-        if inner is not None and inner.type == "string_expression":
-            return static_attr_name(inner)
-    return None
-
-
-def attrpath_names(attrpath: Node) -> list[str | None]:
-    return [static_attr_name(attr) for attr in attrpath.children_by_field_name("attr")]
 
 
 def head_name(node: Node) -> str | None:
@@ -519,15 +495,6 @@ def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", errors="replace")
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
-
-
-def _unescape(sequence: str) -> str:
-    if len(sequence) == 2 and sequence[0] == "\\":
-        return _ESCAPES.get(sequence[1], sequence[1])
-    return sequence
 
 
 def is_null(value: Value) -> bool:

@@ -9,18 +9,17 @@ never has to know about it.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import cache
 
-import tree_sitter_nix
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Node, Parser, Tree
 
 from axios_portlint.model import Location, SourceFile, SyntaxIssue
+from axios_portlint.parse.checks import ParserError, first_parser_error
+from axios_portlint.parse.language import nix_language
 
-
-@cache
-def nix_language() -> Language:
-    return Language(tree_sitter_nix.language())
+__all__ = ["LineIndex", "ParsedFile", "ancestors", "nix_language", "parse_source"]
 
 
 @cache
@@ -92,13 +91,40 @@ class ParsedFile:
         return self.lines.location(self.source.path, node)
 
 
+BARE_CR = re.compile(rb"\r(?!\n)")
+
+
 def parse_source(source: SourceFile) -> ParsedFile:
-    tree = _parser().parse(source.data)
-    lines = LineIndex(source.data)
+    data = source.data
+    if b"\r" in data:
+        # Nix ends a `#` comment at a lone CR, tree-sitter-nix does not: without this the
+        # code after it would vanish into the comment. Same length, so offsets hold.
+        data = BARE_CR.sub(b"\n", data)
+    tree = _parser().parse(data)
+    lines = LineIndex(data)
     issue = None
     if tree.root_node.has_error:
         issue = _first_syntax_issue(tree.root_node, source, lines)
+    extra = first_parser_error(tree.root_node, data)
+    if extra is not None:
+        extra_issue = _parser_issue(extra, source, lines)
+        if issue is None or _key(extra_issue) < _key(issue):
+            issue = extra_issue
     return ParsedFile(source=source, tree=tree, lines=lines, syntax_issue=issue)
+
+
+def _parser_issue(error: ParserError, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
+    if error.node is not None:
+        return SyntaxIssue(lines.location(source.path, error.node), error.message)
+    row, column = lines.point(error.offset)
+    char_column = lines.column(row, column)
+    return SyntaxIssue(
+        Location(source.path, row + 1, char_column, row + 1, char_column), error.message
+    )
+
+
+def _key(issue: SyntaxIssue) -> tuple[int, int]:
+    return issue.location.line, issue.location.column
 
 
 def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue | None:
@@ -109,24 +135,132 @@ def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> Syn
     return None
 
 
+# Tokens after which Nix still expects more input: an ERROR that runs to the end of
+# the file and ends with one of these is Nix's "unexpected end of file".
+OPEN_TOKENS = frozenset(
+    [
+        "{",
+        "(",
+        "[",
+        "=",
+        ":",
+        ";",
+        ",",
+        ".",
+        "?",
+        "@",
+        "${",
+        "let",
+        "in",
+        "if",
+        "then",
+        "else",
+        "with",
+        "assert",
+        "rec",
+        "inherit",
+        "or",
+        "+",
+        "-",
+        "*",
+        "/",
+        "++",
+        "//",
+        "==",
+        "!=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "&&",
+        "||",
+        "->",
+        "!",
+    ]
+)
+# Tokens no expression starts with: an ERROR beginning with one is "unexpected" there.
+NON_STARTERS = frozenset(
+    [
+        "}",
+        ")",
+        "]",
+        ";",
+        ",",
+        ":",
+        "=",
+        ".",
+        "?",
+        "@",
+        "in",
+        "then",
+        "else",
+        "or",
+        "<",
+        ">",
+        "~",
+        "*",
+        "/",
+        "+",
+        "&&",
+        "||",
+        "->",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "//",
+        "++",
+    ]
+)
+# A closer as the last token of an ERROR that runs to the end: a closer is missing.
+CLOSERS = frozenset(["}", ")", "]"])
+
+
 def _issue(node: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
     data = source.data
     if node.is_missing:
         return SyntaxIssue(lines.location(source.path, node), f"syntax error: missing {node.type}")
+    nested = next((e for e in _error_nodes(node)[1:] if not _is_formals_trailing_comma(e)), None)
+    if nested is not None:
+        return _issue(nested, source, lines)
     text = data[node.start_byte : node.end_byte]
+    first, last = _first_leaf(node), _last_leaf(node)
     if text.lstrip()[:1] == b'"' or text.lstrip()[:2] == b"''":
         message = "syntax error: unterminated string"
-    elif node.named_child_count and not data[node.end_byte :].strip():
-        # The parser gave up on everything up to the end: Nix says "unexpected end of
-        # file" right after the last token, and so do we.
-        end = len(data.rstrip())
-        row, column = lines.point(end)
+    elif first is not None and (_token(first, data) in NON_STARTERS or first == last):
+        return SyntaxIssue(
+            lines.location(source.path, first), f"syntax error: unexpected '{_token(first, data)}'"
+        )
+    elif (
+        last is not None
+        and _token(last, data) in OPEN_TOKENS | CLOSERS
+        and not data[node.end_byte :].strip()
+    ):
+        # Nix reads to the end of the file still expecting more, and says so right
+        # after the last token.
+        row, column = lines.point(len(data.rstrip()))
         char_column = lines.column(row, column)
         location = Location(source.path, row + 1, char_column, row + 1, char_column)
         return SyntaxIssue(location, "syntax error: unexpected end of file")
     else:
         message = _describe(text)
     return SyntaxIssue(lines.location(source.path, node), message)
+
+
+def _first_leaf(node: Node) -> Node | None:
+    while node.child_count:
+        node = node.children[0]
+    return node if node.end_byte > node.start_byte else None
+
+
+def _last_leaf(node: Node) -> Node | None:
+    while node.child_count:
+        node = node.children[-1]
+    return node if node.end_byte > node.start_byte else None
+
+
+def _token(node: Node, data: bytes) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
 def ancestors(root: Node, node: Node) -> list[Node]:
@@ -204,7 +338,10 @@ def _previous_significant(node: Node) -> Node | None:
 
 def _follows_formal(node: Node) -> bool:
     previous = _previous_significant(node)
-    return previous is not None and previous.type == "formal" and not previous.has_error
+    if previous is None or previous.type != "formal":
+        return False
+    # A default may hold a function with its own tolerated trailing comma.
+    return all(_is_formals_trailing_comma(error) for error in _error_nodes(previous))
 
 
 def _next_is_closing_brace(node: Node) -> bool:

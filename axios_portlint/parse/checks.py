@@ -1,0 +1,249 @@
+"""Syntax errors Nix's parser reports that the tree-sitter grammar accepts.
+
+Nix rejects these while parsing (in its lexer or in the parser's actions), so
+`nix-instantiate --parse` fails on them; the differential test against it found
+each one. One query finds every candidate, so a clean file costs one pass in C.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor
+
+from axios_portlint.parse.language import nix_language
+from axios_portlint.parse.names import attrpath_names, static_attr_name
+
+BOM = b"\xef\xbb\xbf"
+MAX_INTEGER = 2**63 - 1
+COMPARISON_GROUPS = ({"<", ">", "<=", ">="}, {"==", "!="})
+LITERAL_SETS = ("attrset_expression", "rec_attrset_expression")
+
+CHECKS_QUERY = """
+(variable_expression name: (identifier) @or (#eq? @or "or"))
+(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="]) @comparison
+(binding_set) @bindings
+(formals) @formals
+(integer_expression) @integer (#match? @integer "^[0-9]{19,}$")
+(inherited_attrs (interpolation) @dynamic_inherit)
+(path_expression) @path
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ParserError:
+    """A problem at a node (or at a byte offset when `node` is None)."""
+
+    message: str
+    node: Node | None = None
+    offset: int = 0
+
+
+@cache
+def _query() -> Query:
+    return Query(nix_language(), CHECKS_QUERY)
+
+
+def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
+    if data.startswith(BOM):
+        yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
+    if not any(child.type != "comment" for child in root.named_children):
+        yield ParserError("syntax error: unexpected end of file (the file has no expression)")
+    cursor = QueryCursor(_query())
+    for name, nodes in cursor.captures(root).items():
+        check = _CHECKS[name]
+        for node in nodes:
+            yield from check(node)
+
+
+def first_parser_error(root: Node, data: bytes) -> ParserError | None:
+    """The earliest one in the file, as Nix stops at the first."""
+    return min(parser_errors(root, data), key=_position, default=None)
+
+
+def _position(error: ParserError) -> int:
+    return error.node.start_byte if error.node is not None else error.offset
+
+
+def _or_variable(node: Node) -> Iterator[ParserError]:
+    variable = node.parent
+    parent = variable.parent if variable is not None else None
+    # Nix's grammar lets `or` stand only as an attribute name and as a function argument.
+    if (
+        parent is not None
+        and parent.type == "apply_expression"
+        and variable == parent.child_by_field_name("argument")
+    ):
+        return
+    yield ParserError("syntax error: unexpected 'or' (a keyword in Nix)", node)
+
+
+def _chained_comparison(node: Node) -> Iterator[ParserError]:
+    operator = node.child_by_field_name("operator")
+    left = node.child_by_field_name("left")
+    if operator is None or left is None or left.type != "binary_expression":
+        return
+    inner = left.child_by_field_name("operator")
+    if inner is None:
+        return
+    for group in COMPARISON_GROUPS:
+        if operator.type in group and inner.type in group:
+            yield ParserError(
+                f"syntax error: unexpected '{operator.type}' (comparisons do not chain in Nix)",
+                operator,
+            )
+
+
+def _large_integer(node: Node) -> Iterator[ParserError]:
+    if node.text is not None and int(node.text) > MAX_INTEGER:
+        yield ParserError(f"syntax error: invalid integer '{node.text.decode()}'", node)
+
+
+def _dynamic_inherit(node: Node) -> Iterator[ParserError]:
+    yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
+
+
+def _path(node: Node) -> Iterator[ParserError]:
+    text = node.text or b""
+    if text.endswith(b"/") and len(text) > 1:
+        yield ParserError("syntax error: path has a trailing slash", node)
+    elif b"//" in text:
+        yield ParserError("syntax error: path has a doubled slash", node)
+
+
+def _duplicate_formals(node: Node) -> Iterator[ParserError]:
+    function = node.parent
+    universal = function.child_by_field_name("universal") if function is not None else None
+    seen: set[bytes] = {universal.text} if universal is not None and universal.text else set()
+    for formal in node.children_by_field_name("formal"):
+        name = formal.child_by_field_name("name")
+        if name is None or not name.text:
+            continue
+        if name.text in seen:
+            yield ParserError(f"syntax error: duplicate formal '{name.text.decode()}'", name)
+        seen.add(name.text)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One attribute of a set under construction.
+
+    A set literal (`a = { ... };`) may be merged with a later definition of the
+    same name, as Nix does; its own bindings are read only when that happens,
+    so the common case costs nothing and deep nesting stays linear.
+    """
+
+    mergeable: bool
+    literal: Node | None = None
+    children: dict[str, _Entry] | None = None
+
+
+def _duplicate_attributes(node: Node) -> Iterator[ParserError]:
+    if not _may_repeat(node):
+        return
+    if node.parent is None or node.parent.type not in (*LITERAL_SETS, "let_expression"):
+        return
+    yield from _insert_bindings(node, {}, ())
+
+
+def _may_repeat(binding_set: Node) -> bool:
+    """Cheap filter: a duplicate needs two bindings with the same first name."""
+    seen: set[bytes] = set()
+    for child in binding_set.named_children:
+        if child.type == "binding":
+            attrpath = child.child(0)
+            first = attrpath.child(0) if attrpath is not None else None
+            names = [first.text] if first is not None and first.text is not None else []
+        elif child.type in ("inherit", "inherit_from"):
+            attrs = child.child_by_field_name("attrs")
+            names = [a.text for a in attrs.named_children if a.text] if attrs else []
+        else:
+            continue
+        for name in names:
+            plain = name.strip(b'"') if b"\\" not in name and b"${" not in name else name
+            if plain in seen:
+                return True
+            seen.add(plain)
+    return False
+
+
+def _insert_bindings(
+    binding_set: Node, entries: dict[str, _Entry], prefix: tuple[str, ...]
+) -> Iterator[ParserError]:
+    for child in binding_set.named_children:
+        if child.type == "binding":
+            attrpath = child.child_by_field_name("attrpath")
+            names = attrpath_names(attrpath) if attrpath is not None else []
+            if not names or None in names or attrpath is None:
+                continue
+            value = child.child_by_field_name("expression")
+            path = [n for n in names if n is not None]
+            yield from _define(entries, path, value, prefix, attrpath)
+        elif child.type in ("inherit", "inherit_from"):
+            attrs = child.child_by_field_name("attrs")
+            for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
+                name = static_attr_name(attr)
+                if name is not None:
+                    yield from _define(entries, [name], None, prefix, attr)
+
+
+def _define(
+    entries: dict[str, _Entry],
+    path: list[str],
+    value: Node | None,
+    prefix: tuple[str, ...],
+    where: Node,
+) -> Iterator[ParserError]:
+    full = (*prefix, *path)
+    for index, name in enumerate(path[:-1]):
+        entry = entries.setdefault(name, _Entry(mergeable=True, children={}))
+        if not entry.mergeable:
+            yield _already(full, where)
+            return
+        yield from _expand(entry, (*prefix, *path[: index + 1]))
+        assert entry.children is not None
+        entries = entry.children
+    last = path[-1]
+    literal = value if value is not None and value.type in LITERAL_SETS else None
+    existing = entries.get(last)
+    if existing is None:
+        entries[last] = _Entry(mergeable=literal is not None, literal=literal)
+        return
+    if not existing.mergeable or literal is None:
+        yield _already(full, where)
+        return
+    yield from _expand(existing, full)
+    assert existing.children is not None
+    yield from _merge_literal(literal, existing.children, full)
+
+
+def _expand(entry: _Entry, path: tuple[str, ...]) -> Iterator[ParserError]:
+    if entry.children is None:
+        entry.children = {}
+        if entry.literal is not None:
+            yield from _merge_literal(entry.literal, entry.children, path)
+
+
+def _merge_literal(
+    literal: Node, entries: dict[str, _Entry], path: tuple[str, ...]
+) -> Iterator[ParserError]:
+    inner = next((c for c in literal.named_children if c.type == "binding_set"), None)
+    if inner is not None:
+        yield from _insert_bindings(inner, entries, path)
+
+
+def _already(path: tuple[str, ...], where: Node) -> ParserError:
+    return ParserError(f"syntax error: attribute '{'.'.join(path)}' already defined", where)
+
+
+_CHECKS = {
+    "or": _or_variable,
+    "comparison": _chained_comparison,
+    "bindings": _duplicate_attributes,
+    "formals": _duplicate_formals,
+    "integer": _large_integer,
+    "dynamic_inherit": _dynamic_inherit,
+    "path": _path,
+}
