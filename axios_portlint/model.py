@@ -24,15 +24,27 @@ _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 class Kind(enum.StrEnum):
-    """What a port-typed option is to the port registry."""
+    """What a port is to the port registry."""
 
     LOCAL = "local"
     TAILSCALE = "tailscale"
     OTHER = "other"
+    FIREWALL = "firewall"
 
     @property
     def is_listener(self) -> bool:
-        return self is not Kind.OTHER
+        return self in (Kind.LOCAL, Kind.TAILSCALE)
+
+
+class Origin(enum.StrEnum):
+    """Where in a module a port was found."""
+
+    OPTION = "option"  # the default of a port-typed option
+    OPTION_BY_NAME = "option-by-name"  # an integer option whose name says it is a port
+    CONFIG = "config"  # a config-side assignment, `services.ollama.port = 11434;`
+    TAILSCALE_SERVICE = "tailscale-service"  # `networking.tailscale.services."NAME" = {...}`
+    FALLBACK = "fallback"  # `osConfig.services.mcp-gateway.port or 8085`
+    FIREWALL = "firewall"  # `networking.firewall.allowedTCPPorts = [ ... ]`
 
 
 class ValueState(enum.StrEnum):
@@ -89,11 +101,20 @@ class PortDecl:
     reason: str = ""
     # False when static analysis cannot tell which option path the module system gives it.
     placed: bool = True
+    origin: Origin = Origin.OPTION
+    name: str | None = None  # a Tailscale Service's name
+    reads: str | None = None  # the option this value was read from, if any
+    end_port: int | None = None  # the end of a firewall port range
 
     @property
     def namespace(self) -> str:
         """The service an option belongs to: its path minus the listener suffix."""
         return option_namespace(self.option, self.kind)
+
+    @property
+    def is_template(self) -> bool:
+        """Declared inside a submodule: a port of each entry, not a listener by itself."""
+        return any(part in ("<name>", "*") for part in split_option_path(self.option))
 
 
 TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")
@@ -101,7 +122,7 @@ TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")
 
 def option_namespace(option: str, kind: Kind) -> str:
     parts = split_option_path(option)
-    drop = len(TAILSCALE_SUFFIX) if kind is Kind.TAILSCALE else 1
+    drop = len(TAILSCALE_SUFFIX) if parts[-2:] == list(TAILSCALE_SUFFIX) else 1
     return ".".join(parts[:-drop]) if len(parts) > drop else ""
 
 

@@ -119,7 +119,7 @@ in
     ]
 
 
-def test_option_nix_cannot_place_is_reported_unplaced_not_dropped() -> None:
+def test_options_made_by_a_helper_function_take_the_call_arguments() -> None:
     decls = extract_text(
         """{ lib, ... }:
 let
@@ -127,6 +127,24 @@ let
 in
 {
   options.pim.port = mkPort 8080;
+  options.pim.tailscaleServe.httpsPort = mkPort 8443;
+}
+"""
+    )
+    assert [(d.option, d.port, d.kind) for d in decls] == [
+        ("pim.port", 8080, Kind.LOCAL),
+        ("pim.tailscaleServe.httpsPort", 8443, Kind.TAILSCALE),
+    ]
+
+
+def test_option_nix_cannot_place_is_reported_unplaced_not_dropped() -> None:
+    decls = extract_text(
+        """{ lib, ... }:
+{
+  options.pim = builtins.listToAttrs (map (name: {
+    inherit name;
+    value = lib.mkOption { type = lib.types.port; default = 8080; };
+  }) [ "port" ]);
 }
 """
     )

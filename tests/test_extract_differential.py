@@ -39,16 +39,6 @@ pytestmark = pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
 
 # fixture (relative to tests/fixtures) -> why portlint disagrees with Nix.
 DISAGREEMENTS: dict[str, str] = {
-    "semantics/helper_function.nix": (
-        "Nix: axios.gitea.port = 3000, axios.gitea.tailscaleServe.httpsPort = 3363; "
-        "portlint: one unplaced declaration with an unresolved default. _climb stops at a "
-        "function_expression that is not the module function; the helper's calls "
-        "(`mkPortOption 3000 ...`) are never followed."
-    ),
-    "semantics/genattrs_options.nix": (
-        "Nix: axios.exporters.node.port = 9100, axios.exporters.redis.port = 9121; "
-        "portlint: one unplaced 'port'. _climb stops at the lambda given to lib.genAttrs."
-    ),
     "semantics/options_mkif.nix": (
         "Nix: no option (nixpkgs does not push mkIf into `options` and rejects the module; "
         "the harness declares nothing); portlint: one unplaced declaration, reported as "

@@ -16,6 +16,7 @@ from tree_sitter import Node, Query, QueryCursor
 from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.placement import UNPLACED, Placement, placements
 from axios_portlint.extract.scope import (
+    Arguments,
     Folder,
     apply_chain,
     peel_parens,
@@ -98,10 +99,23 @@ def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
         return []
     by_path = {c.option: c for c in candidates if c.placement.placed}
     config_side = _ConfigSide(parsed)
-    folder = Folder(
-        parsed.root, lambda path: _option_default(folder, by_path.get(path), config_side, path)
-    )
-    return [_declaration(parsed, folder, candidate) for candidate in candidates]
+    folders: dict[Arguments, Folder] = {}
+
+    def folder_for(candidate: _Candidate) -> Folder:
+        # Defaults inside a helper function fold with the call site's arguments bound.
+        arguments = candidate.placement.arguments
+        if arguments not in folders:
+            folders[arguments] = Folder(parsed.root, lookup, arguments)
+        return folders[arguments]
+
+    def lookup(path: tuple[str, ...]) -> Value | None:
+        candidate = by_path.get(path)
+        if candidate is None:
+            return None
+        return _option_default(folder_for(candidate), candidate, config_side, path)
+
+    decls = [_declaration(parsed, folder_for(c), c) for c in candidates]
+    return sorted(decls, key=lambda d: (d.location.sort_key(), d.option))
 
 
 class _ConfigSide:
@@ -259,6 +273,8 @@ def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> P
     kind = classify(placement.path) if placement.placed else Kind.OTHER
     default = candidate.default
     anchor = default.node if default is not None else candidate.call
+    if placement.site is not None:
+        anchor = placement.site  # `mkPortOption 3000`: the port is written at the call
     expression = parsed.text(default.node) if default is not None else ""
     if default is not None and default.inherit is not None:
         expression = f"inherit {expression}"

@@ -9,19 +9,25 @@ no option at all; one that static reading cannot place is reported unplaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import Final
 
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.scope import (
+    FORMALS,
     SCOPE_HOLDERS,
+    Arguments,
     Folder,
+    apply_chain,
     binding_holder,
     binding_set_of,
+    head_name,
     is_inline_module,
     module_function,
+    peel_parens,
 )
 from axios_portlint.extract.values import Attrs, Update
 from axios_portlint.parse import ParsedFile, ancestors, nix_language
@@ -42,15 +48,26 @@ class Placement:
     # Declared in a branch of `if` or under a `//` whose right side is unknown:
     # the path is right, but whether (and with which default) it exists is not.
     conditional: bool = False
+    # What the call sites on the way bound function parameters to (`mkPortOption 3000`).
+    arguments: Arguments = ()
+    # The innermost such call site: where the port is written when a helper makes the option.
+    site: Node | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Step:
-    """Continue climbing from `node` with `suffix` still to be prefixed."""
+    """Continue climbing from `node` with `suffix` still to be prefixed.
+
+    `in_type` climbs a type expression (`attrsOf (submodule ...)`) up to the
+    `type =` of the mkOption whose path the submodule's options extend.
+    """
 
     node: Node
     suffix: Path
     conditional: bool
+    arguments: Arguments = ()
+    in_type: bool = False
+    site: Node | None = None
 
 
 _Outcome = Placement | list[_Step]
@@ -63,17 +80,18 @@ def _variable_query() -> Query:
 
 def placements(parsed: ParsedFile, folder: Folder, start: Node) -> list[Placement]:
     pending = [_Step(start, (), False)]
-    seen: set[tuple[int, Path, bool]] = set()
+    seen: set[tuple[int, Path, bool, bool, int]] = set()
     found: list[Placement] = []
     steps = 0
     while pending and steps < MAX_STEPS:
         step = pending.pop()
-        key = (step.node.id, step.suffix, step.conditional)
+        key = (step.node.id, step.suffix, step.conditional, step.in_type, len(step.arguments))
         if key in seen:
             continue
         seen.add(key)
         steps += 1
-        outcome = _Climb(parsed, folder, step).run()
+        climb = _TypeClimb(parsed, step) if step.in_type else _Climb(parsed, folder, step)
+        outcome = climb.run()
         if isinstance(outcome, Placement):
             found.append(outcome)
         else:
@@ -92,6 +110,8 @@ class _Climb:
         self.node = step.node
         self.suffix = step.suffix
         self.conditional = step.conditional
+        self.arguments = step.arguments
+        self.site = step.site
         # Segments gathered innermost first; joined once, so deep nesting stays linear.
         self.gathered: list[Path] = []
 
@@ -99,13 +119,25 @@ class _Climb:
         return tuple(s for chunk in reversed(self.gathered) for s in chunk) + self.suffix
 
     def stop(self) -> Placement:
-        return Placement(self.path(), False, self.conditional)
+        return Placement(self.path(), False, self.conditional, self.arguments, self.site)
 
     def top(self) -> Placement:
         path = self.path()
         if path and path[0] == "options":
-            return Placement(path[1:], True, self.conditional)
-        return Placement(path, False, self.conditional)
+            return Placement(path[1:], True, self.conditional, self.arguments, self.site)
+        return Placement(path, False, self.conditional, self.arguments, self.site)
+
+    def step(
+        self,
+        node: Node,
+        suffix: Path,
+        *,
+        arguments: Arguments | None = None,
+        in_type: bool = False,
+        site: Node | None = None,
+    ) -> _Step:
+        bound = self.arguments if arguments is None else arguments
+        return _Step(node, suffix, self.conditional, bound, in_type, site or self.site)
 
     def run(self) -> _Outcome:
         chain = ancestors(self.parsed.root, self.node)
@@ -124,11 +156,21 @@ class _Climb:
                 self.gathered.append(tuple(n if n is not None else DYNAMIC for n in names))
                 holder = chain[index + 2]  # binding -> binding_set -> its holder
                 if holder.type in ("let_expression", "let_attrset_expression"):
-                    return references(self.parsed, holder, self.path(), self.conditional)
+                    return references(self.parsed, holder, self.path(), self.step)
                 current, index = holder, index + 3
                 continue
             if kind == "list_expression" and _is_imports_list(chain, index):
                 return self.top()
+            if kind == "apply_expression":
+                return self._through_call(chain, index, current)
+            if kind == "function_expression" and not _is_module(chain, index, top_function):
+                position = index + 1
+                while position < len(chain) and chain[position].type == "parenthesized_expression":
+                    position += 1
+                if position < len(chain) and chain[position].type == "apply_expression":
+                    # `genAttrs [ ... ] (name: ...)`: the function is a generator's argument.
+                    return self._through_call(chain, position, chain[position - 1])
+                return self._through_function(chain, index)
             if kind == "binary_expression" and not self._through_update(parent, current):
                 return []  # shadowed by the right side of `//`: not an option at all
             if kind == "if_expression":
@@ -139,6 +181,40 @@ class _Climb:
                 return self.stop()
             current, index = parent, index + 1
         return self.top()
+
+    def _through_call(self, chain: list[Node], index: int, argument: Node) -> _Outcome:
+        """A submodule boundary, or a generator over literal keys (`genAttrs`, `mapAttrs`)."""
+        outer = _outer_call(chain, index)
+        head, args = apply_chain(chain[outer])
+        name = head_name(head)
+        if argument not in args:
+            return self.stop()
+        if name == "submodule":
+            path = self.path()
+            if not path or path[0] != "options":
+                return self.stop()
+            return [self.step(chain[outer], path[1:], in_type=True)]
+        keyed = _generated_keys(self.folder, name, args, argument)
+        if keyed is None:
+            return self.stop()
+        return [
+            self.step(chain[outer], (key, *self.path()), arguments=(*self.arguments, *bound))
+            for key, bound in keyed
+        ]
+
+    def _through_function(self, chain: list[Node], index: int) -> _Outcome:
+        """A let-bound helper (`mkPortOption = port: mkOption ...`): follow its calls."""
+        lambdas = [chain[index]]
+        while index + 1 < len(chain) and chain[index + 1].type == "function_expression":
+            index += 1
+            lambdas.append(chain[index])
+        if index + 3 >= len(chain) or chain[index + 1].type != "binding":
+            return self.stop()
+        binding, holder = chain[index + 1], chain[index + 3]
+        names = _names_of(binding)
+        if holder.type != "let_expression" or len(names) != 1 or names[0] is None:
+            return self.stop()
+        return _calls(self.parsed, holder, names[0], list(reversed(lambdas)), self)
 
     def _through_update(self, update: Node, operand: Node) -> bool:
         """False when `operand // right` drops the option because `right` redefines it."""
@@ -156,6 +232,211 @@ class _Climb:
         return True
 
 
+# Type constructors a submodule's options are seen through, and the segment each adds.
+TYPE_SEGMENTS: Final = {"attrsOf": "<name>", "lazyAttrsOf": "<name>", "listOf": "*"}
+TYPE_SEE_THROUGH: Final = frozenset({"nullOr", "uniq", "unique", "either", "oneOf", "coercedTo"})
+
+
+class _TypeClimb:
+    """From a `submodule` up its type expression to the mkOption it types."""
+
+    def __init__(self, parsed: ParsedFile, step: _Step) -> None:
+        self.parsed = parsed
+        self.step = step
+
+    def run(self) -> _Outcome:
+        chain = ancestors(self.parsed.root, self.step.node)
+        segments: list[str] = []
+        current = self.step.node
+        index = 0
+        while index < len(chain):
+            parent = chain[index]
+            if parent.type in ("parenthesized_expression", "list_expression"):
+                current, index = parent, index + 1
+                continue
+            if parent.type == "apply_expression":
+                outer = _outer_call(chain, index)
+                head, args = apply_chain(chain[outer])
+                name = head_name(head) or ""
+                if current not in args or not (name in TYPE_SEGMENTS or name in TYPE_SEE_THROUGH):
+                    break
+                if name in TYPE_SEGMENTS:
+                    segments.insert(0, TYPE_SEGMENTS[name])
+                current, index = chain[outer], outer + 1
+                continue
+            if parent.type == "binding":
+                return self._at_binding(chain, index, current, tuple(segments))
+            break
+        return Placement((*segments, *self.step.suffix), False, self.step.conditional)
+
+    def _at_binding(self, chain: list[Node], index: int, current: Node, segments: Path) -> _Outcome:
+        binding = chain[index]
+        names = _names_of(binding)
+        pending = (*segments, *self.step.suffix)
+        if current != binding.child_by_field_name("expression") or index + 2 >= len(chain):
+            return Placement(pending, False, self.step.conditional)
+        holder = chain[index + 2]
+        if holder.type in ("let_expression", "let_attrset_expression") and len(names) == 1:
+            # `hostType = types.attrsOf (types.submodule ...);` used as `type = hostType;`
+            return [
+                replace(self.step, node=use, suffix=pending)
+                for use in _variable_uses(self.parsed, holder, names[0] or "")
+            ]
+        call = _mkoption_call(chain, index + 2)
+        if names == ["type"] and call is not None:
+            return [replace(self.step, node=call, suffix=pending, in_type=False)]
+        return Placement(pending, False, self.step.conditional)
+
+
+def _outer_call(chain: list[Node], index: int) -> int:
+    """The index of the whole call `f a b` when chain[index] is one of its applications."""
+    outer = index
+    while (
+        outer + 1 < len(chain)
+        and chain[outer + 1].type == "apply_expression"
+        and chain[outer] == chain[outer + 1].child_by_field_name("function")
+    ):
+        outer += 1
+    return outer
+
+
+def _mkoption_call(chain: list[Node], index: int) -> Node | None:
+    """The mkOption call whose argument set is chain[index], if it is one."""
+    current = chain[index]
+    position = index + 1
+    while position < len(chain) and chain[position].type == "parenthesized_expression":
+        current, position = chain[position], position + 1
+    if position >= len(chain) or chain[position].type != "apply_expression":
+        return None
+    call = chain[position]
+    head, args = apply_chain(call)
+    return call if head_name(head) == "mkOption" and args == [current] else None
+
+
+def _generated_keys(
+    folder: Folder, name: str | None, args: list[Node], function: Node
+) -> list[tuple[str, Arguments]] | None:
+    """Keys and parameter bindings of `genAttrs [ "a" ] f` and `mapAttrs f { a = ...; }`."""
+    lambda_node = peel_parens(function)
+    if lambda_node.type != "function_expression" or len(args) != 2:
+        return None
+    params = _parameters(lambda_node)
+    if name == "genAttrs" and args[1] == function and params:
+        keys = _literal_strings(folder, args[0])
+        if keys is None:
+            return None
+        return [(key, ((lambda_node, params[0], key),)) for key in keys]
+    if name == "mapAttrs" and args[0] == function and params:
+        entries = _literal_entries(args[1])
+        if entries is None:
+            return None
+        inner = peel_parens(lambda_node.child_by_field_name("body") or lambda_node)
+        value_param = _parameters(inner)[:1] if inner.type == "function_expression" else []
+        keyed: list[tuple[str, Arguments]] = []
+        for key, value in entries:
+            bound: Arguments = ((lambda_node, params[0], key),)
+            if value_param:
+                bound = (*bound, (inner, value_param[0], value))
+            keyed.append((key, bound))
+        return keyed
+    return None
+
+
+def _parameters(function: Node) -> list[str]:
+    universal = function.child_by_field_name("universal")
+    if universal is not None and universal.text:
+        return [universal.text.decode()]
+    return []
+
+
+def _literal_strings(folder: Folder, node: Node) -> list[str] | None:
+    node = peel_parens(node)
+    if node.type != "list_expression":
+        return None
+    keys = [static_attr_name(element) for element in node.named_children]
+    return None if None in keys else [k for k in keys if k is not None]
+
+
+def _literal_entries(node: Node) -> list[tuple[str, Node]] | None:
+    node = peel_parens(node)
+    binding_set = binding_set_of(node) if node.type == "attrset_expression" else None
+    if binding_set is None:
+        return None
+    entries: list[tuple[str, Node]] = []
+    for binding in binding_set.named_children:
+        if binding.type != "binding":
+            return None
+        names = _names_of(binding)
+        value = binding.child_by_field_name("expression")
+        if len(names) != 1 or names[0] is None or value is None:
+            return None
+        entries.append((names[0], value))
+    return entries
+
+
+def _calls(
+    parsed: ParsedFile, holder: Node, name: str, lambdas: list[Node], climb: _Climb
+) -> list[_Step]:
+    """Each full call of a let-bound helper, with its parameters bound to the arguments."""
+    steps: list[_Step] = []
+    for use in _variable_uses(parsed, holder, name):
+        call = use
+        args: list[Node] = []
+        while len(args) < len(lambdas):
+            parent = call.parent
+            if parent is None or parent.type != "apply_expression":
+                break
+            if call != parent.child_by_field_name("function"):
+                break
+            argument = parent.child_by_field_name("argument")
+            if argument is None:
+                break
+            args.append(argument)
+            call = parent
+        if len(args) != len(lambdas):
+            continue
+        bound: Arguments = tuple(
+            _bind(function, argument) for function, argument in zip(lambdas, args, strict=True)
+        )
+        site = call if climb.site is None else climb.site
+        steps.append(
+            climb.step(call, climb.path(), arguments=(*climb.arguments, *bound), site=site)
+        )
+    return steps
+
+
+def _bind(function: Node, argument: Node) -> tuple[Node, str, Node]:
+    params = _parameters(function)
+    return (function, params[0] if params else FORMALS, argument)
+
+
+def _variable_uses(parsed: ParsedFile, holder: Node, name: str) -> list[Node]:
+    cursor = QueryCursor(_variable_query())
+    cursor.set_byte_range(holder.start_byte, holder.end_byte)
+    uses = []
+    for _pattern, captures in cursor.matches(holder):
+        variable = captures["variable"][0]
+        if captures["name"][0].text == name.encode() and (
+            binding_holder(parsed.root, variable, name) == holder
+        ):
+            uses.append(variable)
+    return uses
+
+
+def _is_module(chain: list[Node], index: int, top_function: Node | None) -> bool:
+    """Is chain[index] (a function) a module: the file's, an import's, or a submodule's?"""
+    function = chain[index]
+    if function == top_function or is_inline_module(function):
+        return True
+    position = index + 1
+    while position < len(chain) and chain[position].type == "parenthesized_expression":
+        position += 1
+    if position >= len(chain) or chain[position].type != "apply_expression":
+        return False
+    head, args = apply_chain(chain[_outer_call(chain, position)])
+    return head_name(head) == "submodule" and len(args) == 1
+
+
 def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | None) -> bool:
     """Does an option set standing at `child` keep its place at `parent`?"""
     if kind in ("parenthesized_expression", "binding_set"):
@@ -167,8 +448,8 @@ def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | N
         return operator is not None and operator.type == "//"
     if kind in ("let_expression", "with_expression"):
         return child == parent.child_by_field_name("body")
-    if kind == "function_expression" and child == parent.child_by_field_name("body"):
-        return parent == top_function or is_inline_module(parent)
+    if kind == "function_expression":
+        return child == parent.child_by_field_name("body")  # a module function: _is_module
     return False
 
 
@@ -187,26 +468,21 @@ def _is_imports_list(chain: list[Node], index: int) -> bool:
 # -- following a let-bound name to where it is used ---------------------------
 
 
-def references(parsed: ParsedFile, holder: Node, path: Path, conditional: bool) -> list[_Step]:
+def references(
+    parsed: ParsedFile, holder: Node, path: Path, make: Callable[[Node, Path], _Step]
+) -> list[_Step]:
     """Each use of the let-bound `path[0]`, with the rest of the path still to place."""
     name, rest = path[0], path[1:]
     steps: list[_Step] = []
-    cursor = QueryCursor(_variable_query())
-    cursor.set_byte_range(holder.start_byte, holder.end_byte)
-    for _pattern, captures in cursor.matches(holder):
-        variable = captures["variable"][0]
-        if captures["name"][0].text != name.encode():
-            continue
-        if binding_holder(parsed.root, variable, name) != holder:
-            continue
-        step = _use(variable, rest, conditional)
-        if step is not None:
-            steps.append(step)
-    steps.extend(_inherit_uses(parsed, holder, name, rest, conditional))
+    for variable in _variable_uses(parsed, holder, name):
+        found = _use(variable, rest)
+        if found is not None:
+            steps.append(make(*found))
+    steps.extend(_inherit_uses(parsed, holder, name, rest, make))
     return steps
 
 
-def _use(variable: Node, rest: Path, conditional: bool) -> _Step | None:
+def _use(variable: Node, rest: Path) -> tuple[Node, Path] | None:
     """Consume `x.a.b` selections and `inherit (x) a;` against the path still to place."""
     node = variable
     parent = node.parent
@@ -225,12 +501,16 @@ def _use(variable: Node, rest: Path, conditional: bool) -> _Step | None:
         if not rest or rest[0] not in _inherited(parent):
             return None
         holder_set = _set_of(parent)
-        return _Step(holder_set, rest, conditional) if holder_set is not None else None
-    return _Step(node, rest, conditional)
+        return (holder_set, rest) if holder_set is not None else None
+    return node, rest
 
 
 def _inherit_uses(
-    parsed: ParsedFile, holder: Node, name: str, rest: Path, conditional: bool
+    parsed: ParsedFile,
+    holder: Node,
+    name: str,
+    rest: Path,
+    make: Callable[[Node, Path], _Step],
 ) -> Iterator[_Step]:
     """`inherit name;` in a set (or a nested let) inside the let's body."""
     body = holder.child_by_field_name("body")
@@ -242,9 +522,9 @@ def _inherit_uses(
             if holder_set is None:
                 continue
             if holder_set.type in ("let_expression", "let_attrset_expression"):
-                yield from references(parsed, holder_set, (name, *rest), conditional)
+                yield from references(parsed, holder_set, (name, *rest), make)
             else:
-                yield _Step(holder_set, (name, *rest), conditional)
+                yield make(holder_set, (name, *rest))
             continue
         if node.type in SCOPE_HOLDERS and _rebinds(node, name):
             continue  # a nested binding of the same name shadows ours

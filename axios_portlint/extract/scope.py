@@ -20,6 +20,7 @@ from axios_portlint.extract.values import (
     Lambda,
     LibRef,
     Null,
+    Str,
     Unknown,
     Update,
     Value,
@@ -48,6 +49,11 @@ GLOBAL_NAMES = frozenset(
 MAX_DEPTH = 200
 
 OptionLookup = Callable[[tuple[str, ...]], Value | None]
+# What a call site binds a function's parameter to: an argument expression, or a
+# name from a literal key list (`lib.genAttrs [ "node" ]`).
+Argument = Node | str
+Arguments = tuple[tuple[Node, str, Argument], ...]
+FORMALS = "{formals}"  # the parameter name under which a `{ a, b }:` set is bound
 
 
 def head_name(node: Node) -> str | None:
@@ -118,10 +124,11 @@ def is_inline_module(function: Node) -> bool:
 class Folder:
     """Folds expressions of one file; memoised, cycle-safe and depth-bounded."""
 
-    def __init__(self, root: Node, option_lookup: OptionLookup) -> None:
+    def __init__(self, root: Node, option_lookup: OptionLookup, arguments: Arguments = ()) -> None:
         self._root = root
         self._module_function = module_function(root)
         self._option_lookup = option_lookup
+        self._arguments = {(function.id, name): value for function, name, value in arguments}
         self._memo: dict[int, Value] = {}
         self._active: set[int] = set()
         self._resolving: set[tuple[str, ...]] = set()
@@ -195,7 +202,19 @@ class Folder:
             return Attrs(binding_set_of(node))
         if kind == "function_expression":
             return Lambda(node)
+        if kind == "string_expression":
+            text = static_attr_name(node)
+            return Str(text) if text is not None else _unknown(node)
         return _unknown(node)
+
+    def attr_name(self, attr: Node) -> str | None:
+        """An attrpath element's name, folding `${name}` when `name` is a known string."""
+        name = static_attr_name(attr)
+        if name is not None or attr.type != "interpolation":
+            return name
+        inner = attr.child_by_field_name("expression")
+        value = self.eval(inner) if inner is not None else None
+        return value.value if isinstance(value, Str) else None
 
     def _select(self, node: Node) -> Value:
         base_node = node.child_by_field_name("expression")
@@ -203,7 +222,8 @@ class Folder:
         if base_node is None or attrpath is None:
             return _unknown(node)
         value = self.eval(base_node)
-        for name in attrpath_names(attrpath):
+        for attr in attrpath.children_by_field_name("attr"):
+            name = self.attr_name(attr)
             if name is None:
                 return Unknown(f"selects a computed attribute in `{_text(node)}`")
             found = self.get_attr(value, name)
@@ -374,15 +394,35 @@ class Folder:
         return self._member(binding_set, (name,))
 
     def _argument(self, function: Node, name: str) -> Value:
+        bound = self._arguments.get((function.id, name))
+        if bound is None and (function.id, FORMALS) in self._arguments:
+            bound = self._arguments[(function.id, FORMALS)]
+            if isinstance(bound, Node):
+                found = self.get_attr(self.eval(bound), name)
+                return found if found is not None else self._formal_default(function, name)
+        if isinstance(bound, str):
+            return Str(bound)
+        if bound is not None:
+            return self.eval(bound)
         if function == self._module_function or is_inline_module(function):
             if name == "lib":
                 return LibRef(())
-            if name == "config":
+            if name in ("config", "osConfig"):
+                # osConfig is home-manager's view of the NixOS config: options read alike.
                 return ConfigRef(())
         if name == "lib":
             # A `lib` argument anywhere else is still nixpkgs' lib in practice.
             return LibRef(())
         return Unknown(f"'{name}' is a function argument")
+
+    def _formal_default(self, function: Node, name: str) -> Value:
+        formals = function.child_by_field_name("formals")
+        for formal in formals.children_by_field_name("formal") if formals is not None else []:
+            formal_name = formal.child_by_field_name("name")
+            default = formal.child_by_field_name("default")
+            if formal_name is not None and _text(formal_name) == name and default is not None:
+                return self.eval(default)
+        return Unknown(f"the call does not pass '{name}'")
 
     def _from_with(self, with_node: Node, name: str) -> Value | None:
         environment = with_node.child_by_field_name("environment")

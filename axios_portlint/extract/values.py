@@ -47,6 +47,13 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
+class Str:
+    """A string known statically: attribute names generated from a literal list."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Lambda:
     """A function defined in the file: never mistaken for a `lib` wrapper of the same name."""
 
@@ -60,6 +67,6 @@ class Unknown:
     reason: str
 
 
-Value = int | Null | LibRef | ConfigRef | Attrs | Update | Lambda | Unknown
+Value = int | Null | Str | LibRef | ConfigRef | Attrs | Update | Lambda | Unknown
 
 NULL = Null()
