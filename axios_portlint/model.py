@@ -7,6 +7,7 @@ registry -> Registry; rules -> Finding; report only reads Findings.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -89,6 +90,23 @@ class FileProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingRef:
+    """The default of an option declared in another file, to be read once all are known."""
+
+    option: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOp:
+    operator: str
+    left: Pending
+    right: Pending
+
+
+Pending = int | PendingRef | PendingOp
+
+
+@dataclass(frozen=True, slots=True)
 class PortDecl:
     """One port-typed option declared in a Nix module."""
 
@@ -105,6 +123,8 @@ class PortDecl:
     name: str | None = None  # a Tailscale Service's name
     reads: str | None = None  # the option this value was read from, if any
     end_port: int | None = None  # the end of a firewall port range
+    exposes: str | None = None  # the local listener a Tailscale Service's backend points at
+    pending: Pending | None = None  # a value that needs other files' options to fold
 
     @property
     def namespace(self) -> str:
@@ -124,6 +144,20 @@ def option_namespace(option: str, kind: Kind) -> str:
     parts = split_option_path(option)
     drop = len(TAILSCALE_SUFFIX) if parts[-2:] == list(TAILSCALE_SUFFIX) else 1
     return ".".join(parts[:-drop]) if len(parts) > drop else ""
+
+
+def join_option_path(parts: Iterable[str]) -> str:
+    """Spell a path as nixpkgs' showOption does: segments quoted unless plain identifiers."""
+    return ".".join(_quote_segment(part) for part in parts)
+
+
+def _quote_segment(segment: str) -> str:
+    if segment in ("<name>", "*", "<unplaced>"):
+        return segment
+    plain = segment.replace("-", "").replace("_", "").replace("'", "").isalnum()
+    if plain and not segment[0].isdigit():
+        return segment
+    return '"' + segment.replace('"', '\\"') + '"'
 
 
 def split_option_path(option: str) -> list[str]:

@@ -9,16 +9,17 @@ import pytest
 from conftest import FIXTURES
 
 from axios_portlint.extract import extract_file
-from axios_portlint.model import Kind, PortDecl, SourceFile, ValueState
+from axios_portlint.model import Kind, Origin, PortDecl, SourceFile, ValueState
 
 FORMS = FIXTURES / "forms"
 EXPECTED: dict[str, dict[str, int | str | None]] = json.loads((FORMS / "EXPECTED.json").read_text())
 
 
 def extract(path: Path) -> list[PortDecl]:
+    """The option declarations of a file (config-side ports have their own tests)."""
     result = extract_file(SourceFile(path.name, path.read_bytes()))
     assert result.syntax_issue is None
-    return list(result.decls)
+    return [d for d in result.decls if d.origin is Origin.OPTION]
 
 
 def extract_text(text: str) -> list[PortDecl]:

@@ -26,7 +26,7 @@ from _pytest.mark.structures import ParameterSet
 from nixeval import ERROR, PortOption, evaluate_port_options_detailed, nix_available
 
 from axios_portlint.extract import extract_file
-from axios_portlint.model import PortDecl, SourceFile, ValueState
+from axios_portlint.model import Origin, PortDecl, SourceFile, ValueState
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEMANTICS = FIXTURES / "semantics"
@@ -110,8 +110,10 @@ def _nix_options(path: Path, workdir: Path) -> tuple[PortOption, ...]:
 
 
 def _portlint(path: Path) -> tuple[PortDecl, ...]:
+    """Option declarations only: the config side is judged by test_ports_differential."""
     try:
-        return extract_file(SourceFile(str(path), path.read_bytes())).decls
+        decls = extract_file(SourceFile(str(path), path.read_bytes())).decls
+        return tuple(d for d in decls if d.origin is Origin.OPTION)
     except Exception as exc:  # a crash is a disagreement like any other
         raise AssertionError(f"portlint crashed: {type(exc).__name__}: {exc}") from exc
 
@@ -219,4 +221,5 @@ def test_disagreements_flags_each_kind_of_violation() -> None:
 
 
 def _portlint_of(text: str) -> tuple[PortDecl, ...]:
-    return extract_file(SourceFile("inline.nix", text.encode())).decls
+    decls = extract_file(SourceFile("inline.nix", text.encode())).decls
+    return tuple(d for d in decls if d.origin is Origin.OPTION)

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import SEED_REGISTRY, AxiosTree
 
 from axios_portlint.api import Report, check
-from axios_portlint.model import Finding
+from axios_portlint.model import Finding, Origin
 
 
 def run(tree: AxiosTree) -> Report:
@@ -30,7 +30,9 @@ def test_bundled_tree_is_clean(axios_tree: AxiosTree) -> None:
     assert report.findings == ()
     assert report.exit_code() == 0
     assert len(report.inventory.files) == 7
-    assert len(report.inventory.decls) == 9
+    origins = [d.origin for d in report.inventory.decls]
+    # Nine option defaults, and three `services.X.port = cfg.port;` that read them.
+    assert (origins.count(Origin.OPTION), origins.count(Origin.CONFIG)) == (9, 3)
 
 
 def test_pl001_two_services_share_a_local_port(axios_tree: AxiosTree) -> None:
@@ -164,7 +166,11 @@ def test_pl007_offset_convention(axios_tree: AxiosTree) -> None:
         "ports.md", "| axios-ai-mail | 8080 | 8443 |", "| axios-ai-mail | 8080 | 8447 |"
     )
     axios_tree.edit("modules/pim/default.nix", "default = cfg.port + 363;", "default = 8447;")
-    line = line_of(axios_tree.modules / "pim/default.nix", "default = 8447;")
+    # The PWA follows its server (or PL014 would report the stale reference).
+    axios_tree.edit("modules/pim/default.nix", "default = 8443;", "default = 8447;")
+    line = (
+        line_of(axios_tree.modules / "pim/default.nix", "registry convention: local port + 363") - 1
+    )
     findings = run(axios_tree).findings
     assert summary(findings) == [("PL007", "modules/pim/default.nix", line)]
     assert findings[0].severity == "info"
@@ -277,7 +283,7 @@ def test_pl012_binary_file_is_reported_and_the_rest_checked(axios_tree: AxiosTre
     axios_tree.write("modules/blob.nix", b"{ a = 1; }\x00\x01")
     report = run(axios_tree)
     assert summary(report.findings) == [("PL012", "modules/blob.nix", 1)]
-    assert len(report.inventory.decls) == 9
+    assert len(report.inventory.decls) == 12
 
 
 def seed_numbers(tree: AxiosTree) -> None:

@@ -14,6 +14,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
+from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
 from axios_portlint.extract.placement import UNPLACED, Placement, placements
 from axios_portlint.extract.scope import (
     Arguments,
@@ -21,14 +22,17 @@ from axios_portlint.extract.scope import (
     apply_chain,
     peel_parens,
 )
-from axios_portlint.extract.values import Attrs, LibRef, Null, Unknown, Update, Value
+from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
 from axios_portlint.model import (
     TAILSCALE_SUFFIX,
     FileResult,
     Kind,
+    Origin,
+    Pending,
     PortDecl,
     SourceFile,
     ValueState,
+    join_option_path,
 )
 from axios_portlint.parse import ParsedFile, ancestors, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names
@@ -50,6 +54,7 @@ OTHER_TYPES = frozenset(
     | {"nonEmptyStr", "singleLineStr", "commas", "envVar", "separatedString", "functionTo"}
 )
 TRANSPARENT_BODIES = ("with_expression", "let_expression")
+PENDING_REASON = "reads options declared in other files"
 
 
 @cache
@@ -85,6 +90,7 @@ class _Candidate:
     call: Node
     placement: Placement
     default: _Field | None
+    origin: Origin = Origin.OPTION
 
     @property
     def option(self) -> tuple[str, ...]:
@@ -92,18 +98,19 @@ class _Candidate:
 
 
 def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
-    if b"mkOption" not in parsed.source.data:
-        return []
-    candidates = list(_port_candidates(parsed))
-    if not candidates:
-        return []
+    candidates = list(_port_candidates(parsed)) if b"mkOption" in parsed.source.data else []
     by_path = {c.option: c for c in candidates if c.placement.placed}
     config_side = _ConfigSide(parsed)
     folders: dict[Arguments, Folder] = {}
 
     def folder_for(candidate: _Candidate) -> Folder:
         # Defaults inside a helper function fold with the call site's arguments bound.
-        arguments = candidate.placement.arguments
+        return folder_for_arguments(candidate.placement.arguments)
+
+    def folder_for_config() -> Folder:
+        return folder_for_arguments(())
+
+    def folder_for_arguments(arguments: Arguments) -> Folder:
         if arguments not in folders:
             folders[arguments] = Folder(parsed.root, lookup, arguments)
         return folders[arguments]
@@ -115,6 +122,7 @@ def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
         return _option_default(folder_for(candidate), candidate, config_side, path)
 
     decls = [_declaration(parsed, folder_for(c), c) for c in candidates]
+    decls.extend(config_ports(parsed, folder_for_config(), _classify_value))
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option))
 
 
@@ -160,11 +168,16 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         type_field = _field(fields, "type")
         if type_field is None or type_field.inherit is not None:
             continue
-        if not _is_port_type(folder, type_field.node):
+        by_type = _is_port_type(folder, type_field.node)
+        if not by_type and not _is_int_type(type_field.node):
             continue
         default = _field(fields, "default")
         for placement in placements(parsed, folder, option_node):
-            yield _Candidate(call=call, placement=placement, default=default)
+            if by_type:
+                yield _Candidate(call=call, placement=placement, default=default)
+            elif placement.placed and port_named(placement.path[-1]):
+                origin = Origin.OPTION_BY_NAME
+                yield _Candidate(call=call, placement=placement, default=default, origin=origin)
 
 
 def _option_value(
@@ -213,6 +226,17 @@ def _field(fields: Value, name: str) -> _Field | None:
                 if attr.text == name.encode():
                     return _Field(attr, inherit=child)
     return None
+
+
+def _is_int_type(node: Node) -> bool:
+    """`types.int`, `types.ints.unsigned`, `ints.between 1 65535`: a port by name only."""
+    head, _args = apply_chain(peel_parens(node))
+    spelled = _spelled_path(head)
+    return spelled[-2:] == ("types", "int") or "ints" in spelled[-3:-1]
+
+
+def port_named(name: str) -> bool:
+    return name == "port" or name.endswith(("Port", "-port", "_port"))
 
 
 def _is_port_type(folder: Folder, node: Node) -> bool:
@@ -267,10 +291,12 @@ def _spelled_path(node: Node) -> tuple[str, ...]:
 
 def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> PortDecl:
     placement = candidate.placement
-    option = ".".join(_quote(segment) for segment in placement.path)
+    option = join_option_path(placement.path)
     if not placement.placed:
         option = f"{UNPLACED}.{option}" if option else UNPLACED
     kind = classify(placement.path) if placement.placed else Kind.OTHER
+    if candidate.origin is Origin.OPTION_BY_NAME:
+        kind = Kind.OTHER  # an integer named like a port: inventoried, never a listener
     default = candidate.default
     anchor = default.node if default is not None else candidate.call
     if placement.site is not None:
@@ -278,7 +304,9 @@ def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> P
     expression = parsed.text(default.node) if default is not None else ""
     if default is not None and default.inherit is not None:
         expression = f"inherit {expression}"
-    state, port, reason = _default_state(folder, default)
+    value = default.fold(folder) if default is not None else None
+    state, port, reason = value_state(value) if value is not None else (ValueState.ABSENT, None, "")
+    pending = value.pending if isinstance(value, Deferred) else None
     if not placement.placed:
         reason = "cannot tell statically which option path this mkOption call declares"
     elif placement.conditional and state is not ValueState.UNRESOLVED:
@@ -293,13 +321,17 @@ def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> P
         location=parsed.location(anchor),
         reason=reason,
         placed=placement.placed,
+        pending=pending if placement.placed and not placement.conditional else None,
+        origin=candidate.origin,
     )
 
 
-def _default_state(folder: Folder, default: _Field | None) -> tuple[ValueState, int | None, str]:
-    if default is None:
-        return ValueState.ABSENT, None, ""
-    value = default.fold(folder)
+def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending | None]:
+    state, port, reason = value_state(value)
+    return state, port, reason, value.pending if isinstance(value, Deferred) else None
+
+
+def value_state(value: Value) -> tuple[ValueState, int | None, str]:
     if isinstance(value, bool):
         return ValueState.UNRESOLVED, None, "the default is not an integer"
     if isinstance(value, int):
@@ -308,22 +340,16 @@ def _default_state(folder: Folder, default: _Field | None) -> tuple[ValueState, 
         return ValueState.NULL, None, ""
     if isinstance(value, Unknown):
         return ValueState.UNRESOLVED, None, value.reason
+    if isinstance(value, Deferred):
+        return ValueState.UNRESOLVED, None, PENDING_REASON
     return ValueState.UNRESOLVED, None, "the default is not an integer"
 
 
 def classify(path: tuple[str, ...]) -> Kind:
     if path[-len(TAILSCALE_SUFFIX) :] == TAILSCALE_SUFFIX:
         return Kind.TAILSCALE
+    if path[-5:-2] == TAILSCALE_SERVICES and path[-1] == "port":
+        return Kind.TAILSCALE  # networking.tailscale.services.<name>.port
     if path and path[-1] == "port":
         return Kind.LOCAL
     return Kind.OTHER
-
-
-def _quote(segment: str) -> str:
-    """Spell a segment as nixpkgs' showOption does: quoted unless a plain identifier."""
-    if segment in ("<name>", UNPLACED):
-        return segment
-    plain = segment.replace("-", "").replace("_", "").replace("'", "").isalnum()
-    if plain and not segment[0].isdigit():
-        return segment
-    return '"' + segment.replace('"', '\\"') + '"'

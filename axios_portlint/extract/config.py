@@ -8,6 +8,9 @@ give up rather than report the declared default.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 from tree_sitter import Node
 
 from axios_portlint.extract.scope import (
@@ -41,20 +44,33 @@ def module_body(root: Node) -> Node | None:
     return None
 
 
-def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
-    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`).
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One config definition: a value at a path, or a path whose value is opaque (`f x`)."""
 
-    The file's own module and the inline modules of its `imports` list both count.
-    """
+    path: Path
+    value: Node | None  # None for `inherit x;`
+    conditional: bool = False  # under mkIf, or a branch of if
+    opaque: bool = False
+
+
+def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
+    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`)."""
     defined: set[Path] = set()
     opaque: set[Path] = set()
+    for leaf in config_leaves(root):
+        (opaque if leaf.opaque else defined).add(leaf.path)
+    return defined, opaque
+
+
+def config_leaves(root: Node) -> Iterator[Leaf]:
+    """Every config definition of the file's module and of its inline `imports`."""
     bodies = [module_body(root)]
     while bodies:
         body = bodies.pop()
         if body is not None:
             bodies.extend(_inline_imports(body))
-            _module_definitions(body, defined, opaque)
-    return defined, opaque
+            yield from _module_leaves(body)
 
 
 def _inline_imports(body: Node) -> list[Node | None]:
@@ -67,10 +83,10 @@ def _inline_imports(body: Node) -> list[Node | None]:
     return modules
 
 
-def _module_definitions(body: Node, defined: set[Path], opaque: set[Path]) -> None:
+def _module_leaves(body: Node) -> Iterator[Leaf]:
     top = _bindings(body)
     explicit = any(names[:1] in (["config"], ["options"]) for names, _ in top)
-    pending: list[tuple[Path, Node]] = []
+    pending: list[tuple[Path, Node, bool]] = []
     for names, value in top:
         if None in names:
             continue
@@ -80,42 +96,47 @@ def _module_definitions(body: Node, defined: set[Path], opaque: set[Path]) -> No
         elif explicit or path[:1] in (("imports",), ("meta",), ("_file",), ("key",)):
             continue
         if value is None:
-            defined.add(path)  # `inherit x;` defines x
+            yield Leaf(path, None)  # `inherit x;` defines x
         else:
-            pending.append((path, value))
-    _walk(pending, defined, opaque)
+            pending.append((path, value, False))
+    yield from _walk(pending)
 
 
-def _walk(pending: list[tuple[Path, Node]], defined: set[Path], opaque: set[Path]) -> None:
+def _walk(pending: list[tuple[Path, Node, bool]]) -> Iterator[Leaf]:
     steps = 0
     while pending and steps < MAX_WALK:
         steps += 1
-        path, value = pending.pop()
+        path, value, conditional = pending.pop()
         value = peel_parens(value)
         if value.type in ("attrset_expression", "rec_attrset_expression"):
             for names, child in _bindings(value):
                 if None in names:
-                    opaque.add(path)
+                    yield Leaf(path, value, conditional, opaque=True)
                     continue
                 child_path = (*path, *(n for n in names if n is not None))
                 if child is None:
-                    defined.add(child_path)
+                    yield Leaf(child_path, None, conditional)
                 else:
-                    pending.append((child_path, child))
+                    pending.append((child_path, child, conditional))
             continue
         if value.type == "list_expression" and _is_merge_list(value):
-            pending.extend((path, element) for element in value.named_children)
+            pending.extend((path, element, conditional) for element in value.named_children)
+            continue
+        if value.type == "if_expression":
+            for branch in ("consequence", "alternative"):
+                node = value.child_by_field_name(branch)
+                if node is not None:
+                    pending.append((path, node, True))
             continue
         if value.type == "apply_expression":
             head, args = apply_chain(value)
-            if head_name(head) in CONFIG_WRAPPERS and args:
-                pending.append((path, args[-1]))
-                if head_name(head) in ("mkDefault", "mkForce", "mkOverride"):
-                    defined.add(path)
+            name = head_name(head)
+            if name in CONFIG_WRAPPERS and args:
+                pending.append((path, args[-1], conditional or name == "mkIf"))
                 continue
-            opaque.add(path)
+            yield Leaf(path, value, conditional, opaque=True)
             continue
-        defined.add(path)
+        yield Leaf(path, value, conditional)
 
 
 def _is_merge_list(node: Node) -> bool:

@@ -17,6 +17,7 @@ from axios_portlint.extract.values import (
     NULL,
     Attrs,
     ConfigRef,
+    Deferred,
     Lambda,
     LibRef,
     Null,
@@ -25,6 +26,7 @@ from axios_portlint.extract.values import (
     Update,
     Value,
 )
+from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path
 from axios_portlint.parse import ancestors
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
@@ -153,7 +155,8 @@ class Folder:
         finally:
             self._resolving.discard(value.path)
         if known is None:
-            return Unknown(f"reads config.{path}, which is not declared in this file")
+            # Declared in another file, perhaps: the tree-level link pass decides.
+            return Deferred(PendingRef(join_option_path(value.path)))
         return known
 
     def eval(self, node: Node) -> Value:
@@ -310,9 +313,11 @@ class Folder:
             return left
         if isinstance(right, Unknown):
             return right
-        if not isinstance(left, int) or not isinstance(right, int):
-            return Unknown(f"`{_text(node)}` is not integer arithmetic")
-        return _arithmetic(symbol, left, right, node)
+        if isinstance(left, Deferred | int) and isinstance(right, Deferred | int):
+            if isinstance(left, int) and isinstance(right, int):
+                return _arithmetic(symbol, left, right, node)
+            return Deferred(PendingOp(symbol, _pending(left), _pending(right)))
+        return Unknown(f"`{_text(node)}` is not integer arithmetic")
 
     def _unary(self, node: Node) -> Value:
         operator = node.child_by_field_name("operator")
@@ -440,6 +445,10 @@ def _builtin(name: str) -> Value:
     if name == "lib":
         return LibRef(())
     return Unknown(f"'{name}' is not defined in this file")
+
+
+def _pending(value: Deferred | int) -> Pending:
+    return value.pending if isinstance(value, Deferred) else value
 
 
 def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:

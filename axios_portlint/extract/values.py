@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from axios_portlint.model import Pending
+
 
 @dataclass(frozen=True, slots=True)
 class Null:
@@ -61,12 +63,19 @@ class Lambda:
 
 
 @dataclass(frozen=True, slots=True)
+class Deferred:
+    """Arithmetic over options declared in other files: folded once the whole tree is read."""
+
+    pending: Pending
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """Not statically knowable; `reason` is shown to the user."""
 
     reason: str
 
 
-Value = int | Null | Str | LibRef | ConfigRef | Attrs | Update | Lambda | Unknown
+Value = int | Null | Str | LibRef | ConfigRef | Attrs | Update | Lambda | Deferred | Unknown
 
 NULL = Null()

@@ -19,10 +19,12 @@ import networkx as nx
 from axios_portlint.model import (
     CellKind,
     Kind,
+    Origin,
     PortDecl,
     Registry,
     RegistryRow,
     ValueState,
+    option_namespace,
     split_option_path,
 )
 
@@ -58,10 +60,18 @@ class PortGraph:
         self.graph = nx.DiGraph()
         self.decls = tuple(decls)
         self.registry = registry
-        self.listeners = tuple(d for d in self.decls if d.placed and d.kind.is_listener)
+        self.declared = {d.option: d for d in self.decls if d.origin is Origin.OPTION and d.placed}
+        # `services.open-webui.port = cfg.port;` is the module's own listener, not a second one.
+        self.aliases = tuple(d for d in self.decls if is_alias(d, self.declared))
+        alias_ids = {id(d) for d in self.aliases}
+        self.listeners = tuple(
+            d
+            for d in self.decls
+            if d.placed and d.kind.is_listener and not d.is_template and id(d) not in alias_ids
+        )
         self.services: dict[str, list[PortDecl]] = defaultdict(list)
         for decl in self.listeners:
-            self.services[decl.namespace].append(decl)
+            self.services[service_of(decl)].append(decl)
         self._add_declarations()
         self.matches: tuple[RowMatch, ...] = ()
         if registry is not None:
@@ -70,13 +80,18 @@ class PortGraph:
     # -- building -------------------------------------------------------------
 
     def _add_declarations(self) -> None:
+        listener_ids = {id(d) for d in self.listeners}
         for index, decl in enumerate(self.decls):
             node = ("decl", index)
             self.graph.add_node(node, decl=decl)
-            if decl in self.services.get(decl.namespace, ()):
-                self.graph.add_edge(node, ("service", decl.namespace))
-                if decl.state is ValueState.KNOWN and decl.port is not None:
-                    self.graph.add_edge(node, port_node(decl.kind, decl.port))
+            if id(decl) not in listener_ids:
+                continue
+            self.graph.add_edge(node, ("service", service_of(decl)))
+            if decl.origin is Origin.TAILSCALE_SERVICE and decl.name is not None:
+                # Tailscale Services are distinct hostnames: they collide by name, not port.
+                self.graph.add_edge(node, ("tailscale-service", decl.name))
+            elif decl.state is ValueState.KNOWN and decl.port is not None:
+                self.graph.add_edge(node, port_node(decl.kind, decl.port))
 
     def _add_rows(self, registry: Registry) -> None:
         matches = []
@@ -99,6 +114,10 @@ class PortGraph:
             wanted = tuple(split_option_path(row.module.strip()))
             found = [ns for ns in self.services if _ends_with(split_option_path(ns), wanted)]
             return RowMatch(row, tuple(sorted(found)), "module" if found else "")
+        if row.tailscale.kind is CellKind.NAMED and row.tailscale.name is not None:
+            named = {service_of(d) for d in self.tailscale_services(row.tailscale.name)}
+            if named:
+                return RowMatch(row, tuple(sorted(named)), "tailscale-service")
         by_name = [ns for ns in self.services if _names_match(row.service, ns)]
         if by_name:
             return RowMatch(row, tuple(sorted(by_name)), "name")
@@ -137,6 +156,15 @@ class PortGraph:
             if len(decls) + len(rows) > 1:
                 yield Claim(kind, node[2], tuple(decls), tuple(rows))
 
+    def tailscale_services(self, name: str) -> list[PortDecl]:
+        node = ("tailscale-service", name)
+        if node not in self.graph:
+            return []
+        return [self.graph.nodes[pred]["decl"] for pred in self.graph.predecessors(node)]
+
+    def tailscale_service_names(self) -> list[str]:
+        return sorted(n[1] for n in self.graph if n[0] == "tailscale-service")
+
     def rows_of(self, namespace: str) -> list[RegistryRow]:
         node = ("service", namespace)
         if node not in self.graph:
@@ -146,6 +174,18 @@ class PortGraph:
             for pred in self.graph.predecessors(node)
             if pred[0] == "row"
         ]
+
+
+def is_alias(decl: PortDecl, declared: dict[str, PortDecl]) -> bool:
+    """A config value or fallback that reads an option declared in the tree."""
+    return decl.origin in (Origin.CONFIG, Origin.FALLBACK) and decl.reads in declared
+
+
+def service_of(decl: PortDecl) -> str:
+    """The service a listener belongs to; a Tailscale Service joins the one it exposes."""
+    if decl.origin is Origin.TAILSCALE_SERVICE and decl.exposes and " " not in decl.exposes:
+        return option_namespace(decl.exposes, Kind.LOCAL)
+    return decl.namespace
 
 
 def port_node(kind: Kind, port: int) -> PortNode:

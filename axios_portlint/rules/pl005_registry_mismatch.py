@@ -37,6 +37,7 @@ from axios_portlint.model import (
     CellKind,
     Finding,
     Kind,
+    Origin,
     PortCell,
     PortDecl,
     Registry,
@@ -99,10 +100,14 @@ def _compare(
 def _agrees(decl: PortDecl, cell: PortCell) -> bool:
     if decl.state is not ValueState.KNOWN:
         return cell.kind is CellKind.NONE
+    if cell.kind is CellKind.NAMED and decl.name != cell.name:
+        return False  # `axios-llama (443)` names the Tailscale Service, not just its port
     return decl.port in cell.ports
 
 
 def _default_text(decl: PortDecl) -> str:
+    if decl.origin is Origin.TAILSCALE_SERVICE:
+        return f"is Tailscale Service '{decl.name}' on port {decl.port}"
     if decl.state is ValueState.KNOWN:
         return f"defaults to {decl.port}"
     if decl.state is ValueState.NULL:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from axios_portlint.graph import LISTENER_KINDS
-from axios_portlint.model import Finding, Kind, Severity, ValueState
+from axios_portlint.model import CellKind, Finding, Kind, Origin, Severity, ValueState
 from axios_portlint.rules.base import Context, Rule
 
 
@@ -34,6 +34,8 @@ def check(context: Context) -> Iterator[Finding]:
     for decl in context.graph.listeners:
         if decl.state is not ValueState.KNOWN or decl.port is None:
             continue
+        if decl.origin is Origin.TAILSCALE_SERVICE:
+            continue  # a named service is its own hostname: 443 is its port, not a range slot
         ranges = context.ranges(decl.kind)
         if ranges and not any(decl.port in r for r in ranges):
             yield RULE.finding(
@@ -54,7 +56,8 @@ def _unmatched_rows(context: Context) -> Iterator[Finding]:
         if match.namespaces:
             continue
         for kind in LISTENER_KINDS:
-            port = match.row.cell(kind).single
+            cell = match.row.cell(kind)
+            port = cell.single if cell.kind is not CellKind.NAMED else None
             ranges = context.ranges(kind)
             if port is None or not ranges or any(port in r for r in ranges):
                 continue

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Kind, Severity, ValueState
+from axios_portlint.model import Finding, Kind, Origin, Severity, ValueState
 from axios_portlint.rules.base import Context, Rule
 
 OFFSET = 363
@@ -32,7 +32,13 @@ OFFSET = 363
 def check(context: Context) -> Iterator[Finding]:
     tailscale_ranges = context.ranges(Kind.TAILSCALE)
     for _namespace, decls in sorted(context.graph.services.items()):
-        known = [d for d in decls if d.state is ValueState.KNOWN and d.port is not None]
+        known = [
+            d
+            for d in decls
+            if d.state is ValueState.KNOWN
+            and d.port is not None
+            and d.origin is not Origin.TAILSCALE_SERVICE  # named services sit on 443
+        ]
         locals_ = [d for d in known if d.kind is Kind.LOCAL]
         for tailscale in (d for d in known if d.kind is Kind.TAILSCALE):
             for local in locals_:

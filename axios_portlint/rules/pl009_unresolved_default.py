@@ -26,12 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Severity, ValueState
+from axios_portlint.model import Finding, Origin, PortDecl, Severity, ValueState
 from axios_portlint.rules.base import Context, Rule
 
 
 def check(context: Context) -> Iterator[Finding]:
+    aliases = {id(d) for d in context.graph.aliases}
     for decl in context.decls:
+        if id(decl) in aliases:
+            continue  # it reads an option whose own declaration is reported
         if not decl.placed:
             yield RULE.finding(
                 decl.location,
@@ -41,10 +44,16 @@ def check(context: Context) -> Iterator[Finding]:
         elif decl.state is ValueState.UNRESOLVED:
             yield RULE.finding(
                 decl.location,
-                f"default of {decl.option} cannot be resolved statically: "
+                f"{_what(decl)} cannot be resolved statically: "
                 f"`{_short(decl.expression)}` ({decl.reason})",
                 option=decl.option,
             )
+
+
+def _what(decl: PortDecl) -> str:
+    if decl.origin in (Origin.OPTION, Origin.OPTION_BY_NAME):
+        return f"default of {decl.option}"
+    return f"{decl.origin} port {decl.option}"
 
 
 def _short(expression: str) -> str:

@@ -1,0 +1,283 @@
+"""Ports a module sets rather than declares: the config side of the module system.
+
+- `networking.tailscale.services."NAME" = { ... }`: a named Tailscale Service,
+  on its own `port` or the services submodule's default; its `backend` URL
+  names the local listener it exposes;
+- `services.X.port = <expr>` (and deeper `services.X.settings.port`): the local
+  listener of a third-party service, often read from the module's own option;
+- `networking.firewall.allowed{TCP,UDP}Ports` and their `...PortRanges`;
+- `<expr>.port or 8085` anywhere: a fallback for an option perhaps declared
+  elsewhere (or in another flake).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor
+
+from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
+from axios_portlint.extract.values import ConfigRef, Deferred, Str, Value
+from axios_portlint.model import (
+    Kind,
+    Origin,
+    Pending,
+    PendingRef,
+    PortDecl,
+    ValueState,
+    join_option_path,
+)
+from axios_portlint.parse import ParsedFile, nix_language
+
+TAILSCALE_SERVICES = ("networking", "tailscale", "services")
+FIREWALL = ("networking", "firewall")
+FIREWALL_LISTS = {
+    "allowedTCPPorts": False,
+    "allowedUDPPorts": False,
+    "allowedTCPPortRanges": True,
+    "allowedUDPPortRanges": True,
+}
+# Files that mention none of these cannot hold a config-side port.
+WORTH_A_LOOK = re.compile(rb"[pP]ort|tailscale")
+URL_PORT = re.compile(r"://[^/:]*:(\d+)")
+FALLBACK_QUERY = "(select_expression default: (_)) @select"
+
+
+@cache
+def _fallback_query() -> Query:
+    return Query(nix_language(), FALLBACK_QUERY)
+
+
+# How the extractor turns a folded value into (state, port, reason, pending).
+Classify = Callable[[Value], tuple[ValueState, int | None, str, Pending | None]]
+
+
+def config_ports(parsed: ParsedFile, folder: Folder, fold: Classify) -> list[PortDecl]:
+    if not WORTH_A_LOOK.search(parsed.source.data):
+        return []
+    side = _ConfigSide(parsed, folder, fold)
+    return [*side.from_leaves(), *side.fallbacks()]
+
+
+class _ConfigSide:
+    def __init__(self, parsed: ParsedFile, folder: Folder, fold: Classify) -> None:
+        self.parsed = parsed
+        self.folder = folder
+        self.fold = fold
+
+    def from_leaves(self) -> Iterator[PortDecl]:
+        services: dict[str, list[Leaf]] = defaultdict(list)
+        for leaf in config_leaves(self.parsed.root):
+            path = leaf.path
+            if path[:3] == TAILSCALE_SERVICES and len(path) > 3:
+                services[path[3]].append(leaf)
+            elif path[:2] == FIREWALL and path[-1] in FIREWALL_LISTS:
+                yield from self._firewall(leaf)
+            elif path[:1] == ("services",) and path[-1] == "port" and len(path) > 2:
+                yield from self._assignment(leaf)
+        for name, leaves in services.items():
+            yield self._tailscale_service(name, leaves)
+
+    # -- services.X.port = ...; ------------------------------------------------
+
+    def _assignment(self, leaf: Leaf) -> Iterator[PortDecl]:
+        if leaf.value is None:
+            return
+        raw = self.folder.eval(leaf.value)
+        reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
+        yield self._decl(
+            leaf.value,
+            join_option_path(leaf.path),
+            Kind.LOCAL,
+            Origin.CONFIG,
+            self.folder.resolve(raw),
+            conditional=leaf.conditional,
+            reads=reads,
+        )
+
+    # -- networking.tailscale.services."NAME" ------------------------------------
+
+    def _tailscale_service(self, name: str, leaves: list[Leaf]) -> PortDecl:
+        fields = {leaf.path[4]: leaf for leaf in leaves if len(leaf.path) == 5}
+        option = join_option_path((*TAILSCALE_SERVICES, name, "port"))
+        anchor = leaves[0].value if leaves[0].value is not None else self.parsed.root
+        exposes = self._backend(fields.get("backend"))
+        port_leaf = fields.get("port")
+        if port_leaf is not None and port_leaf.value is not None:
+            value: Value = self.folder.fold(port_leaf.value)
+            anchor = port_leaf.value
+        else:
+            # The services submodule's default, wherever in the tree it is declared.
+            template = join_option_path((*TAILSCALE_SERVICES, "<name>", "port"))
+            value = Deferred(PendingRef(template))
+        conditional = any(leaf.conditional for leaf in leaves)
+        return self._decl(
+            anchor,
+            option,
+            Kind.TAILSCALE,
+            Origin.TAILSCALE_SERVICE,
+            value,
+            conditional=False,
+            name=name,
+            exposes=exposes,
+            note="defined under a condition" if conditional else "",
+        )
+
+    def _backend(self, leaf: Leaf | None) -> str | None:
+        """The option (or literal port) the backend URL points at."""
+        if leaf is None or leaf.value is None:
+            return None
+        node = peel_parens(leaf.value)
+        for child in node.named_children:
+            if child.type != "interpolation":
+                continue
+            inner = child.child_by_field_name("expression")
+            if inner is None:
+                continue
+            head, args = apply_chain(peel_parens(inner))
+            target = args[0] if head_name(head) == "toString" and len(args) == 1 else inner
+            value = self.folder.eval(target)
+            if isinstance(value, ConfigRef):
+                return join_option_path(value.path)
+        text = node.text.decode("utf-8", errors="replace") if node.text else ""
+        literal = URL_PORT.search(text)
+        return f"port {literal.group(1)}" if literal else None
+
+    # -- firewall ---------------------------------------------------------------
+
+    def _firewall(self, leaf: Leaf) -> Iterator[PortDecl]:
+        if leaf.value is None:
+            return
+        option = join_option_path(leaf.path)
+        is_range = FIREWALL_LISTS[leaf.path[-1]]
+        for element, _conditional in _list_elements(leaf.value):
+            if is_range:
+                yield from self._firewall_range(element, option)
+                continue
+            raw = self.folder.eval(element)
+            reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
+            yield self._decl(
+                element,
+                option,
+                Kind.FIREWALL,
+                Origin.FIREWALL,
+                self.folder.resolve(raw),
+                conditional=False,
+                reads=reads,
+            )
+
+    def _firewall_range(self, element: Node, option: str) -> Iterator[PortDecl]:
+        value = self.folder.eval(element)
+        low = self.folder.get_attr(value, "from")
+        high = self.folder.get_attr(value, "to")
+        decl = self._decl(
+            element,
+            option,
+            Kind.FIREWALL,
+            Origin.FIREWALL,
+            self.folder.resolve(low) if low is not None else Str("missing"),
+            conditional=False,
+        )
+        end = self.folder.resolve(high) if high is not None else None
+        yield replace(decl, end_port=end if isinstance(end, int) else None)
+
+    # -- `x.port or 8085` --------------------------------------------------------
+
+    def fallbacks(self) -> Iterator[PortDecl]:
+        cursor = QueryCursor(_fallback_query())
+        for _pattern, captures in cursor.matches(self.parsed.root):
+            select = captures["select"][0]
+            found = self._fallback(select)
+            if found is not None:
+                yield found
+
+    def _fallback(self, select: Node) -> PortDecl | None:
+        base = select.child_by_field_name("expression")
+        attrpath = select.child_by_field_name("attrpath")
+        default = select.child_by_field_name("default")
+        if base is None or attrpath is None or default is None:
+            return None
+        read = self.folder.eval(base)
+        for attr in attrpath.children_by_field_name("attr"):
+            name = self.folder.attr_name(attr)
+            if name is None or not isinstance(read, ConfigRef):
+                return None
+            read = ConfigRef((*read.path, name))
+        if not isinstance(read, ConfigRef) or not read.path or not _port_named(read.path[-1]):
+            return None
+        kind = Kind.LOCAL if read.path[-1] == "port" else Kind.OTHER
+        return self._decl(
+            default,
+            join_option_path(read.path),
+            kind,
+            Origin.FALLBACK,
+            self.folder.fold(default),
+            conditional=False,
+            reads=join_option_path(read.path),
+        )
+
+    # -- building ---------------------------------------------------------------
+
+    def _decl(
+        self,
+        anchor: Node,
+        option: str,
+        kind: Kind,
+        origin: Origin,
+        value: Value,
+        *,
+        conditional: bool,
+        reads: str | None = None,
+        name: str | None = None,
+        exposes: str | None = None,
+        note: str = "",
+    ) -> PortDecl:
+        state, port, reason, pending = self.fold(value)
+        if conditional and state is not ValueState.UNRESOLVED:
+            note = "set under a condition"
+        return PortDecl(
+            option=option,
+            kind=kind,
+            port=port,
+            state=state,
+            expression=self.parsed.text(anchor),
+            location=self.parsed.location(anchor),
+            reason=reason or note,
+            origin=origin,
+            name=name,
+            reads=reads,
+            exposes=exposes,
+            pending=pending,
+        )
+
+
+def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:
+    """Elements of `[ ... ] ++ lib.optional c x ++ lib.optionals c [ ... ]`."""
+    pending = [(node, False)]
+    while pending:
+        current, conditional = pending.pop(0)
+        current = peel_parens(current)
+        if current.type == "list_expression":
+            yield from ((element, conditional) for element in current.named_children)
+        elif current.type == "binary_expression":
+            operator = current.child_by_field_name("operator")
+            left = current.child_by_field_name("left")
+            right = current.child_by_field_name("right")
+            if operator is not None and operator.type == "++" and left and right:
+                pending[:0] = [(left, conditional), (right, conditional)]
+        elif current.type == "apply_expression":
+            head, args = apply_chain(current)
+            name = head_name(head)
+            if name == "optional" and len(args) == 2:
+                yield args[1], True
+            elif name in ("optionals", "mkIf") and len(args) == 2:
+                pending.insert(0, (args[1], True))
+
+
+def _port_named(name: str) -> bool:
+    return name == "port" or name.endswith("Port") or name.endswith("-port")

@@ -1,0 +1,104 @@
+"""The tree-level pass of extraction: fold what one file read from another.
+
+Per-file extraction stays independent (so files can be parsed in parallel and
+cached); a default such as `config.services.mpd.network.port + 1` is carried as
+a `Pending` expression and folded here once every file's options are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from axios_portlint.model import (
+    Origin,
+    Pending,
+    PendingOp,
+    PendingRef,
+    PortDecl,
+    ValueState,
+)
+
+MAX_DEPTH = 64
+
+
+class _Unresolved(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def link(decls: Sequence[PortDecl]) -> list[PortDecl]:
+    declared: dict[str, PortDecl] = {}
+    for decl in decls:
+        if decl.origin is Origin.OPTION and decl.placed:
+            declared.setdefault(decl.option, decl)
+    linker = _Linker(declared)
+    return [linker.resolve(decl) if decl.pending is not None else decl for decl in decls]
+
+
+class _Linker:
+    def __init__(self, declared: dict[str, PortDecl]) -> None:
+        self.declared = declared
+        self.active: set[str] = set()
+
+    def resolve(self, decl: PortDecl) -> PortDecl:
+        assert decl.pending is not None
+        chain: list[str] = []
+        try:
+            value = self.evaluate(decl.pending, chain, 0)
+        except _Unresolved as error:
+            return replace(decl, pending=None, reason=error.reason)
+        via = "; ".join(chain)
+        return replace(
+            decl,
+            port=value,
+            state=ValueState.KNOWN,
+            pending=None,
+            reason="",
+            expression=f"{decl.expression}  (= {value}: {via})",
+        )
+
+    def evaluate(self, pending: Pending, chain: list[str], depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _Unresolved("the chain of options read is too long to follow")
+        if isinstance(pending, int):
+            return pending
+        if isinstance(pending, PendingOp):
+            left = self.evaluate(pending.left, chain, depth + 1)
+            right = self.evaluate(pending.right, chain, depth + 1)
+            return _apply(pending.operator, left, right)
+        return self.read(pending, chain, depth)
+
+    def read(self, ref: PendingRef, chain: list[str], depth: int) -> int:
+        target = self.declared.get(ref.option)
+        if target is None:
+            raise _Unresolved(f"reads config.{ref.option}, which no file in the tree declares")
+        if ref.option in self.active:
+            raise _Unresolved(f"config.{ref.option} depends on itself")
+        self.active.add(ref.option)
+        try:
+            if target.pending is not None:
+                value = self.evaluate(target.pending, chain, depth + 1)
+            elif target.state is ValueState.KNOWN and target.port is not None:
+                value = target.port
+            else:
+                raise _Unresolved(f"reads {ref.option}, whose default is {target.state}")
+        finally:
+            self.active.discard(ref.option)
+        where = f"{target.location.file}:{target.location.line}"
+        chain.append(f"{ref.option} = {value} at {where}")
+        return value
+
+
+def _apply(operator: str, left: int, right: int) -> int:
+    if operator == "+":
+        return left + right
+    if operator == "-":
+        return left - right
+    if operator == "*":
+        return left * right
+    if right == 0:
+        raise _Unresolved("divides by zero")
+    quotient = abs(left) // abs(right)
+    return quotient if (left >= 0) == (right >= 0) else -quotient

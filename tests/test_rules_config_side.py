@@ -1,0 +1,218 @@
+"""Rules over the config side: Tailscale Services, firewall, fallbacks, client references."""
+
+from __future__ import annotations
+
+from conftest import AxiosTree
+from test_rules import line_of, run, summary
+
+from axios_portlint.model import Kind, Origin
+
+TAILSCALE_MODULE = """# The Tailscale Services submodule, as real axios declares it.
+{ config, lib, ... }:
+{
+  options.networking.tailscale.services = lib.mkOption {
+    type = lib.types.attrsOf (
+      lib.types.submodule ({ name, ... }: {
+        options = {
+          enable = lib.mkEnableOption "the ${name} Tailscale Service";
+          port = lib.mkOption {
+            type = lib.types.port;
+            default = 443;
+          };
+          backend = lib.mkOption { type = lib.types.str; };
+        };
+      })
+    );
+    default = { };
+  };
+}
+"""
+
+LLAMA_SERVICE = """# The LLM API exposed as the named Tailscale Service axios-llama.
+{ config, lib, ... }:
+let
+  cfg = config.services.ai.local;
+in
+{
+  config.networking.tailscale.services."axios-llama" = lib.mkIf cfg.enable {
+    enable = true;
+    backend = "http://127.0.0.1:${toString cfg.port}";
+  };
+}
+"""
+
+
+def with_llama_service(tree: AxiosTree) -> None:
+    tree.write("modules/networking/tailscale-services.nix", TAILSCALE_MODULE)
+    tree.write("modules/ai/tailscale.nix", LLAMA_SERVICE)
+    tree.edit(
+        "ports.md", "| Ollama API | 11434 | 8453 |", "| Ollama API | 11434 | axios-llama (443) |"
+    )
+    tree.edit(
+        "modules/ai/default.nix",
+        """    tailscaleServe.httpsPort = mkOption {
+      type = types.port;
+      default = 8453;
+      description = "Tailscale HTTPS port of the LLM API (first port of the API range).";
+    };
+""",
+        "",
+    )
+
+
+def test_named_tailscale_service_is_a_listener_of_the_service_it_exposes(
+    axios_tree: AxiosTree,
+) -> None:
+    with_llama_service(axios_tree)
+    report = run(axios_tree)
+    assert report.findings == ()
+    (service,) = [d for d in report.inventory.decls if d.origin is Origin.TAILSCALE_SERVICE]
+    assert (service.option, service.name, service.port, service.kind) == (
+        "networking.tailscale.services.axios-llama.port",
+        "axios-llama",
+        443,
+        Kind.TAILSCALE,
+    )
+    assert service.exposes == "services.ai.local.port"
+    (template,) = [d for d in report.inventory.decls if "<name>" in d.option]
+    assert template.option == "networking.tailscale.services.<name>.port"
+    assert template.is_template
+
+
+def test_several_named_services_on_443_do_not_collide(axios_tree: AxiosTree) -> None:
+    with_llama_service(axios_tree)
+    axios_tree.write(
+        "modules/pim/tailscale.nix",
+        """{ config, lib, ... }:
+{
+  networking.tailscale.services."axios-mail" = {
+    enable = true;
+    backend = "http://127.0.0.1:${toString config.pim.port}";
+  };
+}
+""",
+    )
+    findings = run(axios_tree).findings
+    assert [f.code for f in findings if f.code == "PL002"] == []
+
+
+def test_one_service_name_with_two_backends_collides(axios_tree: AxiosTree) -> None:
+    with_llama_service(axios_tree)
+    path = axios_tree.write(
+        "modules/pim/tailscale.nix",
+        """{ config, lib, ... }:
+{
+  networking.tailscale.services."axios-llama" = {
+    backend = "http://127.0.0.1:${toString config.pim.port}";
+  };
+}
+""",
+    )
+    findings = [f for f in run(axios_tree).findings if f.code == "PL002"]
+    # At the definition's backend, the part that disagrees.
+    assert summary(tuple(findings)) == [("PL002", "modules/pim/tailscale.nix", 4)]
+    assert "exposes pim.port here but services.ai.local.port" in findings[0].message
+    assert path.exists()
+
+
+def test_registry_names_a_different_tailscale_service(axios_tree: AxiosTree) -> None:
+    with_llama_service(axios_tree)
+    axios_tree.edit("ports.md", "axios-llama (443)", "axios-ollama (443)")
+    findings = run(axios_tree).findings
+    assert [f.code for f in findings] == ["PL005"]
+    assert "is Tailscale Service 'axios-llama' on port 443" in findings[0].message
+
+
+def test_pl013_firewall_opens_a_loopback_port(axios_tree: AxiosTree) -> None:
+    axios_tree.edit(
+        "modules/ai/webui.nix",
+        "  config = lib.mkIf cfg.enable {\n",
+        "  config = lib.mkIf cfg.enable {\n"
+        "    networking.firewall.allowedTCPPorts = [ 22 cfg.port ];\n",
+    )
+    line = line_of(axios_tree.modules / "ai/webui.nix", "allowedTCPPorts")
+    findings = run(axios_tree).findings
+    assert summary(findings) == [("PL013", "modules/ai/webui.nix", line)]
+    assert findings[0].port == 8081
+    assert "services.ai.webui.port" in findings[0].message
+
+
+def test_pl013_port_ranges(axios_tree: AxiosTree) -> None:
+    axios_tree.write(
+        "modules/networking/firewall.nix",
+        """{ lib, ... }:
+{
+  networking.firewall.allowedTCPPortRanges = [ { from = 8080; to = 8081; } ];
+  networking.firewall.allowedUDPPorts = [ 41641 ];
+}
+""",
+    )
+    findings = run(axios_tree).findings
+    assert [(f.code, f.port) for f in findings] == [("PL013", 8080), ("PL013", 8081)]
+
+
+def test_pl014_stale_client_reference(axios_tree: AxiosTree) -> None:
+    axios_tree.edit("modules/pim/default.nix", "default = 8443;", "default = 8444;")
+    line = line_of(axios_tree.modules / "pim/default.nix", "default = 8444;")
+    findings = run(axios_tree).findings
+    assert summary(findings) == [("PL014", "modules/pim/default.nix", line)]
+    assert "pim.pwa.httpsPort defaults to 8444" in findings[0].message
+
+
+def test_pl015_fallback_differs_from_the_declared_default(axios_tree: AxiosTree) -> None:
+    axios_tree.write(
+        "modules/home/ai.nix",
+        """{ osConfig, lib, ... }:
+{
+  home.sessionVariables.OLLAMA_HOST =
+    "http://127.0.0.1:${toString (osConfig.services.ai.local.port or 11435)}";
+}
+""",
+    )
+    findings = run(axios_tree).findings
+    assert summary(findings) == [("PL015", "modules/home/ai.nix", 4)]
+    assert "fallback 11435 for services.ai.local.port differs from its default 11434" in (
+        findings[0].message
+    )
+
+
+def test_fallback_for_an_external_option_stands_in_as_its_listener(axios_tree: AxiosTree) -> None:
+    axios_tree.write(
+        "modules/home/mcp.nix",
+        """{ osConfig, lib, ... }:
+{
+  programs.mcp.gatewayUrl =
+    "http://127.0.0.1:${toString (osConfig.services.mcp-gateway.port or 8085)}";
+}
+""",
+    )
+    findings = run(axios_tree).findings
+    assert [(f.code, f.option, f.port) for f in findings] == [
+        ("PL003", "services.mcp-gateway.port", 8085)
+    ]
+    axios_tree.edit(
+        "ports.md",
+        "| Ollama API | 11434 | 8453 | `ai.local` | Active |",
+        "| Ollama API | 11434 | 8453 | `ai.local` | Active |\n"
+        "| MCP gateway | 8085 | - | `mcp-gateway` | Active |",
+    )
+    # 8085 lies in the reserved web range: the registry must say who owns it.
+    axios_tree.edit(
+        "ports.md",
+        "| *Reserved* | 8084-8089 | 8447-8452 |",
+        "| *Reserved* | 8086-8089 | 8449-8452 |",
+    )
+    assert run(axios_tree).findings == ()
+
+
+def test_config_assignment_of_a_literal_is_a_listener(axios_tree: AxiosTree) -> None:
+    axios_tree.edit("modules/ai/default.nix", "      port = cfg.port;\n", "      port = 11434;\n")
+    report = run(axios_tree)
+    config = [d for d in report.inventory.decls if d.option == "services.ollama.port"]
+    assert [(d.origin, d.port, d.reads) for d in config] == [(Origin.CONFIG, 11434, None)]
+    codes = [(f.code, f.option) for f in report.findings]
+    # Two listeners on 11434 (the option and the literal), and the literal has no row.
+    assert ("PL001", "services.ollama.port") in codes or (
+        "PL001",
+        "services.ai.local.port",
+    ) in codes
