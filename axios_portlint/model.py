@@ -192,6 +192,8 @@ class FileResult:
     path: str
     decls: tuple[PortDecl, ...] = ()
     syntax_issue: SyntaxIssue | None = None
+    # Port-named option paths the file's config sections set (`pim.port = 9000;`).
+    defines: tuple[str, ...] = ()
 
 
 class CellKind(enum.StrEnum):

@@ -216,3 +216,46 @@ def test_config_assignment_of_a_literal_is_a_listener(axios_tree: AxiosTree) -> 
         "PL001",
         "services.ai.local.port",
     ) in codes
+
+
+MPD = """{ lib, ... }:
+{
+  options.services.mpd.network.port = lib.mkOption { type = lib.types.port; default = 6600; };
+}
+"""
+
+MPD_CLIENT = """{ config, lib, ... }:
+let
+  cfg = config.services.mpd;
+in
+{
+  options.axios.music.remotePort = lib.mkOption {
+    type = lib.types.port;
+    default = cfg.network.port + 1;
+  };
+}
+"""
+
+
+def test_default_reading_an_option_of_another_file_is_folded(axios_tree: AxiosTree) -> None:
+    axios_tree.write("modules/music/mpd.nix", MPD)
+    axios_tree.write("modules/music/client.nix", MPD_CLIENT)
+    report = run(axios_tree)
+    (remote,) = [d for d in report.inventory.decls if d.option == "axios.music.remotePort"]
+    assert remote.port == 6601
+    assert remote.expression == (
+        "cfg.network.port + 1  (= 6601: services.mpd.network.port = 6600 at "
+        "modules/music/mpd.nix:3)"
+    )
+
+
+def test_a_read_option_that_some_config_sets_stays_unresolved(axios_tree: AxiosTree) -> None:
+    axios_tree.write("modules/music/mpd.nix", MPD)
+    axios_tree.write("modules/music/client.nix", MPD_CLIENT)
+    axios_tree.write(
+        "modules/hosts/studio.nix", "{ ... }:\n{\n  services.mpd.network.port = 6700;\n}\n"
+    )
+    report = run(axios_tree)
+    (remote,) = [d for d in report.inventory.decls if d.option == "axios.music.remotePort"]
+    assert remote.port is None
+    assert "also set in modules/hosts/studio.nix" in remote.reason

@@ -65,10 +65,12 @@ def _query(source: str) -> Query:
 def extract_file(source: SourceFile) -> FileResult:
     """Parse one file and extract its port declarations (the per-file unit of work)."""
     parsed = parse_source(source)
+    decls, defines = extract_ports(parsed)
     return FileResult(
         path=source.path,
-        decls=tuple(extract_ports(parsed)),
+        decls=tuple(decls),
         syntax_issue=parsed.syntax_issue,
+        defines=defines,
     )
 
 
@@ -97,7 +99,8 @@ class _Candidate:
         return self.placement.path
 
 
-def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
+def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
+    """The file's port declarations, and the port-named paths its config sections set."""
     candidates = list(_port_candidates(parsed)) if b"mkOption" in parsed.source.data else []
     by_path = {c.option: c for c in candidates if c.placement.placed}
     config_side = _ConfigSide(parsed)
@@ -122,8 +125,9 @@ def extract_ports(parsed: ParsedFile) -> list[PortDecl]:
         return _option_default(folder_for(candidate), candidate, config_side, path)
 
     decls = [_declaration(parsed, folder_for(c), c) for c in candidates]
-    decls.extend(config_ports(parsed, folder_for_config(), _classify_value))
-    return sorted(decls, key=lambda d: (d.location.sort_key(), d.option))
+    config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
+    decls.extend(config_decls)
+    return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
 
 
 class _ConfigSide:

@@ -57,11 +57,15 @@ def _fallback_query() -> Query:
 Classify = Callable[[Value], tuple[ValueState, int | None, str, Pending | None]]
 
 
-def config_ports(parsed: ParsedFile, folder: Folder, fold: Classify) -> list[PortDecl]:
+def config_ports(
+    parsed: ParsedFile, folder: Folder, fold: Classify
+) -> tuple[list[PortDecl], tuple[str, ...]]:
+    """The file's config-side ports, and every port-named path its config sets."""
     if not WORTH_A_LOOK.search(parsed.source.data):
-        return []
+        return [], ()
     side = _ConfigSide(parsed, folder, fold)
-    return [*side.from_leaves(), *side.fallbacks()]
+    decls = [*side.from_leaves(), *side.fallbacks()]
+    return decls, tuple(sorted(side.defines))
 
 
 class _ConfigSide:
@@ -69,11 +73,14 @@ class _ConfigSide:
         self.parsed = parsed
         self.folder = folder
         self.fold = fold
+        self.defines: set[str] = set()
 
     def from_leaves(self) -> Iterator[PortDecl]:
         services: dict[str, list[Leaf]] = defaultdict(list)
         for leaf in config_leaves(self.parsed.root):
             path = leaf.path
+            if path and _port_named(path[-1]):
+                self.defines.add(join_option_path(path))
             if path[:3] == TAILSCALE_SERVICES and len(path) > 3:
                 services[path[3]].append(leaf)
             elif path[:2] == FIREWALL and path[-1] in FIREWALL_LISTS:

@@ -7,7 +7,7 @@ a `Pending` expression and folded here once every file's options are known.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from axios_portlint.model import (
@@ -22,24 +22,26 @@ from axios_portlint.model import (
 MAX_DEPTH = 64
 
 
-class _Unresolved(Exception):
+class _UnresolvedError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def link(decls: Sequence[PortDecl]) -> list[PortDecl]:
+def link(decls: Sequence[PortDecl], defined_by: Mapping[str, str] | None = None) -> list[PortDecl]:
+    """Fold pending values; `defined_by` maps option paths some config sets to that file."""
     declared: dict[str, PortDecl] = {}
     for decl in decls:
         if decl.origin is Origin.OPTION and decl.placed:
             declared.setdefault(decl.option, decl)
-    linker = _Linker(declared)
+    linker = _Linker(declared, defined_by or {})
     return [linker.resolve(decl) if decl.pending is not None else decl for decl in decls]
 
 
 class _Linker:
-    def __init__(self, declared: dict[str, PortDecl]) -> None:
+    def __init__(self, declared: dict[str, PortDecl], defined_by: Mapping[str, str]) -> None:
         self.declared = declared
+        self.defined_by = defined_by
         self.active: set[str] = set()
 
     def resolve(self, decl: PortDecl) -> PortDecl:
@@ -47,7 +49,7 @@ class _Linker:
         chain: list[str] = []
         try:
             value = self.evaluate(decl.pending, chain, 0)
-        except _Unresolved as error:
+        except _UnresolvedError as error:
             return replace(decl, pending=None, reason=error.reason)
         via = "; ".join(chain)
         return replace(
@@ -61,7 +63,7 @@ class _Linker:
 
     def evaluate(self, pending: Pending, chain: list[str], depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise _Unresolved("the chain of options read is too long to follow")
+            raise _UnresolvedError("the chain of options read is too long to follow")
         if isinstance(pending, int):
             return pending
         if isinstance(pending, PendingOp):
@@ -73,9 +75,14 @@ class _Linker:
     def read(self, ref: PendingRef, chain: list[str], depth: int) -> int:
         target = self.declared.get(ref.option)
         if target is None:
-            raise _Unresolved(f"reads config.{ref.option}, which no file in the tree declares")
+            raise _UnresolvedError(f"reads config.{ref.option}, which no file in the tree declares")
+        if ref.option in self.defined_by:
+            raise _UnresolvedError(
+                f"config.{ref.option} is also set in {self.defined_by[ref.option]}, "
+                "so its value is not just the declared default"
+            )
         if ref.option in self.active:
-            raise _Unresolved(f"config.{ref.option} depends on itself")
+            raise _UnresolvedError(f"config.{ref.option} depends on itself")
         self.active.add(ref.option)
         try:
             if target.pending is not None:
@@ -83,7 +90,7 @@ class _Linker:
             elif target.state is ValueState.KNOWN and target.port is not None:
                 value = target.port
             else:
-                raise _Unresolved(f"reads {ref.option}, whose default is {target.state}")
+                raise _UnresolvedError(f"reads {ref.option}, whose default is {target.state}")
         finally:
             self.active.discard(ref.option)
         where = f"{target.location.file}:{target.location.line}"
@@ -99,6 +106,6 @@ def _apply(operator: str, left: int, right: int) -> int:
     if operator == "*":
         return left * right
     if right == 0:
-        raise _Unresolved("divides by zero")
+        raise _UnresolvedError("divides by zero")
     quotient = abs(left) // abs(right)
     return quotient if (left >= 0) == (right >= 0) else -quotient
