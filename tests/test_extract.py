@@ -245,3 +245,39 @@ def test_ten_thousand_levels_of_nesting() -> None:
         + "; }; }\n"
     )
     assert deep_parens.port == 8081
+
+
+def test_options_generated_over_literal_keys() -> None:
+    decls = extract_text(
+        """{ config, lib, ... }:
+let
+  apps = {
+    grafana = 3000;
+    loki = 3100;
+  };
+  appOption = name: port: lib.nameValuePair name (lib.mkOption {
+    type = lib.types.port;
+    default = port;
+  });
+in
+{
+  options.axios.observability = lib.listToAttrs (lib.mapAttrsToList appOption apps);
+  options.axios.mapped = lib.mapAttrs (name: port: lib.mkOption {
+    type = lib.types.port;
+    default = port + 1;
+  }) apps;
+  options.axios.listed = lib.listToAttrs (map (n: lib.nameValuePair n (lib.mkOption {
+    type = lib.types.port;
+    default = 9000;
+  })) [ "a" "b" ]);
+}
+"""
+    )
+    assert sorted((d.option, d.port) for d in decls) == [
+        ("axios.listed.a", 9000),
+        ("axios.listed.b", 9000),
+        ("axios.mapped.grafana", 3001),
+        ("axios.mapped.loki", 3101),
+        ("axios.observability.grafana", 3000),
+        ("axios.observability.loki", 3100),
+    ]

@@ -29,7 +29,7 @@ from axios_portlint.extract.scope import (
     module_function,
     peel_parens,
 )
-from axios_portlint.extract.values import Attrs, Update
+from axios_portlint.extract.values import Attrs, Listing, Str, Update
 from axios_portlint.parse import ParsedFile, ancestors, nix_language
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
@@ -68,6 +68,9 @@ class _Step:
     arguments: Arguments = ()
     in_type: bool = False
     site: Node | None = None
+    # `nameValuePair KEY option` inside a list: the key names the attribute once
+    # `listToAttrs` turns the list into a set (folded then, with all arguments bound).
+    key: Node | None = None
 
 
 _Outcome = Placement | list[_Step]
@@ -80,12 +83,12 @@ def _variable_query() -> Query:
 
 def placements(parsed: ParsedFile, folder: Folder, start: Node) -> list[Placement]:
     pending = [_Step(start, (), False)]
-    seen: set[tuple[int, Path, bool, bool, int]] = set()
+    seen: set[tuple[int, Path, bool, bool, tuple[tuple[int, str, object], ...]]] = set()
     found: list[Placement] = []
     steps = 0
     while pending and steps < MAX_STEPS:
         step = pending.pop()
-        key = (step.node.id, step.suffix, step.conditional, step.in_type, len(step.arguments))
+        key = (step.node.id, step.suffix, step.conditional, step.in_type, _identity(step))
         if key in seen:
             continue
         seen.add(key)
@@ -101,6 +104,14 @@ def placements(parsed: ParsedFile, folder: Folder, start: Node) -> list[Placemen
     return found
 
 
+def _identity(step: _Step) -> tuple[tuple[int, str, object], ...]:
+    """What makes two steps from one node differ: the arguments bound on the way."""
+    return tuple(
+        (function.id, name, value if isinstance(value, str) else value.id)
+        for function, name, value in step.arguments
+    )
+
+
 class _Climb:
     """One climb from a node to the module top, or to the let that binds it."""
 
@@ -112,6 +123,7 @@ class _Climb:
         self.conditional = step.conditional
         self.arguments = step.arguments
         self.site = step.site
+        self.key = step.key
         # Segments gathered innermost first; joined once, so deep nesting stays linear.
         self.gathered: list[Path] = []
 
@@ -135,9 +147,12 @@ class _Climb:
         arguments: Arguments | None = None,
         in_type: bool = False,
         site: Node | None = None,
+        key: Node | None = None,
+        drop_key: bool = False,
     ) -> _Step:
         bound = self.arguments if arguments is None else arguments
-        return _Step(node, suffix, self.conditional, bound, in_type, site or self.site)
+        pending_key = key or (None if drop_key else self.key)
+        return _Step(node, suffix, self.conditional, bound, in_type, site or self.site, pending_key)
 
     def run(self) -> _Outcome:
         chain = ancestors(self.parsed.root, self.node)
@@ -165,12 +180,18 @@ class _Climb:
                 return self._through_call(chain, index, current)
             if kind == "function_expression" and not _is_module(chain, index, top_function):
                 position = index + 1
-                while position < len(chain) and chain[position].type == "parenthesized_expression":
+                while position < len(chain) and chain[position].type in (
+                    "parenthesized_expression",
+                    "function_expression",  # the outer lambdas of `name: value: ...`
+                ):
                     position += 1
                 if position < len(chain) and chain[position].type == "apply_expression":
                     # `genAttrs [ ... ] (name: ...)`: the function is a generator's argument.
                     return self._through_call(chain, position, chain[position - 1])
                 return self._through_function(chain, index)
+            if kind == "list_expression" and self.key is not None:
+                current, index = parent, index + 1  # an element of what listToAttrs keys
+                continue
             if kind == "binary_expression" and not self._through_update(parent, current):
                 return []  # shadowed by the right side of `//`: not an option at all
             if kind == "if_expression":
@@ -194,11 +215,30 @@ class _Climb:
             if not path or path[0] != "options":
                 return self.stop()
             return [self.step(chain[outer], path[1:], in_type=True)]
-        keyed = _generated_keys(self.folder, name, args, argument)
+        if name == "nameValuePair" and len(args) == 2 and argument == args[1]:
+            return [self.step(chain[outer], self.path(), key=args[0])]
+        if name == "listToAttrs" and args == [argument] and self.key is not None:
+            key = Folder(self.parsed.root, lambda _path: None, self.arguments).eval(self.key)
+            if not isinstance(key, Str):
+                return self.stop()
+            return [self.step(chain[outer], (key.value, *self.path()), drop_key=True)]
+        return self._generated(chain[outer], name, args, _lambda_chain(argument))
+
+    def _generated(
+        self, call: Node, name: str | None, args: list[Node], lambdas: list[Node]
+    ) -> _Outcome:
+        """`genAttrs`/`mapAttrs` make one attribute per literal key; `map` and
+        `mapAttrsToList` one list element, keyed later by `listToAttrs`."""
+        keyed = _generated_keys(self.folder, name, args, lambdas)
         if keyed is None:
             return self.stop()
+        names_the_attribute = name in ("genAttrs", "mapAttrs")
         return [
-            self.step(chain[outer], (key, *self.path()), arguments=(*self.arguments, *bound))
+            self.step(
+                call,
+                (key, *self.path()) if names_the_attribute else self.path(),
+                arguments=(*self.arguments, *bound),
+            )
             for key, bound in keyed
         ]
 
@@ -313,33 +353,52 @@ def _mkoption_call(chain: list[Node], index: int) -> Node | None:
     return call if head_name(head) == "mkOption" and args == [current] else None
 
 
+GENERATORS: Final = {"genAttrs": 1, "mapAttrs": 0, "mapAttrsToList": 0, "map": 0}
+
+
+def _lambda_chain(function: Node) -> list[Node]:
+    """`name: value: body` as its curried lambdas, outermost first."""
+    lambdas = []
+    node = peel_parens(function)
+    while node.type == "function_expression":
+        lambdas.append(node)
+        body = node.child_by_field_name("body")
+        if body is None:
+            break
+        node = peel_parens(body)
+    return lambdas
+
+
 def _generated_keys(
-    folder: Folder, name: str | None, args: list[Node], function: Node
+    folder: Folder, name: str | None, args: list[Node], lambdas: list[Node]
 ) -> list[tuple[str, Arguments]] | None:
-    """Keys and parameter bindings of `genAttrs [ "a" ] f` and `mapAttrs f { a = ...; }`."""
-    lambda_node = peel_parens(function)
-    if lambda_node.type != "function_expression" or len(args) != 2:
+    """Each literal key a generator call produces, with the lambda parameters it binds.
+
+    `genAttrs [ "a" ] f` binds f's name; `mapAttrs f { a = v; }` and
+    `mapAttrsToList f { a = v; }` bind name and value; `map f [ "a" ]` binds the element.
+    """
+    position = GENERATORS.get(name or "")
+    if position is None or len(args) != 2 or not lambdas:
         return None
-    params = _parameters(lambda_node)
-    if name == "genAttrs" and args[1] == function and params:
-        keys = _literal_strings(folder, args[0])
+    params = [p for lam in lambdas for p in _parameters(lam)[:1]]
+    if len(params) != len(lambdas):
+        return None
+    collection = args[1 - position]
+    if name in ("genAttrs", "map"):
+        keys = _literal_strings(folder, collection)
         if keys is None:
             return None
-        return [(key, ((lambda_node, params[0], key),)) for key in keys]
-    if name == "mapAttrs" and args[0] == function and params:
-        entries = _literal_entries(args[1])
-        if entries is None:
-            return None
-        inner = peel_parens(lambda_node.child_by_field_name("body") or lambda_node)
-        value_param = _parameters(inner)[:1] if inner.type == "function_expression" else []
-        keyed: list[tuple[str, Arguments]] = []
-        for key, value in entries:
-            bound: Arguments = ((lambda_node, params[0], key),)
-            if value_param:
-                bound = (*bound, (inner, value_param[0], value))
-            keyed.append((key, bound))
-        return keyed
-    return None
+        return [(key, ((lambdas[0], params[0], key),)) for key in keys]
+    entries = _literal_entries(folder, collection)
+    if entries is None:
+        return None
+    keyed: list[tuple[str, Arguments]] = []
+    for key, value in entries:
+        bound: Arguments = ((lambdas[0], params[0], key),)
+        if len(lambdas) > 1:
+            bound = (*bound, (lambdas[1], params[1], value))
+        keyed.append((key, bound))
+    return keyed
 
 
 def _parameters(function: Node) -> list[str]:
@@ -350,27 +409,29 @@ def _parameters(function: Node) -> list[str]:
 
 
 def _literal_strings(folder: Folder, node: Node) -> list[str] | None:
-    node = peel_parens(node)
-    if node.type != "list_expression":
+    listing = folder.eval(node)
+    if not isinstance(listing, Listing):
         return None
-    keys = [static_attr_name(element) for element in node.named_children]
-    return None if None in keys else [k for k in keys if k is not None]
+    keys = [folder.eval(element) for element in listing.node.named_children]
+    if not all(isinstance(key, Str) for key in keys):
+        return None
+    return [key.value for key in keys if isinstance(key, Str)]
 
 
-def _literal_entries(node: Node) -> list[tuple[str, Node]] | None:
-    node = peel_parens(node)
-    binding_set = binding_set_of(node) if node.type == "attrset_expression" else None
-    if binding_set is None:
+def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node]] | None:
+    value = folder.eval(node)
+    if not isinstance(value, Attrs) or value.prefix or value.binding_set is None:
         return None
+    binding_set = value.binding_set
     entries: list[tuple[str, Node]] = []
     for binding in binding_set.named_children:
         if binding.type != "binding":
             return None
         names = _names_of(binding)
-        value = binding.child_by_field_name("expression")
-        if len(names) != 1 or names[0] is None or value is None:
+        expression = binding.child_by_field_name("expression")
+        if len(names) != 1 or names[0] is None or expression is None:
             return None
-        entries.append((names[0], value))
+        entries.append((names[0], expression))
     return entries
 
 
@@ -393,6 +454,9 @@ def _calls(
                 break
             args.append(argument)
             call = parent
+        if not args:
+            steps.extend(_passed_to_generator(use, lambdas, climb))
+            continue
         if len(args) != len(lambdas):
             continue
         bound: Arguments = tuple(
@@ -403,6 +467,21 @@ def _calls(
             climb.step(call, climb.path(), arguments=(*climb.arguments, *bound), site=site)
         )
     return steps
+
+
+def _passed_to_generator(use: Node, lambdas: list[Node], climb: _Climb) -> list[_Step]:
+    """`mapAttrsToList appOption apps`: the helper is a generator's argument, not called."""
+    parent = use.parent
+    if parent is None or parent.type != "apply_expression":
+        return []
+    call = parent
+    while call.parent is not None and call.parent.type == "apply_expression":
+        if call != call.parent.child_by_field_name("function"):
+            break
+        call = call.parent
+    head, args = apply_chain(call)
+    outcome = climb._generated(call, head_name(head), args, lambdas) if use in args else []
+    return outcome if isinstance(outcome, list) else []
 
 
 def _bind(function: Node, argument: Node) -> tuple[Node, str, Node]:

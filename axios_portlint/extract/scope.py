@@ -20,6 +20,7 @@ from axios_portlint.extract.values import (
     Deferred,
     Lambda,
     LibRef,
+    Listing,
     Null,
     Str,
     Unknown,
@@ -205,6 +206,8 @@ class Folder:
             return Attrs(binding_set_of(node))
         if kind == "function_expression":
             return Lambda(node)
+        if kind == "list_expression":
+            return Listing(node)
         if kind == "string_expression":
             text = static_attr_name(node)
             return Str(text) if text is not None else _unknown(node)

@@ -56,6 +56,13 @@ class Str:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """A list literal: generators (`genAttrs`, `map`) read their keys from it."""
+
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Lambda:
     """A function defined in the file: never mistaken for a `lib` wrapper of the same name."""
 
@@ -76,6 +83,8 @@ class Unknown:
     reason: str
 
 
-Value = int | Null | Str | LibRef | ConfigRef | Attrs | Update | Lambda | Deferred | Unknown
+Value = (
+    int | Null | Str | LibRef | ConfigRef | Attrs | Update | Listing | Lambda | Deferred | Unknown
+)
 
 NULL = Null()
