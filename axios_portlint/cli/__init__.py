@@ -15,6 +15,7 @@ import typer
 from axios_portlint import __version__, report
 from axios_portlint.api import UsageError, check, scan
 from axios_portlint.model import Severity
+from axios_portlint.rules import all_rules
 
 app = typer.Typer(
     name="portlint",
@@ -31,6 +32,8 @@ EXIT_USAGE = 2
 class OutputFormat(enum.StrEnum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
 
 
 class InventoryFormat(enum.StrEnum):
@@ -84,6 +87,10 @@ def check_command(
     files = len(result.inventory.files) + len(result.inventory.file_problems)
     if output_format is OutputFormat.JSON:
         typer.echo(report.json_report(result.findings, files), nl=False)
+    elif output_format is OutputFormat.SARIF:
+        typer.echo(report.sarif(result.findings, all_rules(), root=Path.cwd()), nl=False)
+    elif output_format is OutputFormat.GITHUB:
+        typer.echo(report.github(result.findings), nl=False)
     else:
         typer.echo(report.text(result.findings, files, color=_use_color()), nl=False)
     raise typer.Exit(result.exit_code(fail_on))

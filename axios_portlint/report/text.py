@@ -1,0 +1,62 @@
+"""The human formats: one line per finding, and the port inventory as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from axios_portlint.model import Finding, PortDecl, Severity
+from axios_portlint.report.summary import summary
+
+
+def text(findings: Sequence[Finding], files: int, *, color: bool = False) -> str:
+    lines = [_text_line(finding, color) for finding in findings]
+    lines.append(_summary_line(summary(findings, files)))
+    return "\n".join(lines) + "\n"
+
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _text_line(finding: Finding, color: bool) -> str:
+    where = f"{finding.location.file}:{finding.location.line}:{finding.location.column}"
+    code = finding.code
+    severity = f"[{finding.severity}]"
+    if color:
+        where = f"\x1b[1m{where}\x1b[0m"
+        code = f"\x1b[1;{_COLORS[finding.severity]}m{code}\x1b[0m"
+    return f"{where}: {code} {severity} {finding.message}"
+
+
+def _summary_line(counts: dict[str, int]) -> str:
+    files = f"{counts['files']} file{'s' if counts['files'] != 1 else ''}"
+    if not counts["findings"]:
+        return f"All checks passed ({files} checked)."
+    parts = [
+        f"{counts['errors']} error{'s' if counts['errors'] != 1 else ''}",
+        f"{counts['warnings']} warning{'s' if counts['warnings'] != 1 else ''}",
+        f"{counts['info']} info",
+    ]
+    total = counts["findings"]
+    return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {files}."
+
+
+def ports_table(decls: Sequence[PortDecl]) -> str:
+    header = ("OPTION", "KIND", "PORT", "LOCATION", "EXPRESSION")
+    rows = [
+        (
+            d.option,
+            str(d.kind),
+            str(d.port) if d.port is not None else f"({d.state})",
+            f"{d.location.file}:{d.location.line}:{d.location.column}",
+            " ".join(d.expression.split()),
+        )
+        for d in decls
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    count = len(decls)
+    lines.append(f"{count} port declaration{'s' if count != 1 else ''}.")
+    return "\n".join(lines) + "\n"
