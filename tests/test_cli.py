@@ -86,14 +86,25 @@ def test_ports_inventory_json(portlint: Portlint) -> None:
     assert by_option["pim.tailscaleServe.httpsPort"] == {
         "option": "pim.tailscaleServe.httpsPort",
         "kind": "tailscale",
+        "origin": "option",
         "port": 8443,
+        "end_port": None,
         "state": "known",
         "expression": "cfg.port + 363",
         "file": "tests/fixtures/axios/modules/pim/default.nix",
         "line": 28,
         "column": 19,
         "reason": None,
+        "name": None,
+        "reads": None,
+        "exposes": None,
     }
+    config_side = by_option["services.open-webui.port"]
+    assert (config_side["origin"], config_side["port"], config_side["reads"]) == (
+        "config",
+        8081,
+        "services.ai.webui.port",
+    )
     assert by_option["pim.pwa.httpsPort"]["kind"] == "other"
     assert sorted(e["kind"] for e in entries).count("tailscale") == 4
 
@@ -115,11 +126,12 @@ def test_ports_table(portlint: Portlint) -> None:
     assert result.stdout.splitlines()[0].split() == [
         "OPTION",
         "KIND",
+        "ORIGIN",
         "PORT",
         "LOCATION",
         "EXPRESSION",
     ]
-    assert result.stdout.endswith("9 port declarations.\n")
+    assert result.stdout.endswith("12 port declarations.\n")
 
 
 def test_registry_found_under_openspec(axios_tree: AxiosTree, portlint: Portlint) -> None:

@@ -47,11 +47,16 @@ def _decl_json(decl: PortDecl) -> dict[str, Any]:
     return {
         "option": decl.option,
         "kind": str(decl.kind),
+        "origin": str(decl.origin),
         "port": decl.port,
+        "end_port": decl.end_port,
         "state": str(decl.state),
         "expression": decl.expression,
         "file": decl.location.file,
         "line": decl.location.line,
         "column": decl.location.column,
         "reason": decl.reason or None,
+        "name": decl.name,
+        "reads": decl.reads,
+        "exposes": decl.exposes,
     }

@@ -40,13 +40,22 @@ def _summary_line(counts: dict[str, int]) -> str:
     return f"Found {total} finding{'s' if total != 1 else ''} ({', '.join(parts)}) in {files}."
 
 
+def _port_text(decl: PortDecl) -> str:
+    if decl.port is None:
+        return f"({decl.state})"
+    if decl.end_port is not None:
+        return f"{decl.port}-{decl.end_port}"
+    return str(decl.port)
+
+
 def ports_table(decls: Sequence[PortDecl]) -> str:
-    header = ("OPTION", "KIND", "PORT", "LOCATION", "EXPRESSION")
+    header = ("OPTION", "KIND", "ORIGIN", "PORT", "LOCATION", "EXPRESSION")
     rows = [
         (
             d.option,
             str(d.kind),
-            str(d.port) if d.port is not None else f"({d.state})",
+            str(d.origin),
+            _port_text(d),
             f"{d.location.file}:{d.location.line}:{d.location.column}",
             " ".join(d.expression.split()),
         )
