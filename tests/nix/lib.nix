@@ -136,6 +136,7 @@ let
     enum = values: mkType "enum" (v: elem v values) { inherit values; };
     listOf = elemType: mkType "listOf" isList { inherit elemType; };
     attrsOf = elemType: mkType "attrsOf" isAttrs { inherit elemType; };
+    lazyAttrsOf = elemType: mkType "lazyAttrsOf" isAttrs { inherit elemType; };
     nullOr = elemType: mkType "nullOr" (v: v == null || elemType.check v) { inherit elemType; };
     either = t1: t2: mkType "either" (v: t1.check v || t2.check v) { inherit t1 t2; };
     oneOf = ts: mkType "oneOf" (v: builtins.any (t: t.check v) ts) { inherit ts; };
@@ -157,6 +158,21 @@ let
   setAttrByPath =
     path: value:
     if path == [ ] then value else { ${builtins.head path} = setAttrByPath (builtins.tail path) value; };
+  attrByPath =
+    path: default: set:
+    if path == [ ] then
+      set
+    else if isAttrs set && set ? ${builtins.head path} then
+      attrByPath (builtins.tail path) default set.${builtins.head path}
+    else
+      default;
+  hasAttrByPath =
+    path: set:
+    path == [ ] || (isAttrs set && set ? ${builtins.head path} && hasAttrByPath (builtins.tail path) set.${builtins.head path});
+  getAttrFromPath =
+    path: set: attrByPath path (throw "cannot find attribute `${concatStringsSep "." path}'") set;
+  unique = foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
+  last = xs: builtins.elemAt xs (builtins.length xs - 1);
   mapAttrsToList = f: as: map (n: f n as.${n}) (attrNames as);
   genAttrs = names: f: listToAttrs (map (n: nameValuePair n (f n)) names);
   filterAttrs =
@@ -237,6 +253,11 @@ in
     listToAttrs
     nameValuePair
     setAttrByPath
+    attrByPath
+    hasAttrByPath
+    getAttrFromPath
+    unique
+    last
     genAttrs
     attrNames
     filterAttrs
