@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from axios_portlint.config import Listeners, classify
 from axios_portlint.discover import DiscoveryError, default_paths, discover
 from axios_portlint.extract import extract_file
+from axios_portlint.extract.link import link
 from axios_portlint.graph import PortGraph
 from axios_portlint.model import (
     FileProblem,
@@ -21,7 +23,19 @@ from axios_portlint.model import (
     SyntaxIssue,
 )
 from axios_portlint.registry import RegistryError, load_registry
-from axios_portlint.rules import Context, run_rules
+from axios_portlint.rules import (
+    Context,
+    Selection,
+    UnknownSelectorError,
+    all_rules,
+    run_rules,
+    select_rules,
+)
+from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
+from axios_portlint.rules.pl020_unused_suppression import unused_suppressions
+from axios_portlint.suppress import Suppression, apply_suppressions
+from axios_portlint.suppress.markdown import markdown_suppressions
+from axios_portlint.suppress.nix import nix_suppressions
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
 
@@ -38,6 +52,8 @@ class Inventory:
     decls: tuple[PortDecl, ...]
     syntax_issues: tuple[SyntaxIssue, ...]
     file_problems: tuple[FileProblem, ...]
+    # `portlint: ignore` comments of the Nix files, gathered while their bytes are at hand.
+    suppressions: tuple[Suppression, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,7 @@ class Report:
     findings: tuple[Finding, ...]
     inventory: Inventory
     registry: Registry | None
+    suppressed: tuple[Finding, ...] = ()  # silenced by a `portlint: ignore` comment
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         failing = any(f.severity.rank >= fail_on.rank for f in self.findings)
@@ -52,22 +69,35 @@ class Report:
 
 
 def scan(
-    paths: Sequence[Path] = (), *, excludes: Sequence[str] = (), cwd: Path | None = None
+    paths: Sequence[Path] = (),
+    *,
+    excludes: Sequence[str] = (),
+    cwd: Path | None = None,
+    listeners: Listeners | None = None,
 ) -> Inventory:
-    """Discover, parse and extract: every port declaration below `paths`."""
+    """Discover, parse and extract: every port declaration below `paths`.
+
+    `listeners` re-classifies each declaration's kind by option-path patterns;
+    None keeps the kinds extraction gave.
+    """
     cwd = cwd or Path.cwd()
     try:
         found = discover(list(paths) or default_paths(cwd), excludes=excludes, cwd=cwd)
     except DiscoveryError as error:
         raise UsageError(str(error)) from None
     results = [extract_file(source) for source in found.files]
-    decls = tuple(decl for result in results for decl in result.decls)
+    # Fold what files read from each other's options, now that all are known.
+    defined_by = {path: result.path for result in results for path in result.defines}
+    decls = tuple(link([decl for result in results for decl in result.decls], defined_by))
+    if listeners is not None:
+        decls = classify(decls, listeners)
     issues = tuple(r.syntax_issue for r in results if r.syntax_issue is not None)
     return Inventory(
         files=tuple(source.path for source in found.files),
         decls=tuple(sorted(decls, key=lambda d: d.location.sort_key())),
         syntax_issues=issues,
         file_problems=found.problems,
+        suppressions=tuple(s for source in found.files for s in nix_suppressions(source)),
     )
 
 
@@ -91,17 +121,42 @@ def read_registry(path: Path, cwd: Path) -> Registry:
         raise UsageError(str(error)) from None
 
 
+def registry_suppressions(path: Path, registry: Registry) -> tuple[Suppression, ...]:
+    """The registry's `<!-- portlint: ignore -->` comments.
+
+    load_registry keeps no text, so the file is read once more; it was just read
+    successfully, so a failure now only means there are no comments to honour.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return ()
+    return markdown_suppressions(text, registry.path)
+
+
 def check(
     paths: Sequence[Path] = (),
     registry: Path | None = None,
     *,
     excludes: Sequence[str] = (),
     cwd: Path | None = None,
+    selection: Sequence[Selection] = (),
+    listeners: Listeners | None = None,
 ) -> Report:
-    """The whole pipeline: scan the tree, read the registry, run every rule."""
+    """The whole pipeline: scan the tree, read the registry, run the selected rules.
+
+    `selection` layers go from lowest priority to highest (configuration file,
+    then command line); none selects every rule. Inline suppressions are applied
+    once, after the rules; the ones that silenced nothing become PL020 findings.
+    """
     cwd = cwd or Path.cwd()
-    registry_file = read_registry(locate_registry(registry, cwd), cwd)
-    inventory = scan(paths, excludes=excludes, cwd=cwd)
+    try:
+        rules = select_rules(selection)
+    except UnknownSelectorError as error:
+        raise UsageError(str(error)) from None
+    registry_path = locate_registry(registry, cwd)
+    registry_file = read_registry(registry_path, cwd)
+    inventory = scan(paths, excludes=excludes, cwd=cwd, listeners=listeners)
     context = Context(
         decls=inventory.decls,
         syntax_issues=inventory.syntax_issues,
@@ -109,7 +164,25 @@ def check(
         registry=registry_file,
         graph=PortGraph(inventory.decls, registry_file),
     )
-    return Report(findings=tuple(run_rules(context)), inventory=inventory, registry=registry_file)
+    findings = run_rules(context, rules)
+    suppressions = inventory.suppressions + registry_suppressions(registry_path, registry_file)
+    applied = apply_suppressions(findings, suppressions)
+    kept = list(applied.findings)
+    if any(rule.code == UNUSED_SUPPRESSION.code for rule in rules):
+        kept.extend(
+            unused_suppressions(
+                suppressions,
+                applied,
+                known={rule.code for rule in all_rules()},
+                selected={rule.code for rule in rules},
+            )
+        )
+    return Report(
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        inventory=inventory,
+        registry=registry_file,
+        suppressed=applied.suppressed,
+    )
 
 
 def display_path(path: Path, cwd: Path) -> str:

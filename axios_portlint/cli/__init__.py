@@ -14,8 +14,10 @@ import typer
 
 from axios_portlint import __version__, report
 from axios_portlint.api import UsageError, check, scan
+from axios_portlint.cli.listing import rules_json, rules_table
+from axios_portlint.config import ConfigError, Settings, load_settings
 from axios_portlint.model import Severity
-from axios_portlint.rules import all_rules
+from axios_portlint.rules import Rule, Selection, all_rules, render_doc, unknown_selectors
 
 app = typer.Typer(
     name="portlint",
@@ -25,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMANDS = ("check", "ports")
+COMMANDS = ("check", "ports", "explain", "rules")
 EXIT_USAGE = 2
 
 
@@ -41,6 +43,11 @@ class InventoryFormat(enum.StrEnum):
     JSON = "json"
 
 
+class RulesFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
 PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Files or folders to check (default: modules/ if it exists, else .)."),
@@ -48,6 +55,27 @@ PathsArgument = Annotated[
 ExcludeOption = Annotated[
     list[str] | None,
     typer.Option("--exclude", help="Glob of paths to skip; repeatable.", metavar="GLOB"),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Settings file (default: nearest portlint.toml or pyproject.toml [tool.portlint]).",
+        metavar="FILE",
+    ),
+]
+SelectorsHelp = "Rule codes or prefixes (PL001, PL00, PL, ALL); comma-separated or repeated."
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option("--select", help=f"Run only these rules. {SelectorsHelp}", metavar="CODES"),
+]
+ExtendSelectOption = Annotated[
+    list[str] | None,
+    typer.Option("--extend-select", help=f"Run these rules too. {SelectorsHelp}", metavar="CODES"),
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option("--ignore", help=f"Skip these rules. {SelectorsHelp}", metavar="CODES"),
 ]
 
 
@@ -76,14 +104,34 @@ def check_command(
     ] = None,
     exclude: ExcludeOption = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.TEXT,
+        OutputFormat | None, typer.Option("--format", help="Output format [default: text].")
+    ] = None,
     fail_on: Annotated[
-        Severity, typer.Option(help="Lowest severity that makes the exit code 1.")
-    ] = Severity.ERROR,
+        Severity | None,
+        typer.Option(help="Lowest severity that makes the exit code 1 [default: error]."),
+    ] = None,
+    select: SelectOption = None,
+    extend_select: ExtendSelectOption = None,
+    ignore: IgnoreOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
-    result = check(paths or [], registry, excludes=exclude or [])
+    settings = _settings(config)
+    # Command-line flags win over the settings file, which wins over the defaults.
+    output_format = output_format or OutputFormat(settings.format or OutputFormat.TEXT)
+    fail_on = fail_on or settings.fail_on or Severity.ERROR
+    flags = Selection(
+        select=_selectors("--select", select) if select else None,
+        extend_select=_selectors("--extend-select", extend_select),
+        ignore=_selectors("--ignore", ignore),
+    )
+    result = check(
+        paths or settings.paths or [],
+        registry or settings.registry,
+        excludes=_excludes(exclude, settings),
+        selection=[settings.selection, flags],
+        listeners=settings.listeners,
+    )
     files = len(result.inventory.files) + len(result.inventory.file_problems)
     if output_format is OutputFormat.JSON:
         typer.echo(report.json_report(result.findings, files), nl=False)
@@ -103,13 +151,66 @@ def ports_command(
     output_format: Annotated[
         InventoryFormat, typer.Option("--format", help="Output format.")
     ] = InventoryFormat.TABLE,
+    config: ConfigOption = None,
 ) -> None:
     """List every port declaration in the module tree."""
-    inventory = scan(paths or [], excludes=exclude or [])
+    settings = _settings(config)
+    inventory = scan(
+        paths or settings.paths or [],
+        excludes=_excludes(exclude, settings),
+        listeners=settings.listeners,
+    )
     if output_format is InventoryFormat.JSON:
         typer.echo(report.ports_json(inventory.decls), nl=False)
     else:
         typer.echo(report.ports_table(inventory.decls), nl=False)
+
+
+@app.command("explain")
+def explain_command(
+    code: Annotated[str, typer.Argument(help="A rule code (PL005) or name (registry-mismatch).")],
+) -> None:
+    """Print a rule's documentation: what it reports, why, an example and the fix."""
+    typer.echo(render_doc(_rule(code)), nl=False)
+
+
+@app.command("rules")
+def rules_command(
+    output_format: Annotated[
+        RulesFormat, typer.Option("--format", help="Output format.")
+    ] = RulesFormat.TABLE,
+) -> None:
+    """List every rule with its code, name and default severity."""
+    rules = all_rules()
+    text = rules_json(rules) if output_format is RulesFormat.JSON else rules_table(rules)
+    typer.echo(text, nl=False)
+
+
+def _rule(code: str) -> Rule:
+    found = next((r for r in all_rules() if code in (r.code, r.name)), None)
+    if found is None:
+        raise UsageError(f"unknown rule {code!r} (`portlint rules` lists them)")
+    return found
+
+
+def _settings(explicit: Path | None) -> Settings:
+    return load_settings(Path.cwd(), explicit, formats=[str(f) for f in OutputFormat])
+
+
+def _excludes(flags: list[str] | None, settings: Settings) -> list[str]:
+    if flags is not None:
+        return flags
+    return list(settings.exclude or ())
+
+
+def _selectors(flag: str, values: list[str] | None) -> tuple[str, ...]:
+    """`--select PL001,PL005 --select PL007`: ruff's spelling, both ways at once."""
+    codes = tuple(code.strip() for value in values or () for code in value.split(","))
+    codes = tuple(code for code in codes if code)
+    unknown = unknown_selectors(codes)
+    if unknown:
+        raise UsageError(f"{flag}: unknown rule code or prefix {unknown[0]!r}")
+    return codes
 
 
 def _use_color() -> bool:
@@ -132,9 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
-        error.show()
+        # Click's own exit code is 1 for a plain ClickException and its usage block spans
+        # lines; every usage error here is one line and exit code 2.
+        click.echo(f"portlint: error: {_click_message(error)}", err=True)
         return EXIT_USAGE
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:
         click.echo(f"portlint: error: {error}", err=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -150,6 +253,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     return code if isinstance(code, int) else 0
+
+
+def _click_message(error: click.ClickException) -> str:
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if isinstance(context, click.Context):
+        message += f" (see '{context.command_path} --help')"
+    return message
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The rule registry: every module named `plNNN_*.py` in this package defines `RULE`.
 
 Adding a rule is one file here plus its page under docs/rules/ and its tests.
+Which rules run is decided here too, from `--select`/`--extend-select`/`--ignore`.
 """
 
 from __future__ import annotations
@@ -8,13 +9,28 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from axios_portlint.model import Finding
 from axios_portlint.rules.base import Context, Rule
 
-__all__ = ["Context", "Rule", "all_rules", "render_doc", "rule_by_code", "run_rules"]
+__all__ = [
+    "ALL",
+    "Context",
+    "Rule",
+    "Selection",
+    "UnknownSelectorError",
+    "all_rules",
+    "render_doc",
+    "rule_by_code",
+    "run_rules",
+    "select_rules",
+    "unknown_selectors",
+]
+
+ALL = "ALL"
 
 
 @cache
@@ -48,3 +64,73 @@ def render_doc(rule: Rule) -> str:
         f"Default severity: **{rule.severity}**. {rule.summary}.\n\n"
         f"{rule.doc.strip()}\n"
     )
+
+
+class UnknownSelectorError(ValueError):
+    """A code or prefix in a selection that names no rule."""
+
+    def __init__(self, selector: str) -> None:
+        self.selector = selector
+        super().__init__(f"unknown rule code or prefix {selector!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """One layer of rule selection (the configuration file, or the command line).
+
+    `select` None keeps what the layer below chose (all rules at the bottom);
+    `extend_select` adds to it and `ignore` takes away, as ruff does.
+    """
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def selectors(self) -> tuple[str, ...]:
+        return (*(self.select or ()), *self.extend_select, *self.ignore)
+
+
+def _matches(selector: str, rule: Rule) -> bool:
+    # An empty selector is a prefix of everything, but a typo rather than a choice.
+    return selector == ALL or (selector != "" and rule.code.startswith(selector))
+
+
+def _specificity(selector: str) -> int:
+    # `ALL` < `PL` < `PL0` < `PL00` < `PL001`: a longer prefix names fewer rules.
+    return 0 if selector == ALL else len(selector)
+
+
+def unknown_selectors(selectors: Iterable[str]) -> list[str]:
+    """The selectors that name no rule (a typo must not silently select nothing)."""
+    rules = all_rules()
+    return [s for s in selectors if not any(_matches(s, rule) for rule in rules)]
+
+
+def select_rules(layers: Sequence[Selection] = ()) -> tuple[Rule, ...]:
+    """The rules to run, resolved with ruff's semantics.
+
+    Layers go from lowest priority (configuration file) to highest (command line).
+    A layer with `select` starts afresh; one without it adjusts the layer below.
+    Within a layer, the most specific selector matching a rule decides, and
+    `ignore` wins a tie with `select`/`extend_select` on the same prefix.
+    """
+    for layer in layers:
+        unknown = unknown_selectors(layer.selectors())
+        if unknown:
+            raise UnknownSelectorError(unknown[0])
+    chosen = set(all_rules())
+    for layer in layers:
+        chosen = _apply_layer(chosen, layer)
+    return tuple(rule for rule in all_rules() if rule in chosen)
+
+
+def _apply_layer(below: set[Rule], layer: Selection) -> set[Rule]:
+    chosen = set() if layer.select is not None else set(below)
+    enabling = (*(layer.select or ()), *layer.extend_select)
+    levels = sorted({_specificity(s) for s in (*enabling, *layer.ignore)})
+    for level in levels:
+        for selector in (s for s in enabling if _specificity(s) == level):
+            chosen.update(r for r in all_rules() if _matches(selector, r))
+        for selector in (s for s in layer.ignore if _specificity(s) == level):
+            chosen.difference_update(r for r in all_rules() if _matches(selector, r))
+    return chosen

@@ -1,0 +1,283 @@
+"""Settings: `portlint.toml` (top-level keys) or `[tool.portlint]` in `pyproject.toml`.
+
+The first folder, walking up from the current one, with either file decides;
+there `portlint.toml` beats `pyproject.toml`, and a `pyproject.toml` without a
+`[tool.portlint]` table does not count (as with ruff). Paths are relative to the
+file's folder. Command-line flags override every setting.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from axios_portlint.config.listeners import DEFAULT_LOCAL, DEFAULT_TAILSCALE, Listeners, classify
+from axios_portlint.model import Severity
+from axios_portlint.rules import Selection, unknown_selectors
+
+__all__ = [
+    "KEYS",
+    "ConfigError",
+    "Listeners",
+    "Settings",
+    "classify",
+    "find_config",
+    "load_settings",
+    "read_settings",
+]
+
+PORTLINT_TOML = "portlint.toml"
+PYPROJECT_TOML = "pyproject.toml"
+_LIST_KEYS = (
+    "paths",
+    "exclude",
+    "select",
+    "ignore",
+    "extend-select",
+    "local-listeners",
+    "tailscale-listeners",
+)
+_STRING_KEYS = ("registry", "fail-on", "format")
+KEYS = frozenset(_LIST_KEYS + _STRING_KEYS)
+
+
+class ConfigError(Exception):
+    """A configuration file portlint cannot use: exit code 2, one line naming file and key."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a configuration file says; None wherever it says nothing."""
+
+    source: str | None = None  # the file, as displayed; None when there is none
+    paths: tuple[Path, ...] | None = None
+    registry: Path | None = None
+    exclude: tuple[str, ...] | None = None
+    selection: Selection = field(default_factory=Selection)
+    fail_on: Severity | None = None
+    format: str | None = None
+    listeners: Listeners | None = None  # None: extraction's own classification
+
+
+def find_config(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / PORTLINT_TOML).is_file():
+            return folder / PORTLINT_TOML
+        pyproject = folder / PYPROJECT_TOML
+        if pyproject.is_file() and _has_portlint_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_portlint_table(pyproject: Path) -> bool:
+    # A cheap look first: most pyproject.toml files never mention portlint.
+    try:
+        return b"portlint" in pyproject.read_bytes() and "portlint" in _tool_tables(pyproject)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # let read_settings report it with its file name
+
+
+def _tool_tables(pyproject: Path) -> Mapping[str, object]:
+    tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    return tool if isinstance(tool, dict) else {}
+
+
+def load_settings(
+    cwd: Path, explicit: Path | None = None, *, formats: Collection[str] = ()
+) -> Settings:
+    """The settings in effect for a run in `cwd` (`explicit` is `--config FILE`)."""
+    path = explicit if explicit is not None else find_config(cwd)
+    if path is None:
+        return Settings()
+    return read_settings(path if path.is_absolute() else cwd / path, cwd, formats=formats)
+
+
+def read_settings(path: Path, cwd: Path, *, formats: Collection[str] = ()) -> Settings:
+    shown = _display(path, cwd)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(shown, "configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not valid UTF-8"
+        raise ConfigError(shown, f"cannot read configuration file: {reason}") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(shown, text, error) from None
+    table, label = _portlint_table(document, path.name, shown)
+    reader = _Reader(table, _File(shown, label, text, pyproject=path.name == PYPROJECT_TOML))
+    return reader.settings(path.parent, formats)
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
+_TOML_AT_END = " (at end of document)"
+
+
+def _syntax_error(shown: str, text: str, error: tomllib.TOMLDecodeError) -> ConfigError:
+    # Python 3.11's TOMLDecodeError has the position only at the end of its message.
+    message = str(error)
+    position = _TOML_POSITION.search(message)
+    if position is not None:
+        where = f"{shown}:{position['line']}:{position['column']}"
+        return ConfigError(where, f"invalid TOML: {message[: position.start()]}")
+    if message.endswith(_TOML_AT_END):
+        lines = text.split("\n")
+        where = f"{shown}:{len(lines)}:{len(lines[-1]) + 1}"
+        return ConfigError(
+            where, f"invalid TOML: {message.removesuffix(_TOML_AT_END)} at end of file"
+        )
+    return ConfigError(shown, f"invalid TOML: {message}")
+
+
+def _portlint_table(
+    document: dict[str, object], name: str, shown: str
+) -> tuple[Mapping[str, object], str]:
+    if name != PYPROJECT_TOML:
+        return document, ""
+    tool = document.get("tool", {})
+    table = tool.get("portlint", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(shown, "[tool.portlint] must be a table")
+    return table, "[tool.portlint] "
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    shown: str
+    label: str  # "[tool.portlint] " in pyproject.toml, "" in portlint.toml
+    text: str
+    pyproject: bool
+
+    def error(self, key: str, message: str) -> ConfigError:
+        line = _key_line(self.text, key, "tool.portlint" if self.pyproject else None)
+        where = self.shown if line is None else f"{self.shown}:{line}"
+        return ConfigError(where, f"{self.label}{key}: {message}")
+
+
+class _Reader:
+    def __init__(self, table: Mapping[str, object], file: _File) -> None:
+        self._table = table
+        self._file = file
+        for key in table:
+            if key not in KEYS:
+                raise file.error(key, f"unknown key{_suggestion(key)}")
+
+    def settings(self, folder: Path, formats: Collection[str]) -> Settings:
+        paths = [self._existing(folder, "paths", p) for p in self._list("paths") or ()]
+        registry = self._string("registry")
+        fail_on = self._choice("fail-on", [str(s) for s in Severity])
+        return Settings(
+            source=self._file.shown,
+            paths=tuple(paths) if "paths" in self._table else None,
+            registry=None if registry is None else self._existing(folder, "registry", registry),
+            exclude=self._tuple("exclude"),
+            selection=Selection(
+                select=self._selectors("select"),
+                extend_select=self._selectors("extend-select") or (),
+                ignore=self._selectors("ignore") or (),
+            ),
+            fail_on=None if fail_on is None else Severity(fail_on),
+            format=self._choice("format", formats) if formats else self._string("format"),
+            listeners=self._listeners(),
+        )
+
+    def _value(self, key: str, expected: type, description: str) -> object:
+        value = self._table.get(key)
+        if value is not None and not isinstance(value, expected):
+            raise self._file.error(key, f"expected {description}, got {_toml_type(value)}")
+        return value
+
+    def _string(self, key: str) -> str | None:
+        value = self._value(key, str, "a string")
+        return value if isinstance(value, str) else None
+
+    def _list(self, key: str) -> list[str] | None:
+        value = self._value(key, list, "a list of strings")
+        if not isinstance(value, list):
+            return None
+        for item in value:
+            if not isinstance(item, str):
+                raise self._file.error(
+                    key, f"expected a list of strings, got a list holding {_toml_type(item)}"
+                )
+        return [str(item) for item in value]
+
+    def _tuple(self, key: str) -> tuple[str, ...] | None:
+        value = self._list(key)
+        return None if value is None else tuple(value)
+
+    def _choice(self, key: str, choices: Collection[str]) -> str | None:
+        value = self._string(key)
+        if value is not None and value not in choices:
+            raise self._file.error(key, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def _selectors(self, key: str) -> tuple[str, ...] | None:
+        value = self._tuple(key)
+        unknown = unknown_selectors(value or ())
+        if unknown:
+            raise self._file.error(key, f"unknown rule code or prefix {unknown[0]!r}")
+        return value
+
+    def _existing(self, folder: Path, key: str, value: str) -> Path:
+        path = folder / value
+        if not path.exists():
+            raise self._file.error(key, f"{value!r} does not exist")
+        return path
+
+    def _listeners(self) -> Listeners | None:
+        local = self._tuple("local-listeners")
+        tailscale = self._tuple("tailscale-listeners")
+        if local is None and tailscale is None:
+            return None
+        return Listeners(
+            local=DEFAULT_LOCAL if local is None else local,
+            tailscale=DEFAULT_TAILSCALE if tailscale is None else tailscale,
+        )
+
+
+def _suggestion(key: str) -> str:
+    close = difflib.get_close_matches(key.replace("_", "-"), sorted(KEYS), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known keys: {', '.join(sorted(KEYS))})"
+
+
+def _toml_type(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a float"}
+    names |= {list: "a list", dict: "a table"}
+    return next((name for kind, name in names.items() if type(value) is kind), "a date or time")
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _key_line(text: str, key: str, table: str | None) -> int | None:
+    """Where `key` is set in `table` (None: the top level), for the error message."""
+    assignment = re.compile(rf"""^\s*(?P<q>["']?){re.escape(key)}(?P=q)\s*=""")
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header is not None:
+            current = header["name"].replace(" ", "").replace('"', "")
+        elif current == table and assignment.match(line):
+            return number
+    return None
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
