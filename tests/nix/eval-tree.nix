@@ -524,21 +524,26 @@ let
   walk =
     file: path: conds: v:
     let
-      t = typeOf v;
+      # Forcing a value can throw (a string reading an option defined only
+      # under a false mkIf): such a value is a leaf, and a record keeps it.
+      isSet = tryEval (isAttrs v);
+      t = if isSet.success && isSet.value then v._type or null else null;
       here = {
         inherit file conds;
         segments = path;
         def = v;
       };
-      isSet = tryEval (isAttrs v);
+      tailscaleLevel = length path == 4 && take 3 path == [ "networking" "tailscale" "services" ];
     in
-    if t == "merge" then
+    # A Tailscale Service written as mkMerge [ ... ] is one definition (its
+    # `port` is looked for in every part), so merges stop at that level.
+    if t == "merge" && !tailscaleLevel then
       concatMap (walk file path conds) v.contents
     else if t == "if" then
       walk file path (conds ++ [ v.condition ]) v.content
     else if t == "override" || t == "order" then
       walk file path conds v.content
-    else if length path == 4 && take 3 path == [ "networking" "tailscale" "services" ] then
+    else if tailscaleLevel then
       [ (here // { kind = "tailscale-service"; }) ]
     else if length path == 3 && take 2 path == [ "networking" "firewall" ] then
       [ (here // { kind = "firewall"; }) ]
@@ -567,13 +572,14 @@ let
   walkShallow =
     path: v:
     let
-      t = typeOf v;
+      isSet = tryEval (isAttrs v);
+      t = if isSet.success && isSet.value then v._type or null else null;
     in
     if t == "merge" then
       concatMap (walkShallow path) v.contents
     else if t == "if" || t == "override" || t == "order" then
       walkShallow path v.content
-    else if path == [ ] && isAttrs v && t == null then
+    else if path == [ ] && isSet.success && isSet.value && t == null then
       concatMap (n: walkShallow [ n ] v.${n}) (attrNames v)
     else if path == [ ] then
       [ ]
@@ -612,7 +618,9 @@ let
       let
         name = lastOf d.segments;
         own = ownPort d.def;
-        merged = tryEval config.networking.tailscale.services.${name}.port;
+        # `or`: an inactive service has no entry, and a missing attribute is
+        # an error tryEval does not catch.
+        merged = tryEval (config.networking.tailscale.services.${name}.port or null);
       in
       [
         (
@@ -637,7 +645,14 @@ let
     else
       let
         ranges = match ".*Ranges" (lastOf d.segments) != null;
-        list = unwrap d.def;
+        forced = tryEval (
+          let
+            l = unwrap d.def;
+          in
+          if isList l then l else throw "not a list"
+        );
+        # A list that does not evaluate is one unknown entry.
+        list = if forced.success then forced.value else [ (throw "firewall list does not evaluate") ];
       in
       genList (
         i:
@@ -648,7 +663,7 @@ let
         // {
           inherit (d) segments;
           value = portState (if ranges then item.from else item);
-          endPort = if ranges then (portState item.to).port else null;
+          endPort = if ranges then (portState (item.to or null)).port else null;
         }
       ) (length list)
   ) definitions;
