@@ -687,6 +687,7 @@ let
           port = null;
           endPort = null;
           merged = null;
+          wrapped = false;
         }
       else
         r.value
