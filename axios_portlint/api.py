@@ -11,9 +11,9 @@ from pathlib import Path
 
 from axios_portlint.config import Listeners, classify
 from axios_portlint.discover import DiscoveryError, default_paths, discover
-from axios_portlint.extract import extract_file
+from axios_portlint.extract.batch import extract_all
+from axios_portlint.extract.cache import Cache
 from axios_portlint.extract.link import link
-from axios_portlint.graph import PortGraph
 from axios_portlint.model import (
     FileProblem,
     Finding,
@@ -74,18 +74,20 @@ def scan(
     excludes: Sequence[str] = (),
     cwd: Path | None = None,
     listeners: Listeners | None = None,
+    cache_dir: Path | None = None,
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
     `listeners` re-classifies each declaration's kind by option-path patterns;
-    None keeps the kinds extraction gave.
+    None keeps the kinds extraction gave. With `cache_dir`, files whose content
+    is unchanged since the last run are not parsed again.
     """
     cwd = cwd or Path.cwd()
     try:
         found = discover(list(paths) or default_paths(cwd), excludes=excludes, cwd=cwd)
     except DiscoveryError as error:
         raise UsageError(str(error)) from None
-    results = [extract_file(source) for source in found.files]
+    results = extract_all(found.files, Cache(cache_dir) if cache_dir is not None else None)
     # Fold what files read from each other's options, now that all are known.
     defined_by = {path: result.path for result in results for path in result.defines}
     decls = tuple(link([decl for result in results for decl in result.decls], defined_by))
@@ -142,6 +144,7 @@ def check(
     cwd: Path | None = None,
     selection: Sequence[Selection] = (),
     listeners: Listeners | None = None,
+    cache_dir: Path | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
 
@@ -156,7 +159,11 @@ def check(
         raise UsageError(str(error)) from None
     registry_path = locate_registry(registry, cwd)
     registry_file = read_registry(registry_path, cwd)
-    inventory = scan(paths, excludes=excludes, cwd=cwd, listeners=listeners)
+    inventory = scan(
+        paths, excludes=excludes, cwd=cwd, listeners=listeners, cache_dir=cache_dir
+    )
+    from axios_portlint.graph import PortGraph  # networkx: only a check needs it
+
     context = Context(
         decls=inventory.decls,
         syntax_issues=inventory.syntax_issues,

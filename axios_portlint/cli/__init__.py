@@ -27,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+CACHE_DIR = ".portlint_cache"  # kept in step with axios_portlint.extract.cache
 COMMANDS = ("check", "ports", "explain", "rules")
 EXIT_USAGE = 2
 
@@ -95,6 +96,14 @@ def _root(
     """portlint: a static analyzer for axios NixOS module ports."""
 
 
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache", help=f"Parse every file again instead of reusing {CACHE_DIR}/ results."
+    ),
+]
+
+
 @app.command("check")
 def check_command(
     paths: PathsArgument = None,
@@ -114,6 +123,7 @@ def check_command(
     extend_select: ExtendSelectOption = None,
     ignore: IgnoreOption = None,
     config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
     settings = _settings(config)
@@ -131,6 +141,7 @@ def check_command(
         excludes=_excludes(exclude, settings),
         selection=[settings.selection, flags],
         listeners=settings.listeners,
+        cache_dir=None if no_cache else Path.cwd() / CACHE_DIR,
     )
     files = len(result.inventory.files) + len(result.inventory.file_problems)
     if output_format is OutputFormat.JSON:

@@ -173,7 +173,7 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         if type_field is None or type_field.inherit is not None:
             continue
         by_type = _is_port_type(folder, type_field.node)
-        if not by_type and not _is_int_type(type_field.node):
+        if not by_type and not (_is_int_type(type_field.node) and _named_like_port(option_node)):
             continue
         default = _field(fields, "default")
         for placement in placements(parsed, folder, option_node):
@@ -237,6 +237,16 @@ def _is_int_type(node: Node) -> bool:
     head, _args = apply_chain(peel_parens(node))
     spelled = _spelled_path(head)
     return spelled[-2:] == ("types", "int") or "ints" in spelled[-3:-1]
+
+
+def _named_like_port(option: Node) -> bool:
+    """Cheap pre-check before placing an integer option: is it bound under a port name?"""
+    binding = option.parent
+    attrpath = binding.child_by_field_name("attrpath") if binding is not None else None
+    if binding is None or binding.type != "binding" or attrpath is None:
+        return True  # bound indirectly: place it to find out
+    names = attrpath_names(attrpath)
+    return bool(names) and names[-1] is not None and port_named(names[-1])
 
 
 def port_named(name: str) -> bool:

@@ -1,0 +1,100 @@
+"""The cache and the process pool never change an answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, AxiosTree, Run
+
+from axios_portlint import __version__
+from axios_portlint.discover import discover
+from axios_portlint.extract.batch import extract_all
+from axios_portlint.extract.cache import CACHE_DIR, FILE_NAME, Cache
+from axios_portlint.model import FileResult, SourceFile
+
+TREES = sorted({path.parent for path in FIXTURES.rglob("*.nix")}, key=lambda path: path.as_posix())
+
+
+def sources_of(folder: Path) -> tuple[SourceFile, ...]:
+    return discover([folder], cwd=FIXTURES).files
+
+
+def plain(sources: tuple[SourceFile, ...]) -> list[FileResult]:
+    return extract_all(sources, None, workers=1)
+
+
+@pytest.mark.parametrize("folder", TREES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
+def test_pool_and_cache_give_the_same_results(folder: Path, tmp_path: Path) -> None:
+    sources = sources_of(folder)
+    expected = plain(sources)
+    assert extract_all(sources, None, workers=2, pool_threshold=1) == expected
+    cold = extract_all(sources, Cache(tmp_path / CACHE_DIR), workers=1)
+    warm = extract_all(sources, Cache(tmp_path / CACHE_DIR), workers=1)
+    assert cold == warm == expected
+
+
+def test_a_warm_run_reads_every_result_from_the_cache(tmp_path: Path) -> None:
+    sources = sources_of(FIXTURES / "axios")
+    extract_all(sources, Cache(tmp_path), workers=1)
+    cache = Cache(tmp_path)
+    assert all(
+        cache.get(key) is not None
+        for key in json.loads((tmp_path / FILE_NAME).read_text())["entries"]
+    )
+    assert len(json.loads((tmp_path / FILE_NAME).read_text())["entries"]) == len(sources)
+
+
+def test_changed_content_is_parsed_again(tmp_path: Path) -> None:
+    source = SourceFile(
+        "m.nix",
+        b"{ lib, ... }: { options.a.port = lib.mkOption { type = lib.types.port; default = 1; }; }",
+    )
+    changed = SourceFile("m.nix", source.data.replace(b"default = 1", b"default = 2"))
+    (first,) = extract_all([source], Cache(tmp_path), workers=1)
+    (second,) = extract_all([changed], Cache(tmp_path), workers=1)
+    assert (first.decls[0].port, second.decls[0].port) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json at all",
+        json.dumps({"format": 1, "version": "0.0.0-foreign", "entries": {}}),
+        json.dumps({"format": 99, "version": __version__, "entries": {}}),
+        "[1, 2, 3]",
+    ],
+)
+def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path: Path, content: str) -> None:
+    sources = sources_of(FIXTURES / "axios")
+    (tmp_path / FILE_NAME).write_text(content)
+    assert extract_all(sources, Cache(tmp_path), workers=1) == plain(sources)
+
+
+def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    sources = sources_of(FIXTURES / "axios")
+    extract_all(sources, Cache(tmp_path), workers=1)
+    document = json.loads((tmp_path / FILE_NAME).read_text())
+    for entry in document["entries"].values():
+        for decl in entry["decls"]:
+            decl["port"] = "8080; rm -rf /"  # wrong type: never trusted
+            decl["kind"] = "nonsense"
+    (tmp_path / FILE_NAME).write_text(json.dumps(document))
+    assert extract_all(sources, Cache(tmp_path), workers=1) == plain(sources)
+
+
+def test_cli_caches_by_default_and_not_with_no_cache(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    run = portlint
+    result = run("--no-cache", cwd=axios_tree.root)
+    assert result.code == 0
+    assert not (axios_tree.root / CACHE_DIR).exists()
+    first = run(cwd=axios_tree.root)
+    second = run(cwd=axios_tree.root)
+    assert first.stdout == second.stdout == result.stdout
+    assert (axios_tree.root / CACHE_DIR / ".gitignore").read_text().endswith("*\n")
+    axios_tree.edit("modules/services/immich.nix", "local = 2283;", "local = 11434;")
+    assert run(cwd=axios_tree.root).code == 1  # the edited file is parsed again
