@@ -534,27 +534,45 @@ let
         def = v;
       };
       tailscaleLevel = length path == 4 && take 3 path == [ "networking" "tailscale" "services" ];
+      portLeaf = path != [ ] && head path == "services" && lastOf path == "port";
     in
-    # A Tailscale Service written as mkMerge [ ... ] is one definition (its
-    # `port` is looked for in every part), so merges stop at that level.
-    if t == "merge" && !tailscaleLevel then
+    # A leaf (a Tailscale Service, a `port`) is recorded without forcing it:
+    # forcing can fail in ways tryEval does not catch (1 / 0, infinite
+    # recursion), and each record must fail alone. Its own mkIf/mkMerge are
+    # peeled when the record is evaluated (see `peel`), so a Tailscale Service
+    # written as mkMerge [ ... ] is one definition.
+    if tailscaleLevel || portLeaf then
+      [ (here // { kind = if tailscaleLevel then "tailscale-service" else "config"; }) ]
+    else if t == "merge" then
       concatMap (walk file path conds) v.contents
     else if t == "if" then
       walk file path (conds ++ [ v.condition ]) v.content
     else if t == "override" || t == "order" then
       walk file path conds v.content
-    else if tailscaleLevel then
-      [ (here // { kind = "tailscale-service"; }) ]
     else if length path == 3 && take 2 path == [ "networking" "firewall" ] then
       [ (here // { kind = "firewall"; }) ]
-    else if path != [ ] && head path == "services" && lastOf path == "port" then
-      [ (here // { kind = "config"; }) ]
     else if isSet.success && isSet.value && t == null then
       concatMap (n: if enter path n then walk file (path ++ [ n ]) conds v.${n} else [ ]) (attrNames v)
     else
       [ ];
 
   definitions = concatMap (m: walk m.file [ ] [ ] (configOf m.module)) modules;
+
+  # A leaf definition's own wrappers: { conds; def; } (mkMerge is kept whole).
+  peel =
+    conds: v:
+    let
+      t = typeOf v;
+    in
+    if t == "if" then
+      peel (conds ++ [ v.condition ]) v.content
+    else if t == "override" || t == "order" then
+      peel conds v.content
+    else
+      {
+        inherit conds;
+        def = v;
+      };
 
   activeOf =
     conds:
@@ -596,8 +614,18 @@ let
   ) optionRecords;
 
   configRecords = concatMap (
-    d:
+    d0:
     let
+      # Lazy fields: nothing here is forced before the record's own value is.
+      peeled = peel d0.conds d0.def;
+      d =
+        if d0.kind == "firewall" then
+          d0
+        else
+          {
+            inherit (d0) file kind segments;
+            inherit (peeled) conds def;
+          };
       base = blank // {
         inherit (d) file;
         origin = d.kind;
@@ -629,7 +657,15 @@ let
             inherit name;
             segments = d.segments ++ [ "port" ];
             value =
-              if own != [ ] then
+              let
+                own' = tryEval (own != [ ]);
+              in
+              if !own'.success then
+                {
+                  state = "error";
+                  port = null;
+                }
+              else if own'.value then
                 portState (head own).def
               else if submodulePortDefault != [ ] then
                 (head submodulePortDefault).value
