@@ -22,7 +22,6 @@ from axios_portlint.model import (
     Severity,
     SyntaxIssue,
 )
-from axios_portlint.registry import RegistryError, load_registry
 from axios_portlint.rules import (
     Context,
     Selection,
@@ -34,7 +33,6 @@ from axios_portlint.rules import (
 from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
 from axios_portlint.rules.pl020_unused_suppression import unused_suppressions
 from axios_portlint.suppress import Suppression, apply_suppressions
-from axios_portlint.suppress.markdown import markdown_suppressions
 from axios_portlint.suppress.nix import nix_suppressions
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
@@ -117,6 +115,9 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
 
 
 def read_registry(path: Path, cwd: Path) -> Registry:
+    # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
+    from axios_portlint.registry import RegistryError, load_registry
+
     try:
         return load_registry(path, display_path(path, cwd))
     except RegistryError as error:
@@ -129,6 +130,8 @@ def registry_suppressions(path: Path, registry: Registry) -> tuple[Suppression, 
     load_registry keeps no text, so the file is read once more; it was just read
     successfully, so a failure now only means there are no comments to honour.
     """
+    from axios_portlint.suppress.markdown import markdown_suppressions
+
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):

@@ -14,8 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-import networkx as nx
-
 from axios_portlint.model import (
     CellKind,
     Kind,
@@ -57,6 +55,8 @@ class Claim:
 
 class PortGraph:
     def __init__(self, decls: Iterable[PortDecl], registry: Registry | None) -> None:
+        import networkx as nx  # 80 ms to import: only commands that build the graph pay it
+
         self.graph = nx.DiGraph()
         self.decls = tuple(decls)
         self.registry = registry
