@@ -162,9 +162,7 @@ def check(
         raise UsageError(str(error)) from None
     registry_path = locate_registry(registry, cwd)
     registry_file = read_registry(registry_path, cwd)
-    inventory = scan(
-        paths, excludes=excludes, cwd=cwd, listeners=listeners, cache_dir=cache_dir
-    )
+    inventory = scan(paths, excludes=excludes, cwd=cwd, listeners=listeners, cache_dir=cache_dir)
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
     context = Context(

@@ -142,10 +142,9 @@ def test_option_nix_cannot_place_is_reported_unplaced_not_dropped() -> None:
     decls = extract_text(
         """{ lib, ... }:
 {
-  options.pim = builtins.listToAttrs (map (name: {
-    inherit name;
-    value = lib.mkOption { type = lib.types.port; default = 8080; };
-  }) [ "port" ]);
+  options.pim = import ./wrap.nix {
+    port = lib.mkOption { type = lib.types.port; default = 8080; };
+  };
 }
 """
     )

@@ -48,24 +48,6 @@ pytestmark = pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
 
 # case (relative to tests/fixtures) -> why portlint disagrees with Nix today.
 DISAGREEMENTS: dict[str, str] = {
-    "services/generated": (
-        "Nix: axios.apps.calendar.port = 8083 and axios.apps.portal.port = 8082 "
-        "(lib.listToAttrs (lib.mapAttrsToList appOption apps), the helper returning "
-        "{ inherit name; value = { port = mkOption ...; }; }); portlint: two unplaced "
-        "'<unplaced>.value.port' (8082, 8083): the name/value pairs are not folded "
-        "into one path per key of `apps`."
-    ),
-    "forms/inherit_top.nix": (
-        "Nix: config services.immich.port = 2283 (`inherit (cfg) port mediaLocation;` "
-        "inside services.immich, cfg = config.immich); portlint: no config entry: "
-        "`inherit (cfg) port` in a config attrset is not read as an assignment of port."
-    ),
-    "forms/no_ports.nix": (
-        "Nix: firewall networking.firewall.allowedTCPPorts = 8080 (the list is "
-        "`cfg.allowedPorts`, an option whose default is [ 8080 ]); portlint: no "
-        "firewall entry: a firewall list that is one option read is not followed "
-        "(an unresolved entry would also be accepted)."
-    ),
     "semantics/options_mkif.nix": (
         "Nix: no option (nixpkgs does not push mkIf into `options`; the harness "
         "declares nothing); portlint: '<unplaced>.port' = 8000, which PL009 "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import AxiosTree
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, AxiosTree
 from test_rules import line_of, run, summary
 
 from axios_portlint.model import Kind, Origin
@@ -259,3 +263,64 @@ def test_a_read_option_that_some_config_sets_stays_unresolved(axios_tree: AxiosT
     (remote,) = [d for d in report.inventory.decls if d.option == "axios.music.remotePort"]
     assert remote.port is None
     assert "also set in modules/hosts/studio.nix" in remote.reason
+
+
+MIRROR = FIXTURES / "services" / "axios"
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> AxiosTree:
+    """The axios layout of today: named Tailscale Services, config-side ports, fallbacks."""
+    shutil.copytree(MIRROR / "modules", tmp_path / "modules")
+    shutil.copyfile(MIRROR / "ports.md", tmp_path / "ports.md")
+    return AxiosTree(tmp_path)
+
+
+def test_axios_mirror_is_clean_against_its_registry(mirror: AxiosTree) -> None:
+    report = run(mirror)
+    assert report.findings == ()
+    services = sorted(
+        (d.name, d.port) for d in report.inventory.decls if d.origin is Origin.TAILSCALE_SERVICE
+    )
+    assert services == [
+        ("axios-chat", 443),
+        ("axios-llama", 443),
+        ("axios-mail", 443),
+        ("axios-photos", 443),
+    ]
+    (gateway,) = [d for d in report.inventory.decls if d.origin is Origin.FALLBACK]
+    assert (gateway.option, gateway.port, gateway.kind) == (
+        "services.mcp-gateway.port",
+        8085,
+        Kind.LOCAL,
+    )
+
+
+def test_axios_mirror_drift_when_one_port_changes(mirror: AxiosTree) -> None:
+    mirror.edit("modules/pim/default.nix", "default = 8080;", "default = 8083;")
+    line = line_of(mirror.modules / "pim/default.nix", "default = 8083;")
+    findings = run(mirror).findings
+    assert summary(findings) == [("PL005", "modules/pim/default.nix", line)]
+    assert "pim.port defaults to 8083, but ports.md" in findings[0].message
+
+
+def test_axios_mirror_drift_in_a_fallback(mirror: AxiosTree) -> None:
+    mirror.edit(
+        "modules/ai/mcp-client.nix",
+        "gatewayPort = osConfig.services.mcp-gateway.port or 8085;",
+        "gatewayPort = osConfig.services.mcp-gateway.port or 8087;",
+    )
+    findings = run(mirror).findings
+    assert [(f.code, f.port) for f in findings] == [("PL005", 8087)]
+
+
+def test_axios_mirror_drift_in_a_named_service(mirror: AxiosTree) -> None:
+    mirror.edit("ports.md", "axios-photos (443)", "axios-gallery (443)")
+    codes = sorted(f.code for f in run(mirror).findings)
+    assert codes == ["PL005"]
+
+
+def test_the_same_service_name_twice_in_the_registry(mirror: AxiosTree) -> None:
+    mirror.edit("ports.md", "axios-chat (443)", "axios-mail (443)")
+    codes = sorted(f.code for f in run(mirror).findings)
+    assert "PL008" in codes

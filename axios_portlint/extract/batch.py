@@ -41,9 +41,7 @@ def extract_all(
     return [result for result in results if result is not None]
 
 
-def _extract(
-    sources: list[SourceFile], workers: int | None, threshold: int
-) -> list[FileResult]:
+def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 2 or len(sources) < threshold:
         return [extract_file(source) for source in sources]

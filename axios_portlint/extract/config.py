@@ -49,7 +49,7 @@ class Leaf:
     """One config definition: a value at a path, or a path whose value is opaque (`f x`)."""
 
     path: Path
-    value: Node | None  # None for `inherit x;`
+    value: Node | None  # an `inherit` node for `inherit x;` (the name is the path's last)
     conditional: bool = False  # under mkIf, or a branch of if
     opaque: bool = False
 
@@ -150,7 +150,7 @@ def _is_merge_list(node: Node) -> bool:
 
 
 def _bindings(attrset: Node) -> list[tuple[list[str | None], Node | None]]:
-    """Each binding's names and value; an inherited name comes with no value node."""
+    """Each binding's names and value; an inherited name comes with its `inherit` node."""
     found: list[tuple[list[str | None], Node | None]] = []
     for child in attrset.named_children:
         if child.type != "binding_set":
@@ -164,7 +164,7 @@ def _bindings(attrset: Node) -> list[tuple[list[str | None], Node | None]]:
             elif binding.type in ("inherit", "inherit_from"):
                 attrs = binding.child_by_field_name("attrs")
                 for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
-                    found.append(([static_attr_name(attr)], None))
+                    found.append(([static_attr_name(attr)], binding))
     return found
 
 

@@ -22,7 +22,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
-from axios_portlint.extract.values import ConfigRef, Deferred, Str, Value
+from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
 from axios_portlint.model import (
     Kind,
     Origin,
@@ -92,10 +92,17 @@ class _ConfigSide:
 
     # -- services.X.port = ...; ------------------------------------------------
 
+    def _value(self, leaf: Leaf) -> Value:
+        """A leaf's value, unresolved: `inherit (cfg) port;` reads cfg.port."""
+        assert leaf.value is not None
+        if leaf.value.type in ("inherit", "inherit_from"):
+            return self.folder.inherited_value(leaf.value, leaf.path[-1])
+        return self.folder.eval(leaf.value)
+
     def _assignment(self, leaf: Leaf) -> Iterator[PortDecl]:
         if leaf.value is None:
             return
-        raw = self.folder.eval(leaf.value)
+        raw = self._value(leaf)
         reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
         yield self._decl(
             leaf.value,
@@ -116,7 +123,7 @@ class _ConfigSide:
         exposes = self._backend(fields.get("backend"))
         port_leaf = fields.get("port")
         if port_leaf is not None and port_leaf.value is not None:
-            value: Value = self.folder.fold(port_leaf.value)
+            value: Value = self.folder.resolve(self._value(port_leaf))
             anchor = port_leaf.value
         else:
             # The services submodule's default, wherever in the tree it is declared.
@@ -162,7 +169,15 @@ class _ConfigSide:
             return
         option = join_option_path(leaf.path)
         is_range = FIREWALL_LISTS[leaf.path[-1]]
-        for element, _conditional in _list_elements(leaf.value):
+        elements = list(_list_elements(leaf.value))
+        if not elements and peel_parens(leaf.value).type != "list_expression":
+            # `allowedTCPPorts = cfg.allowedPorts;`: a list only evaluation can spell out.
+            unknown = Unknown("the list is computed; only evaluation knows its ports")
+            yield self._decl(
+                leaf.value, option, Kind.FIREWALL, Origin.FIREWALL, unknown, conditional=False
+            )
+            return
+        for element, _conditional in elements:
             if is_range:
                 yield from self._firewall_range(element, option)
                 continue

@@ -168,8 +168,13 @@ class _Climb:
                 if current != parent.child_by_field_name("expression") or index + 2 >= len(chain):
                     return self.stop()
                 names = _names_of(parent)
-                self.gathered.append(tuple(n if n is not None else DYNAMIC for n in names))
                 holder = chain[index + 2]  # binding -> binding_set -> its holder
+                pair_name = _pair_name(holder) if names == ["value"] else None
+                if pair_name is not None:
+                    # `{ inherit name; value = ...; }`: a name-value pair for listToAttrs.
+                    self.key = pair_name
+                else:
+                    self.gathered.append(tuple(n if n is not None else DYNAMIC for n in names))
                 if holder.type in ("let_expression", "let_attrset_expression"):
                     return references(self.parsed, holder, self.path(), self.step)
                 current, index = holder, index + 3
@@ -218,7 +223,11 @@ class _Climb:
         if name == "nameValuePair" and len(args) == 2 and argument == args[1]:
             return [self.step(chain[outer], self.path(), key=args[0])]
         if name == "listToAttrs" and args == [argument] and self.key is not None:
-            key = Folder(self.parsed.root, lambda _path: None, self.arguments).eval(self.key)
+            folder = Folder(self.parsed.root, lambda _path: None, self.arguments)
+            if self.key.type == "inherit":
+                key = folder.inherited_value(self.key, "name")
+            else:
+                key = folder.eval(self.key)
             if not isinstance(key, Str):
                 return self.stop()
             return [self.step(chain[outer], (key.value, *self.path()), drop_key=True)]
@@ -514,6 +523,19 @@ def _is_module(chain: list[Node], index: int, top_function: Node | None) -> bool
         return False
     head, args = apply_chain(chain[_outer_call(chain, position)])
     return head_name(head) == "submodule" and len(args) == 1
+
+
+def _pair_name(holder: Node) -> Node | None:
+    """The `name` of a `{ name = ...; value = ...; }` set: its expression, or its inherit."""
+    if holder.type not in ("attrset_expression", "rec_attrset_expression"):
+        return None
+    binding_set = binding_set_of(holder)
+    for child in binding_set.named_children if binding_set is not None else []:
+        if child.type == "binding" and _names_of(child) == ["name"]:
+            return child.child_by_field_name("expression")
+        if child.type in ("inherit", "inherit_from") and "name" in _inherited(child):
+            return child if child.type == "inherit" else None
+    return None
 
 
 def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | None) -> bool:

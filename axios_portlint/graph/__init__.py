@@ -27,6 +27,7 @@ from axios_portlint.model import (
 )
 
 LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
+LITERAL_BACKEND = re.compile(r"port (\d+)")  # a backend URL with a literal port
 # Words that name a kind of service rather than the service itself ("Ollama API").
 GENERIC_WORDS = ("api", "service", "server", "daemon")
 
@@ -69,9 +70,14 @@ class PortGraph:
             for d in self.decls
             if d.placed and d.kind.is_listener and not d.is_template and id(d) not in alias_ids
         )
+        self._local_owner = {
+            decl.port: decl.namespace
+            for decl in self.listeners
+            if decl.kind is Kind.LOCAL and decl.port is not None
+        }
         self.services: dict[str, list[PortDecl]] = defaultdict(list)
         for decl in self.listeners:
-            self.services[service_of(decl)].append(decl)
+            self.services[self.service_of(decl)].append(decl)
         self._add_declarations()
         self.matches: tuple[RowMatch, ...] = ()
         if registry is not None:
@@ -86,7 +92,7 @@ class PortGraph:
             self.graph.add_node(node, decl=decl)
             if id(decl) not in listener_ids:
                 continue
-            self.graph.add_edge(node, ("service", service_of(decl)))
+            self.graph.add_edge(node, ("service", self.service_of(decl)))
             if decl.origin is Origin.TAILSCALE_SERVICE and decl.name is not None:
                 # Tailscale Services are distinct hostnames: they collide by name, not port.
                 self.graph.add_edge(node, ("tailscale-service", decl.name))
@@ -99,7 +105,12 @@ class PortGraph:
             node = ("row", index)
             self.graph.add_node(node, row=row)
             for kind in LISTENER_KINDS:
-                for port in row.cell(kind).ports:
+                cell = row.cell(kind)
+                if cell.kind is CellKind.NAMED and cell.name is not None:
+                    # `axios-mail (443)`: a hostname of its own, claimed by name.
+                    self.graph.add_edge(node, ("tailscale-service", cell.name))
+                    continue
+                for port in cell.ports:
                     self.graph.add_edge(node, port_node(kind, port))
             if row.reserved:
                 continue
@@ -115,7 +126,7 @@ class PortGraph:
             found = [ns for ns in self.services if _ends_with(split_option_path(ns), wanted)]
             return RowMatch(row, tuple(sorted(found)), "module" if found else "")
         if row.tailscale.kind is CellKind.NAMED and row.tailscale.name is not None:
-            named = {service_of(d) for d in self.tailscale_services(row.tailscale.name)}
+            named = {self.service_of(d) for d in self.tailscale_services(row.tailscale.name)}
             if named:
                 return RowMatch(row, tuple(sorted(named)), "tailscale-service")
         by_name = [ns for ns in self.services if _names_match(row.service, ns)]
@@ -156,11 +167,36 @@ class PortGraph:
             if len(decls) + len(rows) > 1:
                 yield Claim(kind, node[2], tuple(decls), tuple(rows))
 
+    def service_of(self, decl: PortDecl) -> str:
+        """The service a listener belongs to; a Tailscale Service joins the one it exposes."""
+        if decl.origin is Origin.TAILSCALE_SERVICE and decl.exposes:
+            literal = LITERAL_BACKEND.fullmatch(decl.exposes)
+            if literal is None:
+                return option_namespace(decl.exposes, Kind.LOCAL)
+            owner = self._local_owner.get(int(literal.group(1)))
+            if owner is not None:
+                return owner
+        return decl.namespace
+
     def tailscale_services(self, name: str) -> list[PortDecl]:
         node = ("tailscale-service", name)
         if node not in self.graph:
             return []
-        return [self.graph.nodes[pred]["decl"] for pred in self.graph.predecessors(node)]
+        return [
+            self.graph.nodes[pred]["decl"]
+            for pred in self.graph.predecessors(node)
+            if pred[0] == "decl"
+        ]
+
+    def tailscale_service_rows(self, name: str) -> list[RegistryRow]:
+        node = ("tailscale-service", name)
+        if node not in self.graph:
+            return []
+        return [
+            self.graph.nodes[pred]["row"]
+            for pred in self.graph.predecessors(node)
+            if pred[0] == "row"
+        ]
 
     def tailscale_service_names(self) -> list[str]:
         return sorted(n[1] for n in self.graph if n[0] == "tailscale-service")
@@ -179,13 +215,6 @@ class PortGraph:
 def is_alias(decl: PortDecl, declared: dict[str, PortDecl]) -> bool:
     """A config value or fallback that reads an option declared in the tree."""
     return decl.origin in (Origin.CONFIG, Origin.FALLBACK) and decl.reads in declared
-
-
-def service_of(decl: PortDecl) -> str:
-    """The service a listener belongs to; a Tailscale Service joins the one it exposes."""
-    if decl.origin is Origin.TAILSCALE_SERVICE and decl.exposes and " " not in decl.exposes:
-        return option_namespace(decl.exposes, Kind.LOCAL)
-    return decl.namespace
 
 
 def port_node(kind: Kind, port: int) -> PortNode:

@@ -1,7 +1,9 @@
 """## What it does
 Reports the registry contradicting itself: two rows of the allocation tables
 (a service or a `*Reserved*` range) claiming the same local or Tailscale port,
-or two ranges of one kind in the "Port Ranges Summary" table overlapping.
+two rows naming the same Tailscale Service (`axios-mail (443)`; different names
+on 443 are distinct hostnames and never collide), or two ranges of one kind in
+the "Port Ranges Summary" table overlapping.
 
 ## Why is this bad?
 A registry that allocates one port twice cannot prevent collisions: whoever
@@ -38,6 +40,20 @@ def check(context: Context) -> Iterator[Finding]:
     for kind in LISTENER_KINDS:
         yield from _row_overlaps(context, registry, kind)
         yield from _range_overlaps(registry, kind)
+    yield from _named_twice(context, registry)
+
+
+def _named_twice(context: Context, registry: Registry) -> Iterator[Finding]:
+    """Named Tailscale Services share 443 freely, but one name is one service."""
+    for name in context.graph.tailscale_service_names():
+        rows = sorted(context.graph.tailscale_service_rows(name), key=lambda row: row.line)
+        for later in rows[1:]:
+            yield RULE.finding(
+                registry.location(later.line),
+                f"Tailscale Service '{name}' of '{later.service}' is also claimed by "
+                f"'{rows[0].service}' at line {rows[0].line}",
+                related=[registry.location(rows[0].line)],
+            )
 
 
 def _row_overlaps(context: Context, registry: Registry, kind: Kind) -> Iterator[Finding]:
