@@ -31,4 +31,4 @@ docs: $(STAMP)
 	$(BIN)/python scripts/gen_rule_docs.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py axios large huge same-port --write

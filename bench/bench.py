@@ -1,40 +1,52 @@
 """`make bench`: time portlint against Nix's own parser on synthetic module trees.
 
 Generates deterministic corpora of realistic module files (most without ports,
-as in real trees), then times, side by side: the full `portlint check` in a new
-process, raw tree-sitter parsing in one process (the floor for our parser),
-`nix-instantiate --parse` over the same files in one invocation, and the
-start-up cost of `portlint --version`.
+as in real trees) and times, side by side and each in a new process:
+`nix-instantiate --parse` over all files in one invocation (Nix's C++ parser),
+raw tree-sitter parsing of the same files in one Python process (the floor for
+our parser), `portlint check` cold (no cache) and warm (cache primed), plus the
+import floor and `portlint --version`. Writes the table to docs/performance.md
+with `--write`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import tree_sitter_nix
-from tree_sitter import Language, Parser
-
-SIZES = {"small": 100, "large": 3_500, "huge": 20_000}
+SIZES = {"axios": 90, "small": 100, "large": 3_500, "huge": 20_000}
 PORT_SHARE = 0.1  # about one file in ten declares a port, as in the axios tree
-
+ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = (
     "This option controls the behaviour of the service in a way that needs a long, "
     "multi-sentence description, as real NixOS modules have. "
 )
+PEAK_MEMORY = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['portlint', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('axios_portlint', run_name='__main__')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(max(own, children), file=sys.stderr)\n"
+)
 
 
-def port_module(rng: random.Random, index: int) -> str:
+def port_module(rng: random.Random, index: int, port: int | None = None) -> str:
     name = f"svc{index}"
-    port = 20_000 + index
+    port = port if port is not None else 20_000 + index
     style = rng.randrange(3)
     if style == 0:
         return f"""# Service {name}
@@ -116,15 +128,21 @@ def plain_module(rng: random.Random, index: int) -> str:
 """
 
 
-def generate(root: Path, count: int) -> list[Path]:
+def generate(root: Path, count: int, *, same_port: bool = False) -> list[Path]:
+    """`same_port`: every file is a service on 8080 (the worst case for the graph)."""
     rng = random.Random(count)
     files = []
     for index in range(count):
         folder = root / "modules" / f"group{index % 50}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"m{index}.nix"
-        is_port = rng.random() < PORT_SHARE
-        path.write_text(port_module(rng, index) if is_port else plain_module(rng, index))
+        if same_port:
+            text = port_module(rng, index, port=8080)
+        elif rng.random() < PORT_SHARE:
+            text = port_module(rng, index)
+        else:
+            text = plain_module(rng, index)
+        path.write_text(text)
         files.append(path)
     (root / "ports.md").write_text(
         "| Service | Local Port | Tailscale Port |\n|---|---|---|\n| x | 1 | - |\n"
@@ -132,7 +150,7 @@ def generate(root: Path, count: int) -> list[Path]:
     return files
 
 
-def timed(action: Callable[[], object], repeat: int) -> float:
+def best_of(action: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -141,57 +159,134 @@ def timed(action: Callable[[], object], repeat: int) -> float:
     return best
 
 
-def run(args: list[str], cwd: Path) -> None:
-    subprocess.run(args, cwd=cwd, check=False, capture_output=True)
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, check=False, capture_output=True, text=True)
 
 
 def raw_parse(files: list[Path]) -> None:
+    import tree_sitter_nix
+    from tree_sitter import Language, Parser
+
     parser = Parser(Language(tree_sitter_nix.language()))
     for path in files:
         parser.parse(path.read_bytes())
 
 
-def bench(size: str, repeat: int) -> list[str]:
+def peak_memory_mib(args: list[str], cwd: Path) -> float:
+    result = run([sys.executable, "-c", PEAK_MEMORY, *args], cwd)
+    return int(result.stderr.strip().splitlines()[-1]) / 1024
+
+
+@dataclass
+class Row:
+    label: str
+    seconds: float
+    note: str = ""
+
+
+def bench(size: str, repeat: int, *, same_port: bool = False) -> tuple[str, list[Row]]:
     count = SIZES[size]
-    portlint = str(Path(sys.executable).parent / "portlint")
+    portlint = [sys.executable, "-m", "axios_portlint"]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        files = generate(root, count)
+        files = generate(root, count, same_port=same_port)
         megabytes = sum(f.stat().st_size for f in files) / 1e6
         relative = [str(f.relative_to(root)) for f in files]
-        results: dict[str, float] = {}
+        rows: list[Row] = []
         if shutil.which("nix-instantiate"):
-            results["nix-instantiate --parse"] = timed(
-                lambda: run(["nix-instantiate", "--parse", *relative], root), repeat
-            )
-        results["tree-sitter parse (in process)"] = timed(lambda: raw_parse(files), repeat)
-        results["portlint check (new process)"] = timed(
-            lambda: run([portlint, "check", "modules"], root), repeat
-        )
-        results["portlint --version"] = timed(lambda: run([portlint, "--version"], root), repeat)
-    nix = results.get("nix-instantiate --parse")
-    lines = [f"{size}: {count} files, {megabytes:.1f} MB"]
-    for label, seconds in results.items():
-        ratio = f"{seconds / nix:.2f}x nix" if nix else "n/a"
-        lines.append(f"  {label:34s} {seconds:8.3f} s   {ratio}")
-    return lines
+            nix = ["nix-instantiate", "--parse", *relative]
+            rows.append(Row("nix-instantiate --parse", best_of(lambda: run(nix, root), repeat)))
+        floor = best_of(lambda: raw_parse(files), repeat)
+        rows.append(Row("tree-sitter parse, one process", floor))
+        cold = [*portlint, "check", "modules", "--no-cache"]
+        rows.append(Row("portlint check, cold", best_of(lambda: run(cold, root), repeat)))
+        warm = [*portlint, "check", "modules"]
+        run(warm, root)  # prime the cache
+        rows.append(Row("portlint check, warm cache", best_of(lambda: run(warm, root), repeat)))
+        memory = peak_memory_mib(["check", "modules", "--no-cache"], root)
+        rows[-2].note = f"peak {memory:.0f} MiB"
+    kind = "all on port 8080" if same_port else f"{megabytes:.1f} MB"
+    return f"{size}: {count} files, {kind}", rows
+
+
+def startup(repeat: int) -> list[Row]:
+    floor = [sys.executable, "-c", "import networkx, typer, markdown_it"]
+    version = [sys.executable, "-m", "axios_portlint", "--version"]
+    python = [sys.executable, "-c", "pass"]
+    return [
+        Row("python -c pass", best_of(lambda: run(python, ROOT), repeat)),
+        Row("import networkx, typer, markdown_it", best_of(lambda: run(floor, ROOT), repeat)),
+        Row("portlint --version", best_of(lambda: run(version, ROOT), repeat)),
+    ]
+
+
+def render(sections: list[tuple[str, list[Row]]]) -> str:
+    lines = []
+    for title, rows in sections:
+        nix = next((r.seconds for r in rows if r.label.startswith("nix-instantiate")), None)
+        lines += [f"### {title}", "", "| Measurement | Seconds | vs `nix-instantiate --parse` | |"]
+        lines.append("|---|---:|---:|---|")
+        for row in rows:
+            ratio = f"{row.seconds / nix:.2f}x" if nix else ""
+            lines.append(f"| {row.label} | {row.seconds:.3f} | {ratio} | {row.note} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "sizes", nargs="*", help=f"any of {', '.join(SIZES)} (default: small large)"
+        "sizes", nargs="*", help=f"any of {', '.join(SIZES)}, same-port (default: axios large)"
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="write docs/performance.md")
     options = parser.parse_args()
-    unknown = set(options.sizes) - set(SIZES)
+    wanted = options.sizes or ["axios", "large"]
+    unknown = set(wanted) - set(SIZES) - {"same-port"}
     if unknown:
         parser.error(f"unknown size: {', '.join(sorted(unknown))}")
-    for size in options.sizes or ["small", "large"]:
-        print("\n".join(bench(size, options.repeat)), flush=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak child memory: {peak:.0f} MiB")
+    sections = [("start-up", startup(options.repeat))]
+    for size in wanted:
+        if size == "same-port":
+            sections.append(bench("huge", 1, same_port=True))
+            continue
+        sections.append(bench(size, options.repeat if size != "huge" else 1))
+        print(render(sections[-1:]), flush=True)
+    table = render(sections)
+    print(render(sections[:1]))
+    if options.write:
+        write_report(table, " ".join(wanted))
     return 0
+
+
+def write_report(table: str, sizes: str) -> None:
+    page = ROOT / "docs" / "performance.md"
+    text = page.read_text() if page.exists() else ""
+    marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
+    generated = (
+        f"{marker_start}\nMeasured on {machine()}, with `python bench/bench.py {sizes} --write`"
+        f" (best of 3; huge corpora once).\n\n{table}\n{marker_end}"
+    )
+    if marker_start in text:
+        before, rest = text.split(marker_start, 1)
+        text = before + generated + rest.split(marker_end, 1)[1]
+    else:
+        text = text + generated + "\n"
+    page.write_text(text)
 
 
 if __name__ == "__main__":

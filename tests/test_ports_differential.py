@@ -24,6 +24,7 @@ one flips to a failure (XPASS) the moment portlint gets it right.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -388,3 +389,20 @@ def test_disagreements_flags_each_kind_of_violation(tmp_path: Path) -> None:
         "false alarm",
     ]
     assert "Nix says option a.port = 8080" in problems[0]
+
+
+def test_benchmark_corpus_agrees_with_nix(tmp_path: Path) -> None:
+    """The generated benchmark corpus (a slice of it) is judged by Nix like any fixture."""
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "bench" / "bench.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench", bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    bench.generate(tmp_path, 60)
+    tree = tmp_path / "modules"
+    nix = _nix(tree)
+    assert not isinstance(nix, str), nix
+    run = _cli(tree)
+    assert run.code == 0, run.stderr
+    problems = disagreements(nix, _entries(run, tree), _files(tree))
+    assert not problems, "\n".join(problems)
