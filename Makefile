@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXAMPLE := tests/fixtures/axios/modules
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check axios_portlint tests
 	$(BIN)/ruff format --check axios_portlint tests
 	$(BIN)/mypy --strict
+
+# The fuzz properties of tests/test_fuzz.py with 80 times the examples of `make test`.
+fuzz: $(STAMP)
+	PORTLINT_FUZZ=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
