@@ -275,11 +275,22 @@ class RegistryProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class CrossReference:
+    """A relative link of the registry's Cross-References section."""
+
+    line: int
+    column: int
+    target: str  # as written, without its #fragment
+    exists: bool  # does it name a file or folder, relative to the registry's folder?
+
+
+@dataclass(frozen=True, slots=True)
 class Registry:
     path: str
     rows: tuple[RegistryRow, ...] = ()
     ranges: tuple[RegistryRange, ...] = ()
     problems: tuple[RegistryProblem, ...] = ()
+    references: tuple[CrossReference, ...] = ()
 
     def location(self, line: int, column: int = 1) -> Location:
         return Location(self.path, line, column, line, column)

@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 CACHE_DIR = ".portlint_cache"  # kept in step with axios_portlint.extract.cache
-COMMANDS = ("check", "ports", "explain", "rules")
+COMMANDS = ("check", "ports", "explain", "rules", "registry", "suggest", "graph")
 EXIT_USAGE = 2
 
 
@@ -49,9 +49,24 @@ class RulesFormat(enum.StrEnum):
     JSON = "json"
 
 
+class SuggestFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class GraphFormat(enum.StrEnum):
+    DOT = "dot"
+    MERMAID = "mermaid"
+    SVG = "svg"
+
+
 PathsArgument = Annotated[
     list[Path] | None,
     typer.Argument(help="Files or folders to check (default: modules/ if it exists, else .)."),
+]
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option(help="The port registry (default: ./ports.md, else openspec/specs/...)."),
 ]
 ExcludeOption = Annotated[
     list[str] | None,
@@ -195,6 +210,161 @@ def rules_command(
     rules = all_rules()
     text = rules_json(rules) if output_format is RulesFormat.JSON else rules_table(rules)
     typer.echo(text, nl=False)
+
+
+registry_app = typer.Typer(
+    name="registry",
+    help="Maintain the port registry from the code.",
+    no_args_is_help=True,
+)
+app.add_typer(registry_app)
+
+
+@registry_app.command("sync")
+def registry_sync_command(
+    paths: PathsArgument = None,
+    registry: RegistryOption = None,
+    check_only: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; print the diff and exit 1 if the registry is stale."
+        ),
+    ] = False,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Rewrite the registry's allocation tables from what the code declares."""
+    # Imported here: `portlint check` and `portlint ports` never pay for them.
+    from axios_portlint.registry.document import write_atomically
+    from axios_portlint.registry.sync import sync
+
+    settings = _settings(config)
+    result = sync(
+        paths or settings.paths or [],
+        registry or settings.registry,
+        excludes=_excludes(exclude, settings),
+        # No cache: sync writes the registry and nothing else.
+        listeners=settings.listeners,
+    )
+    for note in result.plan.notes:
+        typer.echo(f"portlint: note: {note}", err=True)
+    if not result.changed:
+        typer.echo(f"{result.display} is in sync with the code.")
+        raise typer.Exit(0)
+    if check_only:
+        typer.echo(result.diff(), nl=False)
+        raise typer.Exit(1)
+    try:
+        write_atomically(result.path, result.after.to_bytes())
+    except OSError as error:
+        raise UsageError(f"{result.display}: cannot write: {error.strerror or error}") from None
+    for change in result.plan.changes:
+        typer.echo(change)
+    count = len(result.plan.changes)
+    typer.echo(f"Updated {result.display}: {count} change{'s' if count != 1 else ''}.")
+
+
+EXIT_FULL_RANGE = 1
+
+
+@app.command("suggest")
+def suggest_command(
+    category: Annotated[
+        str | None,
+        typer.Argument(help="web, api, media, or any word of a range's purpose (default: all)."),
+    ] = None,
+    paths: PathsArgument = None,
+    registry: RegistryOption = None,
+    output_format: Annotated[
+        SuggestFormat, typer.Option("--format", help="Output format.")
+    ] = SuggestFormat.TEXT,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the next free local and Tailscale port for a new service in a category."""
+    from axios_portlint.api import locate_registry, read_registry
+    from axios_portlint.registry import suggest as suggesting
+
+    settings = _settings(config)
+    registry_file = read_registry(
+        locate_registry(registry or settings.registry, Path.cwd()), Path.cwd()
+    )
+    inventory = scan(
+        paths or settings.paths or [],
+        excludes=_excludes(exclude, settings),
+        listeners=settings.listeners,
+    )
+    wanted = [category] if category else suggesting.categories(registry_file)
+    results: list[dict[str, object]] = []
+    texts: list[str] = []
+    failed = False
+    for name in wanted:
+        try:
+            found = suggesting.suggest(name, inventory.decls, registry_file)
+        except suggesting.UnknownCategoryError as error:
+            raise UsageError(str(error)) from None
+        except suggesting.FullRangeError as error:
+            failed = True
+            results.append(suggesting.error_data(name, str(error)))
+            texts.append(f"category:  {name}\nerror: {error}\n")
+            continue
+        results.append(suggesting.suggestion_data(found))
+        texts.append(suggesting.suggestion_text(found))
+    if output_format is SuggestFormat.JSON:
+        import json
+
+        data: object = results[0] if category else results
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        typer.echo("\n".join(texts), nl=False)
+    # A full range is an answer, not a usage error: 1, as for a finding. Listing every
+    # category (no CATEGORY) is a report and succeeds even when some range is full.
+    raise typer.Exit(EXIT_FULL_RANGE if failed and category else 0)
+
+
+@app.command("graph")
+def graph_command(
+    paths: PathsArgument = None,
+    registry: RegistryOption = None,
+    output_format: Annotated[
+        GraphFormat, typer.Option("--format", help="dot, mermaid (for Markdown) or svg.")
+    ] = GraphFormat.DOT,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Draw the conflict graph: services, ports, registry rows and ranges."""
+    from axios_portlint.api import REGISTRY_CANDIDATES, locate_registry, read_registry
+    from axios_portlint.drawing import build_drawing, to_dot, to_mermaid, to_svg
+    from axios_portlint.graph import PortGraph
+
+    settings = _settings(config)
+    explicit = registry or settings.registry
+    cwd = Path.cwd()
+    registry_file = None
+    if explicit is not None or any((cwd / c).is_file() for c in REGISTRY_CANDIDATES):
+        registry_file = read_registry(locate_registry(explicit, cwd), cwd)
+    inventory = scan(
+        paths or settings.paths or [],
+        excludes=_excludes(exclude, settings),
+        listeners=settings.listeners,
+    )
+    drawing = build_drawing(PortGraph(inventory.decls, registry_file))
+    if output_format is GraphFormat.SVG:
+        text = to_svg(drawing)
+    elif output_format is GraphFormat.MERMAID:
+        text = to_mermaid(drawing)
+    else:
+        text = to_dot(drawing)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
 
 
 def _rule(code: str) -> Rule:

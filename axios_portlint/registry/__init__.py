@@ -7,11 +7,13 @@ only a registry that cannot be read as text at all raises RegistryError.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import pathlib
 
 from axios_portlint.model import Registry
 from axios_portlint.registry.build import NO_ALLOCATION_TABLE, build_registry
 from axios_portlint.registry.cells import parse_port_cell
+from axios_portlint.registry.references import cross_references
 from axios_portlint.registry.tables import read_tables
 
 __all__ = [
@@ -35,7 +37,10 @@ class RegistryError(Exception):
 
 
 def load_registry(path: pathlib.Path, display_path: str) -> Registry:
-    return parse_registry(_read_text(path, display_path), display_path)
+    text = _read_text(path, display_path)
+    registry = parse_registry(text, display_path)
+    # Links are relative to the registry's own folder, which only the real path knows.
+    return dataclasses.replace(registry, references=cross_references(text, path.parent))
 
 
 def parse_registry(text: str, display_path: str) -> Registry:

@@ -77,6 +77,15 @@ def _collect_table(table: Table, collected: _Collected) -> None:
             _collect_range_row(table, row, columns, collected)
 
 
+def header_columns(header: Row) -> Columns:
+    """The registry's columns a header row has, by lower-case name (`"local port"`)."""
+    return _columns(header)[0]
+
+
+def is_allocation(columns: Columns) -> bool:
+    return _ALLOCATION.issubset(columns)
+
+
 def _columns(header: Row) -> tuple[Columns, list[RegistryProblem]]:
     columns: Columns = {}
     problems: list[RegistryProblem] = []

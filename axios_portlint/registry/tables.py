@@ -29,11 +29,16 @@ class Cell:
     column: int  # 1-based character column of the cell's content in its line
 
 
+# A cell's raw source between its pipes, padding included: 0-based [start, end) in its line.
+Span = tuple[int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     line: int  # 1-based
     cells: tuple[Cell, ...]  # as markdown-it sees them: padded or cut to the header's width
     source_cells: int  # how many cells the source line actually has
+    spans: tuple[Span, ...] = ()  # one per source cell: what `registry sync` rewrites
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +46,29 @@ class Table:
     heading: str  # the nearest preceding heading's text, "" when there is none
     header: Row
     body: tuple[Row, ...]
+    heading_level: int = 0  # 1 for `#`, 3 for `###`; 0 when there is no heading
+    delimiter: tuple[Span, ...] = ()  # the cells of the `|---|---|` line below the header
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """The document's token stream, with the table rule that records source cells."""
+    return _parser().parse(text)
 
 
 def read_tables(text: str) -> list[Table]:
-    tokens = _parser().parse(text)
+    tokens = parse_markdown(text)
     tables: list[Table] = []
     heading = ""
+    level = 0
     start = 0
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             heading = plain_text(tokens[index + 1])
+            level = int(token.tag[1:])
         elif token.type == "table_open":
             start = index
         elif token.type == "table_close":
-            tables.append(_table(heading, tokens[start:index]))
+            tables.append(_table(heading, level, tokens[start:index]))
     return tables
 
 
@@ -84,33 +98,38 @@ def _table_rule(state: StateBlock, start_line: int, end_line: int, silent: bool)
         return False
     for token in state.tokens[first:]:
         if token.type == "tr_open" and token.map is not None:
-            token.meta[_SOURCE_COLUMNS] = _source_columns(state, token.map[0])
+            token.meta[_SOURCE_COLUMNS] = _source_cells(state, token.map[0])
+        elif token.type == "table_open" and token.map is not None:
+            delimiter = _source_cells(state, token.map[0] + 1)
+            token.meta[_SOURCE_COLUMNS] = tuple(span for _, span in delimiter)
     return True
 
 
-def _source_columns(state: StateBlock, line: int) -> tuple[int, ...]:
-    """The 1-based columns of the cells the table rule split this line into."""
+def _source_cells(state: StateBlock, line: int) -> tuple[tuple[int, Span], ...]:
+    """The 1-based content column and the raw span of each cell the table rule split off."""
     start = state.bMarks[line] + state.tShift[line]
     # bMarks skips blockquote markers and list indents; columns count from the real line.
     offset = start - (state.src.rfind("\n", 0, start) + 1)
     parts = escapedSplit(mdTrim(getLine(state, line)))
-    cells: list[tuple[str, int]] = []
+    cells: list[tuple[str, int, Span]] = []
     for part in parts:
         lead = len(part) - len(part.lstrip())
-        cells.append((part, offset + lead + 1))
         # escapedSplit turns each `\|` into `|`, so the source held one more character.
-        offset += len(part) + part.count("|") + 1
+        width = len(part) + part.count("|")
+        cells.append((part, offset + lead + 1, (offset, offset + width)))
+        offset += width + 1
     # The table rule ignores the empty cells outside a leading and a trailing pipe.
     if cells and cells[0][0] == "":
         cells.pop(0)
     if cells and cells[-1][0] == "":
         cells.pop()
-    return tuple(column for _, column in cells)
+    return tuple((column, span) for _, column, span in cells)
 
 
-def _table(heading: str, tokens: Sequence[Token]) -> Table:
+def _table(heading: str, level: int, tokens: Sequence[Token]) -> Table:
     rows = [_row(tokens, index) for index, token in enumerate(tokens) if token.type == "tr_open"]
-    return Table(heading, rows[0], tuple(rows[1:]))
+    delimiter = cast("tuple[Span, ...]", tokens[0].meta.get(_SOURCE_COLUMNS, ()))
+    return Table(heading, rows[0], tuple(rows[1:]), level, delimiter)
 
 
 def _row(tokens: Sequence[Token], start: int) -> Row:
@@ -121,10 +140,10 @@ def _row(tokens: Sequence[Token], start: int) -> Row:
         if token.type == "inline":
             texts.append(plain_text(token))
     opening = tokens[start]
-    columns = cast("tuple[int, ...]", opening.meta.get(_SOURCE_COLUMNS, ()))
+    source = cast("tuple[tuple[int, Span], ...]", opening.meta.get(_SOURCE_COLUMNS, ()))
     cells = tuple(
-        Cell(text, columns[index] if index < len(columns) else 1)
+        Cell(text, source[index][0] if index < len(source) else 1)
         for index, text in enumerate(texts)
     )
     line = opening.map[0] + 1 if opening.map else 1
-    return Row(line, cells, len(columns))
+    return Row(line, cells, len(source), tuple(span for _, span in source))
