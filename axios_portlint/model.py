@@ -7,6 +7,8 @@ registry -> Registry; rules -> Finding; report only reads Findings.
 from __future__ import annotations
 
 import enum
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -138,6 +140,7 @@ class PortDecl:
 
 
 TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")
+NIX_IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_'-]*")
 
 
 def option_namespace(option: str, kind: Kind) -> str:
@@ -152,12 +155,13 @@ def join_option_path(parts: Iterable[str]) -> str:
 
 
 def _quote_segment(segment: str) -> str:
-    if segment in ("<name>", "*", "<unplaced>"):
+    """nixpkgs' escapeNixIdentifier: bare when the Nix lexer reads it as an identifier."""
+    if segment in ("<name>", "*", "<unplaced>", "<function body>"):
         return segment
-    plain = segment.replace("-", "").replace("_", "").replace("'", "").isalnum()
-    if plain and not segment[0].isdigit():
+    if NIX_IDENTIFIER.fullmatch(segment):
         return segment
-    return '"' + segment.replace('"', '\\"') + '"'
+    # escapeNixString: the JSON string, with `$` escaped so `${` cannot interpolate.
+    return json.dumps(segment, ensure_ascii=False).replace("$", "\\$")
 
 
 def split_option_path(option: str) -> list[str]:
@@ -165,8 +169,14 @@ def split_option_path(option: str) -> list[str]:
     parts: list[str] = []
     current: list[str] = []
     quoted = False
+    escaped = False
     for char in option:
-        if char == '"':
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
             quoted = not quoted
         elif char == "." and not quoted:
             parts.append("".join(current))

@@ -360,17 +360,6 @@ def test_ten_thousand_levels_are_a_syntax_error_as_in_nix(
     assert [(x.path, x.code) for x in lines] == [("modules/deep.nix", "PL010")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "extract/: a chain of 200 let bindings (v0 = v1; v1 = v2; ... v200 = 5;) read by "
-        "an option default raises RecursionError in extract.scope (_scope_binding -> "
-        "_member -> parse.names.attrpath_names recursing once per link; the limit is hit "
-        "from 197 links). The CLI turns it into 'portlint: internal error' (exit 2) and "
-        "no file of the tree is reported. Expected: the option (5) or PL009 unresolved."
-    ),
-)
 def test_long_chain_of_let_bindings_never_crashes(tree: AxiosTree, portlint: Portlint) -> None:
     links = " ".join(f"v{i} = v{i + 1};" for i in range(200))
     tree.write(
@@ -382,7 +371,11 @@ def test_long_chain_of_let_bindings_never_crashes(tree: AxiosTree, portlint: Por
     assert "internal error" not in result.stderr
     lines = findings(result)
     assert_canary_reported(lines)
-    assert {(x.path, x.code) for x in other_than_canary(lines)} == {("modules/chain.nix", "PL003")}
+    # Deeper than portlint folds (100 levels): said to be unresolved, and still undocumented.
+    assert {(x.path, x.code) for x in other_than_canary(lines)} == {
+        ("modules/chain.nix", "PL003"),
+        ("modules/chain.nix", "PL009"),
+    }
 
 
 def test_crlf_line_endings_keep_lines_and_columns(tree: AxiosTree, portlint: Portlint) -> None:

@@ -65,19 +65,6 @@ def test_generated_module_agrees_with_nix(module: Module) -> None:
 
 
 @pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "model.join_option_path/_quote_segment (found by the fuzz): Nix's showOption "
-        "quotes every name not matching [a-zA-Z_][a-zA-Z0-9_'-]*, so it shows `_._`, "
-        '`"-a".port`, `"\'x".port` and `"é".port`; portlint spells them `"_"."_"`, '
-        "`-a.port`, `'x.port` and `é.port` (\"\".isalnum() is False; a leading - or ' "
-        "and non-ASCII letters pass the isalnum test). The option is reported as "
-        "missing plus a false alarm, and registry Module columns and cross-file reads "
-        "naming these paths do not match."
-    ),
-)
 @pytest.mark.parametrize("name", ["_", '"-a"', '"\'x"', '"é"'])
 def test_option_path_spelling_of_odd_names(name: str, tmp_path: Path) -> None:
     source = (

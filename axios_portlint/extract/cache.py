@@ -2,15 +2,20 @@
 
 ruff keys on mtime, which misses on every fresh CI checkout; a content hash
 does not. The key also holds portlint's version and the cache format, so a
-result made by another version is never reused. The file is plain JSON (a
-pickle planted in a work tree could run code when loaded), and anything that
-does not decode exactly as expected is ignored, never trusted.
+result made by another version is never reused.
+
+The cache lives in the work tree, so it is never trusted as found there: it is
+plain JSON (a pickle planted in a pull request could run code when loaded), it
+is signed with an HMAC whose key never leaves this machine's current boot (a
+forged or copied cache, say one committed to hide a conflict, fails the check
+and is ignored), and anything that does not decode exactly is a miss.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -33,8 +38,23 @@ from axios_portlint.model import (
 )
 
 CACHE_DIR = ".portlint_cache"
-FORMAT = 1
+FORMAT = 2
 FILE_NAME = "results.json"
+# Random per boot and readable only on this machine: a signing key nobody can plant.
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def _signing_key() -> bytes | None:
+    try:
+        boot = BOOT_ID.read_bytes().strip()
+    except OSError:
+        return None  # no secret to sign with: run without a cache rather than trust one
+    return hashlib.sha256(b"portlint cache " + boot + str(os.getuid()).encode()).digest()
+
+
+def _signature(key: bytes, entries: object) -> str:
+    canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def content_key(path: str, data: bytes) -> str:
@@ -46,12 +66,15 @@ def content_key(path: str, data: bytes) -> str:
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._key = _signing_key()
         self._stored: dict[str, Any] = {}
         self._fresh: dict[str, Any] = {}
         self._loaded = False
 
     def _load(self) -> None:
         self._loaded = True
+        if self._key is None:
+            return
         try:
             document = json.loads((self.folder / FILE_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -61,6 +84,10 @@ class Cache:
             and document.get("format") == FORMAT
             and document.get("version") == __version__
             and isinstance(document.get("entries"), dict)
+            and isinstance(document.get("signature"), str)
+            and hmac.compare_digest(
+                document["signature"], _signature(self._key, document["entries"])
+            )
         ):
             self._stored = document["entries"]
 
@@ -83,10 +110,17 @@ class Cache:
     def save(self, keys: Iterable[str]) -> None:
         """Keep the entries of this run only, written atomically; a failed write is harmless."""
         wanted = set(keys)
+        if self._key is None:
+            return
         if wanted == set(self._stored) and all(k in self._stored for k in self._fresh):
             return  # nothing new: leave the file alone
         entries = {key: value for key, value in self._fresh.items() if key in wanted}
-        document = {"format": FORMAT, "version": __version__, "entries": entries}
+        document = {
+            "format": FORMAT,
+            "version": __version__,
+            "signature": _signature(self._key, entries),
+            "entries": entries,
+        }
         with contextlib.suppress(OSError):
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"

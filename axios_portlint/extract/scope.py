@@ -49,7 +49,9 @@ GLOBAL_NAMES = frozenset(
         "fetchTarball", "fetchGit", "fetchurl", "placeholder", "scopedImport",
     }
 )  # fmt: skip
-MAX_DEPTH = 200
+# Each level of folding costs about five Python frames; 100 levels stay well inside
+# the interpreter's limit, and no real default nests that deep.
+MAX_DEPTH = 100
 
 OptionLookup = Callable[[tuple[str, ...]], Value | None]
 # What a call site binds a function's parameter to: an argument expression, or a
