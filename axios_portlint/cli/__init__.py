@@ -304,6 +304,9 @@ def suggest_command(
         except suggesting.UnknownCategoryError as error:
             raise UsageError(str(error)) from None
         except suggesting.FullRangeError as error:
+            if category and output_format is SuggestFormat.TEXT:
+                typer.echo(f"portlint: error: {name}: {error}", err=True)
+                raise typer.Exit(EXIT_FULL_RANGE) from None
             failed = True
             results.append(suggesting.error_data(name, str(error)))
             texts.append(f"category:  {name}\nerror: {error}\n")

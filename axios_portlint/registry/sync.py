@@ -263,10 +263,13 @@ class _Planner:
     def _mark_removed(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
         line, (start, end), raw = allocation.raw(source, STATUS)
         self.edits.append(Edit(line, start, end, rewrite(raw, REMOVED)))
-        what = f"module '{row.module}'" if row.module else "no port declaration"
+        why = (
+            f"module '{row.module}' declares no listener in the tree"
+            if row.module
+            else "no port declaration in the tree matches it"
+        )
         self.changes.append(
-            f"{self.path}:{source.line}: '{row.service}' status {row.status} -> {REMOVED} "
-            f"({what} in the tree)"
+            f"{self.path}:{source.line}: '{row.service}' status {row.status} -> {REMOVED} ({why})"
         )
 
     # -- the Module column ------------------------------------------------------------
@@ -483,9 +486,9 @@ def _cell_insertion(
     """Insert a cell after `span`: `| new ` before its closing pipe, or ` | new` at the end."""
     text = allocation.lines[line - 1]
     end = span[1]
-    # Each line keeps its own style: `| 8453 |` padded, `|---|` compact (dashes fill the pad).
+    # Each line keeps its own style: `| 8453 |` padded, `|8453|` and `|---|` compact.
     if not text[slice(*span)].startswith(" "):
-        padded = "-" * len(padded) if delimiter else padded.strip()
+        padded = "---" if delimiter else padded.strip()
     if end < len(text) and text[end] == "|":
         return end, end, "|" + padded
     return end, end, " | " + padded.strip()
