@@ -175,7 +175,7 @@ def _why_no_offset(
         )
         notes.append(
             f"the offset convention cannot hold: {twin} (= {local} + {OFFSET}) {why}, "
-            f"and so does the twin of every other free local port"
+            "as for every other free local port"
         )
     return notes
 
