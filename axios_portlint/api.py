@@ -11,6 +11,7 @@ from pathlib import Path
 
 from axios_portlint.config import Listeners, classify
 from axios_portlint.discover import DiscoveryError, default_paths, discover
+from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_all
 from axios_portlint.extract.cache import Cache
 from axios_portlint.extract.link import link
@@ -35,11 +36,9 @@ from axios_portlint.rules.pl020_unused_suppression import unused_suppressions
 from axios_portlint.suppress import Suppression, apply_suppressions
 from axios_portlint.suppress.nix import nix_suppressions
 
+__all__ = ["Inventory", "Report", "UsageError", "check", "locate_registry", "scan"]
+
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
-
-
-class UsageError(Exception):
-    """A problem with how portlint was called or configured: exit code 2."""
 
 
 @dataclass(frozen=True, slots=True)

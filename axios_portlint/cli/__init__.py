@@ -12,12 +12,15 @@ from typing import Annotated
 import click
 import typer
 
-from axios_portlint import __version__, report
-from axios_portlint.api import UsageError, check, scan
+from axios_portlint import __version__
 from axios_portlint.cli.listing import rules_json, rules_table
 from axios_portlint.config import ConfigError, Settings, load_settings
+from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
 from axios_portlint.rules import Rule, Selection, all_rules, render_doc, unknown_selectors
+
+# The pipeline (tree-sitter, the extractors) and the formatters are imported by the
+# commands that run them, so `--version`, `explain` and `rules` start in a blink.
 
 app = typer.Typer(
     name="portlint",
@@ -150,6 +153,8 @@ def check_command(
         extend_select=_selectors("--extend-select", extend_select),
         ignore=_selectors("--ignore", ignore),
     )
+    from axios_portlint.api import check
+
     result = check(
         paths or settings.paths or [],
         registry or settings.registry,
@@ -158,6 +163,8 @@ def check_command(
         listeners=settings.listeners,
         cache_dir=None if no_cache else Path.cwd() / CACHE_DIR,
     )
+    from axios_portlint import report
+
     files = len(result.inventory.files) + len(result.inventory.file_problems)
     if output_format is OutputFormat.JSON:
         typer.echo(report.json_report(result.findings, files), nl=False)
@@ -181,11 +188,15 @@ def ports_command(
 ) -> None:
     """List every port declaration in the module tree."""
     settings = _settings(config)
+    from axios_portlint.api import scan
+
     inventory = scan(
         paths or settings.paths or [],
         excludes=_excludes(exclude, settings),
         listeners=settings.listeners,
     )
+    from axios_portlint import report
+
     if output_format is InventoryFormat.JSON:
         typer.echo(report.ports_json(inventory.decls), nl=False)
     else:
@@ -289,6 +300,8 @@ def suggest_command(
     registry_file = read_registry(
         locate_registry(registry or settings.registry, Path.cwd()), Path.cwd()
     )
+    from axios_portlint.api import scan
+
     inventory = scan(
         paths or settings.paths or [],
         excludes=_excludes(exclude, settings),
@@ -349,6 +362,8 @@ def graph_command(
     registry_file = None
     if explicit is not None or any((cwd / c).is_file() for c in REGISTRY_CANDIDATES):
         registry_file = read_registry(locate_registry(explicit, cwd), cwd)
+    from axios_portlint.api import scan
+
     inventory = scan(
         paths or settings.paths or [],
         excludes=_excludes(exclude, settings),

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from typing import Any
 
-from axios_portlint.api import UsageError
 from axios_portlint.drawing.build import PORT, RANGE, ROW, SERVICE, TAILSCALE_SERVICE, Drawing
+from axios_portlint.errors import UsageError
 
 CONFLICT = "#dc2626"
 _DOT_NODE = {
