@@ -7,6 +7,7 @@ its `default` is folded statically (scope.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,8 @@ MKOPTION_QUERY = """
 
 PORT_TYPES = frozenset({("types", "port"), ("types", "ints", "u16")})
 NULLABLE = ("types", "nullOr")
+# `types.str`, `lib.types.ints.u16`: a type spelled plainly, the name after `types.`.
+SPELLED_TYPE = re.compile(rb"(?:lib\.)?types\.([A-Za-z0-9_.']+)")
 OTHER_TYPES = frozenset(
     {"str", "bool", "int", "path", "package", "lines", "attrs", "anything", "raw", "float"}
     | {"listOf", "attrsOf", "enum", "submodule", "either", "oneOf", "strMatching"}
@@ -234,6 +237,10 @@ def _field(fields: Value, name: str) -> _Field | None:
 
 def _is_int_type(node: Node) -> bool:
     """`types.int`, `types.ints.unsigned`, `ints.between 1 65535`: a port by name only."""
+    if node.type == "select_expression" and node.text is not None:
+        plain = SPELLED_TYPE.fullmatch(node.text)
+        if plain is not None:  # the common case, read off the text without walking
+            return plain.group(1) == b"int" or plain.group(1).startswith(b"ints.")
     head, _args = apply_chain(peel_parens(node))
     spelled = _spelled_path(head)
     return spelled[-2:] == ("types", "int") or "ints" in spelled[-3:-1]
@@ -255,6 +262,10 @@ def port_named(name: str) -> bool:
 
 def _is_port_type(folder: Folder, node: Node) -> bool:
     node = peel_parens(node)
+    if node.type == "select_expression" and node.text is not None:
+        plain = SPELLED_TYPE.fullmatch(node.text)
+        if plain is not None and plain.group(1).split(b".")[0].decode() in OTHER_TYPES:
+            return False  # `lib.types.str`: settled by its spelling alone
     spelled = _spelled_path(node)
     if spelled[-2:-1] == ("types",) and spelled[-1] in OTHER_TYPES:
         return False  # `types.str` and friends: no need to resolve where `types` came from

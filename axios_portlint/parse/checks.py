@@ -150,6 +150,8 @@ def _duplicate_attributes(node: Node) -> Iterator[ParserError]:
 
 def _may_repeat(binding_set: Node) -> bool:
     """Cheap filter: a duplicate needs two bindings with the same first name."""
+    if binding_set.named_child_count < 2:
+        return False
     seen: set[bytes] = set()
     for child in binding_set.named_children:
         if child.type == "binding":
