@@ -144,15 +144,21 @@ class PortGraph:
 
     # -- queries --------------------------------------------------------------
 
-    def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
-        node = port_node(kind, port)
+    def _decls_at(self, node: tuple[object, ...]) -> list[PortDecl]:
+        """The declarations with an edge to `node` (none when it is not in the graph)."""
         if node not in self.graph:
             return []
-        return [
-            self.graph.nodes[pred]["decl"]
-            for pred in self.graph.predecessors(node)
-            if pred[0] == "decl"
-        ]
+        preds = self.graph.predecessors(node)
+        return [self.graph.nodes[pred]["decl"] for pred in preds if pred[0] == "decl"]
+
+    def _rows_at(self, node: tuple[object, ...]) -> list[RegistryRow]:
+        if node not in self.graph:
+            return []
+        preds = self.graph.predecessors(node)
+        return [self.graph.nodes[pred]["row"] for pred in preds if pred[0] == "row"]
+
+    def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
+        return self._decls_at(port_node(kind, port))
 
     def claims(self, kind: Kind) -> Iterator[Claim]:
         """Every port of `kind` claimed by more than one declaration or row."""
@@ -179,37 +185,16 @@ class PortGraph:
         return decl.namespace
 
     def tailscale_services(self, name: str) -> list[PortDecl]:
-        node = ("tailscale-service", name)
-        if node not in self.graph:
-            return []
-        return [
-            self.graph.nodes[pred]["decl"]
-            for pred in self.graph.predecessors(node)
-            if pred[0] == "decl"
-        ]
+        return self._decls_at(("tailscale-service", name))
 
     def tailscale_service_rows(self, name: str) -> list[RegistryRow]:
-        node = ("tailscale-service", name)
-        if node not in self.graph:
-            return []
-        return [
-            self.graph.nodes[pred]["row"]
-            for pred in self.graph.predecessors(node)
-            if pred[0] == "row"
-        ]
+        return self._rows_at(("tailscale-service", name))
 
     def tailscale_service_names(self) -> list[str]:
         return sorted(n[1] for n in self.graph if n[0] == "tailscale-service")
 
     def rows_of(self, namespace: str) -> list[RegistryRow]:
-        node = ("service", namespace)
-        if node not in self.graph:
-            return []
-        return [
-            self.graph.nodes[pred]["row"]
-            for pred in self.graph.predecessors(node)
-            if pred[0] == "row"
-        ]
+        return self._rows_at(("service", namespace))
 
 
 def is_alias(decl: PortDecl, declared: dict[str, PortDecl]) -> bool:
