@@ -72,6 +72,7 @@ def scan(
     cwd: Path | None = None,
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
+    with_suppressions: bool = False,
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
@@ -96,7 +97,12 @@ def scan(
         decls=tuple(sorted(decls, key=lambda d: d.location.sort_key())),
         syntax_issues=issues,
         file_problems=found.problems,
-        suppressions=tuple(s for source in found.files for s in nix_suppressions(source)),
+        # Only a check applies suppressions; finding them re-parses the files that have one.
+        suppressions=(
+            tuple(s for source in found.files for s in nix_suppressions(source))
+            if with_suppressions
+            else ()
+        ),
     )
 
 
@@ -114,27 +120,26 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
 
 
 def read_registry(path: Path, cwd: Path) -> Registry:
-    # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
-    from axios_portlint.registry import RegistryError, load_registry
+    return read_registry_with_text(path, cwd)[0]
 
+
+def read_registry_with_text(path: Path, cwd: Path) -> tuple[Registry, str]:
+    """The registry and its text, read once (a pipe can be read only once)."""
+    # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
+    from axios_portlint.registry import RegistryError, read_registry_text, registry_from_text
+
+    display = display_path(path, cwd)
     try:
-        return load_registry(path, display_path(path, cwd))
+        text = read_registry_text(path, display)
+        return registry_from_text(text, path, display), text
     except RegistryError as error:
         raise UsageError(str(error)) from None
 
 
-def registry_suppressions(path: Path, registry: Registry) -> tuple[Suppression, ...]:
-    """The registry's `<!-- portlint: ignore -->` comments.
-
-    load_registry keeps no text, so the file is read once more; it was just read
-    successfully, so a failure now only means there are no comments to honour.
-    """
+def registry_suppressions(text: str, registry: Registry) -> tuple[Suppression, ...]:
+    """The registry's `<!-- portlint: ignore -->` comments."""
     from axios_portlint.suppress.markdown import markdown_suppressions
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return ()
     return markdown_suppressions(text, registry.path)
 
 
@@ -160,8 +165,15 @@ def check(
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
     registry_path = locate_registry(registry, cwd)
-    registry_file = read_registry(registry_path, cwd)
-    inventory = scan(paths, excludes=excludes, cwd=cwd, listeners=listeners, cache_dir=cache_dir)
+    registry_file, registry_text = read_registry_with_text(registry_path, cwd)
+    inventory = scan(
+        paths,
+        excludes=excludes,
+        cwd=cwd,
+        listeners=listeners,
+        cache_dir=cache_dir,
+        with_suppressions=True,
+    )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
     context = Context(
@@ -172,7 +184,7 @@ def check(
         graph=PortGraph(inventory.decls, registry_file),
     )
     findings = run_rules(context, rules)
-    suppressions = inventory.suppressions + registry_suppressions(registry_path, registry_file)
+    suppressions = inventory.suppressions + registry_suppressions(registry_text, registry_file)
     applied = apply_suppressions(findings, suppressions)
     kept = list(applied.findings)
     if any(rule.code == UNUSED_SUPPRESSION.code for rule in rules):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -224,3 +227,45 @@ def test_unreadable_and_broken_files_never_stop_the_run(
         "modules/latin1.nix:1:21: PL012 [error] not valid UTF-8 at line 1, column 21",
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_selection_is_a_usage_error(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    """`--select "$EMPTY"` in CI must not silently turn every rule off."""
+    for value in ("", ","):
+        result = portlint("--select", value, cwd=axios_tree.root)
+        assert result.code == 2
+        assert result.stderr.strip() == "portlint: error: --select: no rule code or prefix given"
+
+
+def test_a_registry_that_is_a_pipe_is_read_once(axios_tree: AxiosTree) -> None:
+    """`--registry <(git show main:ports.md)`: rows and suppressions from one read."""
+    axios_tree.edit(
+        "ports.md",
+        "| Ollama API | 11434 | 8453 | `ai.local` | Active |",
+        "| Ollama API | 11434 | 8454 | `ai.local` | Active <!-- portlint: ignore[PL008] --> |",
+    )
+    axios_tree.edit("modules/ai/default.nix", "default = 8453;", "default = 8454;")
+    script = f"{sys.executable} -m axios_portlint --select PL008 --registry <(cat ports.md)"
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=axios_tree.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "All checks passed (7 files checked).\n")
+
+
+def test_a_fifo_registry_nobody_writes_is_not_waited_on(
+    axios_tree: AxiosTree, portlint: Portlint
+) -> None:
+    os.mkfifo(axios_tree.root / "registry.fifo")
+    result = portlint("--registry", "registry.fifo", cwd=axios_tree.root)
+    assert result.code == 1  # read as empty: a registry without an allocation table
+    assert "PL011" in result.stdout
+
+
+def test_short_help_option(portlint: Portlint) -> None:
+    assert portlint("-h", cwd=ROOT).code == 0
+    assert portlint("check", "-h", cwd=ROOT).code == 0

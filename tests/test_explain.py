@@ -35,7 +35,11 @@ def test_every_rule_explains_itself(code: str, capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out == render_doc(rule) == (DOCS / f"{code}.md").read_text()
 
 
-@pytest.mark.parametrize("code", ["PL999", "pl005", "ALL"])
+def test_explain_ignores_case(portlint: Portlint) -> None:
+    assert portlint("explain", "pl005", cwd=ROOT).stdout == (DOCS / "PL005.md").read_text()
+
+
+@pytest.mark.parametrize("code", ["PL999", "ALL"])
 def test_explain_unknown_exits_2(portlint: Portlint, code: str) -> None:
     result = portlint("explain", code, cwd=ROOT)
     assert (result.code, result.stdout) == (2, "")

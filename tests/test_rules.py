@@ -314,3 +314,23 @@ def test_seed_allocations_against_a_consistent_registry(axios_tree: AxiosTree) -
         seed = seed.replace(old, new)
     axios_tree.registry.write_text(seed)
     assert run(axios_tree).findings == ()
+
+
+def test_pl017_a_default_that_is_not_a_port(axios_tree: AxiosTree) -> None:
+    axios_tree.write(
+        "modules/services/sync.nix",
+        """{ lib, ... }:
+let
+  base = 8080;
+in
+{
+  options.axios.sync.metricsPort = lib.mkOption {
+    type = lib.types.port;
+    default = base + 60000;
+  };
+}
+""",
+    )
+    findings = run(axios_tree).findings
+    assert summary(findings) == [("PL017", "modules/services/sync.nix", 8)]
+    assert findings[0].message == "axios.sync.metricsPort is 68080, which is not a port (0-65535)"

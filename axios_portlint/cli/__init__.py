@@ -24,14 +24,13 @@ from axios_portlint.rules import Rule, Selection, all_rules, render_doc, unknown
 
 app = typer.Typer(
     name="portlint",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Keep NixOS module ports and the ports.md registry honest, without evaluating Nix.",
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
 )
 
-CACHE_DIR = ".portlint_cache"  # kept in step with axios_portlint.extract.cache
-COMMANDS = ("check", "ports", "explain", "rules", "registry", "suggest", "graph")
 EXIT_USAGE = 2
 
 
@@ -117,7 +116,7 @@ def _root(
 NoCacheOption = Annotated[
     bool,
     typer.Option(
-        "--no-cache", help=f"Parse every file again instead of reusing {CACHE_DIR}/ results."
+        "--no-cache", help="Parse every file again instead of reusing .portlint_cache/ results."
     ),
 ]
 
@@ -154,6 +153,7 @@ def check_command(
         ignore=_selectors("--ignore", ignore),
     )
     from axios_portlint.api import check
+    from axios_portlint.extract.cache import CACHE_DIR
 
     result = check(
         paths or settings.paths or [],
@@ -386,7 +386,8 @@ def graph_command(
 
 
 def _rule(code: str) -> Rule:
-    found = next((r for r in all_rules() if code in (r.code, r.name)), None)
+    wanted = code.strip().lower()
+    found = next((r for r in all_rules() if wanted in (r.code.lower(), r.name)), None)
     if found is None:
         raise UsageError(f"unknown rule {code!r} (`portlint rules` lists them)")
     return found
@@ -406,6 +407,9 @@ def _selectors(flag: str, values: list[str] | None) -> tuple[str, ...]:
     """`--select PL001,PL005 --select PL007`: ruff's spelling, both ways at once."""
     codes = tuple(code.strip() for value in values or () for code in value.split(","))
     codes = tuple(code for code in codes if code)
+    if values and not codes:
+        # `--select "$EMPTY"` must not quietly select nothing and pass every check.
+        raise UsageError(f"{flag}: no rule code or prefix given")
     unknown = unknown_selectors(codes)
     if unknown:
         raise UsageError(f"{flag}: unknown rule code or prefix {unknown[0]!r}")
@@ -416,9 +420,20 @@ def _use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _command_names() -> set[str]:
+    """Every command and group the app registers: a new one needs no list kept in step."""
+    names = {command.name for command in app.registered_commands}
+    names |= {
+        group.typer_instance.info.name
+        for group in app.registered_groups
+        if group.typer_instance is not None
+    }
+    return {name for name in names if isinstance(name, str)}
+
+
 def _with_default_command(args: list[str]) -> list[str]:
     """`portlint modules/` means `portlint check modules/`, as with ruff."""
-    if args and (args[0] in COMMANDS or args[0] in ("--help", "-h", "--version")):
+    if args and (args[0] in _command_names() or args[0] in ("--help", "-h", "--version")):
         return args
     return ["check", *args]
 
@@ -455,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _click_message(error: click.ClickException) -> str:
-    message = " ".join(error.format_message().split())
+    message = " ".join(error.format_message().split()) or "a command is missing"
     context = getattr(error, "ctx", None)
     if isinstance(context, click.Context):
         message += f" (see '{context.command_path} --help')"

@@ -21,7 +21,6 @@ from axios_portlint.extract.values import (
     Lambda,
     LibRef,
     Listing,
-    Null,
     Str,
     Unknown,
     Update,
@@ -549,7 +548,3 @@ def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", errors="replace")
-
-
-def is_null(value: Value) -> bool:
-    return isinstance(value, Null)

@@ -225,7 +225,3 @@ def _names_match(service: str, namespace: str) -> bool:
         return False
     last = parts[-1]
     return name in (last, "".join(parts[-2:])) or (len(last) >= 4 and name.endswith(last))
-
-
-def is_single(row: RegistryRow, kind: Kind) -> bool:
-    return row.cell(kind).kind in (CellKind.PORT, CellKind.NAMED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import os
 import pathlib
 
 from axios_portlint.model import Registry
@@ -37,10 +38,18 @@ class RegistryError(Exception):
 
 
 def load_registry(path: pathlib.Path, display_path: str) -> Registry:
-    text = _read_text(path, display_path)
+    return registry_from_text(read_registry_text(path, display_path), path, display_path)
+
+
+def registry_from_text(text: str, path: pathlib.Path, display_path: str) -> Registry:
     registry = parse_registry(text, display_path)
     # Links are relative to the registry's own folder, which only the real path knows.
     return dataclasses.replace(registry, references=cross_references(text, path.parent))
+
+
+def read_registry_text(path: pathlib.Path, display_path: str) -> str:
+    """The registry's text, read once; anything but a regular file is refused up front."""
+    return _read_text(path, display_path)
 
 
 def parse_registry(text: str, display_path: str) -> Registry:
@@ -49,7 +58,9 @@ def parse_registry(text: str, display_path: str) -> Registry:
 
 def _read_text(path: pathlib.Path, display_path: str) -> str:
     try:
-        data = path.read_bytes()
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        data = _read_once(path)
     except FileNotFoundError:
         raise RegistryError(display_path, "registry file not found") from None
     except IsADirectoryError:
@@ -58,6 +69,24 @@ def _read_text(path: pathlib.Path, display_path: str) -> str:
         reason = exc.strerror or str(exc)
         raise RegistryError(display_path, f"cannot read registry file: {reason}") from exc
     return _decode(data, display_path)
+
+
+def _read_once(path: pathlib.Path) -> bytes:
+    """All of a file or a pipe (`--registry <(git show main:ports.md)`), read once.
+
+    Opened without blocking, so a named FIFO nobody writes to cannot hang the
+    run; then read blocking, so a pipe whose writer is still starting is waited
+    for, and one without any writer reads as empty.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.set_blocking(descriptor, True)
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def _decode(data: bytes, display_path: str) -> str:

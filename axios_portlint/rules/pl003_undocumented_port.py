@@ -34,7 +34,7 @@ def check(context: Context) -> Iterator[Finding]:
         if context.graph.rows_of(namespace):
             continue
         for decl in decls:
-            port = str(decl.port) if decl.state is ValueState.KNOWN else "(unresolved)"
+            port = str(decl.port) if decl.state is ValueState.KNOWN else f"({decl.state})"
             yield RULE.finding(
                 decl.location,
                 f"{decl.kind} port {port} of {decl.option} has no row in {registry.path}",

@@ -1,6 +1,8 @@
 """## What it does
-Reports an `Active` row of an allocation table that matches no port
-declaration in the module tree (by Module column, service name, or port).
+Reports an `Active` row of an allocation table without a Module value that
+matches no port declaration in the module tree (by service name, or by port).
+An `Active` row whose Module value names no namespace in the tree is reported
+by PL005 instead, naming the declarations that hold its ports.
 
 ## Why is this bad?
 A stale row keeps a port reserved for a service that no longer exists, or

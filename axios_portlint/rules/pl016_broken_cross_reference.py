@@ -3,7 +3,8 @@ Reports a relative link in the registry's Cross-References section (the
 section under a heading containing "Cross-Reference") that points to no file
 or folder, relative to the registry's own folder. Links with a scheme
 (`https://...`), absolute paths and in-page anchors (`#statuses`) are not
-checked.
+checked, and neither is a path written as code (`` `modules/pim/default.nix` ``):
+only a Markdown link says "this file is here".
 
 ## Why is this bad?
 The Cross-References are how a reader gets from an allocation to the module
