@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURES, AxiosTree
 from test_rules import line_of, run, summary
 
-from axios_portlint.model import Kind, Origin
+from axios_portlint.model import Kind, Origin, ValueState
 
 TAILSCALE_MODULE = """# The Tailscale Services submodule, as real axios declares it.
 { config, lib, ... }:
@@ -324,3 +324,20 @@ def test_the_same_service_name_twice_in_the_registry(mirror: AxiosTree) -> None:
     mirror.edit("ports.md", "axios-chat (443)", "axios-mail (443)")
     codes = sorted(f.code for f in run(mirror).findings)
     assert "PL008" in codes
+
+
+def test_a_default_reading_its_own_module_is_unresolved_when_a_host_overrides_it(
+    axios_tree: AxiosTree,
+) -> None:
+    """`cfg.port + 363` is 8443 only while no config sets pim.port; a host does here."""
+    axios_tree.write(
+        "modules/hosts/mail.nix",
+        "{ lib, ... }:\n{\n  config = lib.mkIf true { pim.port = 8090; };\n}\n",
+    )
+    report = run(axios_tree)
+    (https,) = [d for d in report.inventory.decls if d.option == "pim.tailscaleServe.httpsPort"]
+    assert (https.port, https.state) == (None, ValueState.UNRESOLVED)
+    assert "also set in modules/hosts/mail.nix" in https.reason
+    assert [(f.code, f.option) for f in report.findings] == [
+        ("PL009", "pim.tailscaleServe.httpsPort")
+    ]

@@ -127,7 +127,17 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
             return None
         return _option_default(folder_for(candidate), candidate, config_side, path)
 
-    decls = [_declaration(parsed, folder_for(c), c) for c in candidates]
+    symbolic: dict[Arguments, Folder] = {}
+
+    def symbolic_for(candidate: _Candidate) -> Folder:
+        # Every option read stays a reference, so the link pass can re-check the value
+        # against config that other files set (`pim.port = 9000;` on some host).
+        arguments = candidate.placement.arguments
+        if arguments not in symbolic:
+            symbolic[arguments] = Folder(parsed.root, lambda _path: None, arguments)
+        return symbolic[arguments]
+
+    decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
     config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
     decls.extend(config_decls)
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
@@ -314,7 +324,9 @@ def _spelled_path(node: Node) -> tuple[str, ...]:
 # -- the declaration ----------------------------------------------------------
 
 
-def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> PortDecl:
+def _declaration(
+    parsed: ParsedFile, folder: Folder, candidate: _Candidate, symbolic: Folder
+) -> PortDecl:
     placement = candidate.placement
     option = join_option_path(placement.path)
     if not placement.placed:
@@ -332,6 +344,10 @@ def _declaration(parsed: ParsedFile, folder: Folder, candidate: _Candidate) -> P
     value = default.fold(folder) if default is not None else None
     state, port, reason = value_state(value) if value is not None else (ValueState.ABSENT, None, "")
     pending = value.pending if isinstance(value, Deferred) else None
+    if isinstance(value, int) and default is not None:
+        reads = default.fold(symbolic)
+        if isinstance(reads, Deferred):
+            pending = reads.pending  # known here; the link pass confirms nobody overrides it
     if not placement.placed:
         reason = "cannot tell statically which option path this mkOption call declares"
     elif placement.conditional and state is not ValueState.UNRESOLVED:

@@ -46,22 +46,28 @@ class _Linker:
 
     def resolve(self, decl: PortDecl) -> PortDecl:
         assert decl.pending is not None
-        chain: list[str] = []
+        chain: list[tuple[str, str]] = []
         try:
             value = self.evaluate(decl.pending, chain, 0)
         except _UnresolvedError as error:
-            return replace(decl, pending=None, reason=error.reason)
-        via = "; ".join(chain)
+            return replace(
+                decl, port=None, state=ValueState.UNRESOLVED, pending=None, reason=error.reason
+            )
+        expression = decl.expression
+        if any(file != decl.location.file for _hop, file in chain):
+            # Shown only when the value came from another file: within one file the
+            # expression already says where it reads from.
+            expression = f"{expression}  (= {value}: {'; '.join(hop for hop, _ in chain)})"
         return replace(
             decl,
             port=value,
             state=ValueState.KNOWN,
             pending=None,
             reason="",
-            expression=f"{decl.expression}  (= {value}: {via})",
+            expression=expression,
         )
 
-    def evaluate(self, pending: Pending, chain: list[str], depth: int) -> int:
+    def evaluate(self, pending: Pending, chain: list[tuple[str, str]], depth: int) -> int:
         if depth > MAX_DEPTH:
             raise _UnresolvedError("the chain of options read is too long to follow")
         if isinstance(pending, int):
@@ -72,7 +78,7 @@ class _Linker:
             return _apply(pending.operator, left, right)
         return self.read(pending, chain, depth)
 
-    def read(self, ref: PendingRef, chain: list[str], depth: int) -> int:
+    def read(self, ref: PendingRef, chain: list[tuple[str, str]], depth: int) -> int:
         target = self.declared.get(ref.option)
         if target is None:
             raise _UnresolvedError(f"reads config.{ref.option}, which no file in the tree declares")
@@ -94,7 +100,7 @@ class _Linker:
         finally:
             self.active.discard(ref.option)
         where = f"{target.location.file}:{target.location.line}"
-        chain.append(f"{ref.option} = {value} at {where}")
+        chain.append((f"{ref.option} = {value} at {where}", target.location.file))
         return value
 
 
