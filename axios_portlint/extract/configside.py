@@ -285,7 +285,13 @@ def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:
         current, conditional = pending.pop(0)
         current = peel_parens(current)
         if current.type == "list_expression":
-            yield from ((element, conditional) for element in current.named_children)
+            # A comment between elements (`[ 8895 # web` newline `1900 ]`) is a
+            # named child too, but no element of the list.
+            yield from (
+                (element, conditional)
+                for element in current.named_children
+                if element.type != "comment"
+            )
         elif current.type == "binary_expression":
             operator = current.child_by_field_name("operator")
             left = current.child_by_field_name("left")
