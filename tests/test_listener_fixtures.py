@@ -116,7 +116,7 @@ def test_every_class_has_an_expected_md_naming_real_places() -> None:
 
 def test_every_fixture_file_is_valid_nix() -> None:
     files = sorted(LISTENERS.rglob("*.nix"))
-    assert len(files) == 34
+    assert len(files) == 35
     done = subprocess.run(
         ["nix-instantiate", "--parse", *map(str, files)],
         capture_output=True,
