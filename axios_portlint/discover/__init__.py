@@ -63,8 +63,6 @@ class EmptySelectionError(DiscoveryError):
 
 
 def empty_selection_message(paths: Sequence[str], excludes: Sequence[str] = ()) -> str:
-    if not paths:
-        return "no path to check"
     message = f"no Nix file found in {', '.join(_quote(path) for path in paths)}"
     patterns = [pattern for pattern in excludes if pattern.strip()]
     if patterns:
@@ -132,7 +130,8 @@ def discover(
     Empty selection: when the inputs hold no Nix file at all (nothing to read
     and nothing that failed to read; an empty folder, a folder of other files,
     excludes that match everything), ``EmptySelectionError`` is raised, a
-    ``DiscoveryError``: checking nothing must never pass.
+    ``DiscoveryError``: checking nothing must never pass. No ``paths`` at all
+    is the caller's business (``default_paths``) and finds nothing.
     """
     base = (Path.cwd() if cwd is None else cwd).absolute()
     displays = DisplayPaths(base)
@@ -150,7 +149,7 @@ def discover(
         else:
             out.candidates.append(Candidate(absolute, display, via_link=False))
 
-    if not out.candidates and not out.problems:
+    if roots and not out.candidates and not out.problems:
         raise EmptySelectionError([displays.of(absolute) for absolute, _ in roots], excludes)
     files, problems = read_all(out.candidates, max_bytes)
     problems.extend(out.problems)
