@@ -37,6 +37,7 @@ __all__ = [
     "ProjectRoot",
     "find_project_root",
     "has_portlint_table",
+    "settings_file",
     "targets_of",
 ]
 
@@ -108,13 +109,21 @@ def _upward(start: Path, ceiling: Path | None) -> Iterable[Path]:
             return
 
 
-def _settings_marker(folder: Path) -> tuple[Marker, Path] | None:
+def settings_file(folder: Path) -> Path | None:
+    """The settings file of `folder`: portlint.toml beats a pyproject.toml with [tool.portlint]."""
     if (folder / PORTLINT_TOML).is_file():
-        return Marker.PORTLINT_TOML, folder / PORTLINT_TOML
+        return folder / PORTLINT_TOML
     pyproject = folder / PYPROJECT_TOML
     if pyproject.is_file() and has_portlint_table(pyproject):
-        return Marker.PYPROJECT_TOML, pyproject
+        return pyproject
     return None
+
+
+def _settings_marker(folder: Path) -> tuple[Marker, Path] | None:
+    found = settings_file(folder)
+    if found is None:
+        return None
+    return (Marker.PORTLINT_TOML if found.name == PORTLINT_TOML else Marker.PYPROJECT_TOML), found
 
 
 def _registry_marker(folder: Path) -> tuple[Marker, Path] | None:
