@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, Run, run_portlint
-from nixeval import _env, _nix_instantiate, nix_available
+from nixeval import _env, _nix_instantiate, evaluate_tree, nix_available
 
 CAIRN = FIXTURES / "cairn"
 REGISTRY = "openspec/specs/networking/ports.md"
@@ -63,6 +63,39 @@ def test_every_file_is_valid_nix(path: Path) -> None:
             timeout=60,
         )
     assert done.returncode == 0, done.stderr
+
+
+@needs_nix
+def test_nix_sees_the_listeners_expected_md_assumes() -> None:
+    """Nix's verdict on the NixOS side: three named services on 443, no gateway listener.
+
+    The `or 8085` reads declare nothing; `services.mcp-gateway.port` is no option of
+    the tree. (home/ai/mcp.nix takes the flake's `inputs`, which the stub cannot give,
+    so the home side is judged by mcp-gateway.nix alone.)
+    """
+    files = [
+        CAIRN / "modules" / relative
+        for relative in (
+            "ai/default.nix",
+            "desktop/default.nix",
+            "networking/tailscale.nix",
+            "pim/default.nix",
+            "services/immich.nix",
+        )
+    ]
+    ports = evaluate_tree([*files, CAIRN / "home" / "ai" / "mcp-gateway.nix"])
+    seen = sorted((p.option, p.origin, p.port, p.state) for p in ports)
+    assert seen == [
+        ("cairn.immich.port", "option", 2283, "known"),
+        ("networking.tailscale.services.<name>.port", "option", 443, "known"),
+        ("networking.tailscale.services.cairn-immich.port", "tailscale-service", 443, "known"),
+        ("networking.tailscale.services.cairn-llama.port", "tailscale-service", 443, "known"),
+        ("networking.tailscale.services.cairn-mail.port", "tailscale-service", 443, "known"),
+        ("services.ai.local.port", "option", 11434, "known"),
+        ("services.cairn-mail.port", "config", 8080, "known"),
+        ("services.immich.port", "config", 2283, "known"),
+        ("services.pim.port", "option", 8080, "known"),
+    ]
 
 
 def test_the_blocks_of_expected_md_are_there() -> None:
