@@ -132,9 +132,30 @@ def test_outer_settings_beat_a_nearer_subflake(tmp_path: Path) -> None:
     assert root_of(tmp_path / "modules" / "sub", tmp_path) == (tmp_path, Marker.PORTLINT_TOML)
 
 
-def test_outer_registry_beats_a_nearer_subflake_and_git(tmp_path: Path) -> None:
-    tree(tmp_path, "ports.md", "modules/sub/flake.nix", "modules/sub/.git/")
-    assert root_of(tmp_path / "modules" / "sub", tmp_path) == (tmp_path, Marker.REGISTRY)
+def test_outer_registry_beats_a_nearer_subflake(tmp_path: Path) -> None:
+    tree(tmp_path, "ports.md", ".git/", "modules/sub/flake.nix", "modules/sub/deeper/")
+    assert root_of(tmp_path / "modules" / "sub" / "deeper", tmp_path) == (
+        tmp_path,
+        Marker.REGISTRY,
+    )
+
+
+def test_a_nested_repository_is_its_own_project(tmp_path: Path) -> None:
+    """A git submodule: the outer project's settings and registry stop at its `.git`."""
+    tree(tmp_path, "portlint.toml", "ports.md", ".git/", "vendor/sub/.git", "vendor/sub/x/")
+    assert root_of(tmp_path / "vendor" / "sub" / "x", tmp_path) == (
+        tmp_path / "vendor" / "sub",
+        Marker.GIT,
+    )
+
+
+def test_markers_above_the_repository_are_not_looked_at(tmp_path: Path) -> None:
+    """A stray ~/ports.md or ~/portlint.toml must not make the home folder the project."""
+    home = tree(tmp_path, "ports.md", "portlint.toml", "src/repo/.git/", "src/repo/modules/")
+    repo = home / "src" / "repo"
+    assert root_of(repo / "modules", tmp_path) == (repo, Marker.GIT)
+    tree(repo, "flake.nix")
+    assert root_of(repo / "modules", tmp_path) == (repo, Marker.FLAKE)
 
 
 def test_a_subflake_with_its_own_registry_is_its_own_project(tmp_path: Path) -> None:
@@ -153,7 +174,7 @@ def test_nearest_of_flake_and_git_wins(tmp_path: Path) -> None:
 
 
 def test_settings_root_is_where_the_settings_loader_looks(tmp_path: Path) -> None:
-    """One walk-up rule for both: the root's settings file is the one load_settings reads."""
+    """Inside one repository the root's settings file is the one find_config finds."""
     tree(tmp_path, "a/portlint.toml", "a/b/ports.md", "a/b/c/flake.nix")
     start = tmp_path / "a" / "b" / "c"
     found = find_project_root(start, ceiling=tmp_path)

@@ -4,8 +4,7 @@ Walking up from a start folder, markers are looked for in three tiers; the
 nearest folder of the highest tier that has one wins:
 
 1. Settings: ``portlint.toml``, or a ``pyproject.toml`` with a ``[tool.portlint]``
-   table (found exactly as the settings loader finds them, so the root and the
-   settings always agree).
+   table (``settings_file``, which the settings loader uses too).
 2. The registry at one of its default places (``ports.md``,
    ``openspec/specs/networking/ports.md``): portlint's own file.
 3. ``flake.nix`` or ``.git`` (a folder, or the file of a worktree or submodule),
@@ -15,8 +14,16 @@ So an explicit setting beats a nearer project marker: run from inside a
 subflake (``modules/sub/flake.nix``) of a repository whose top has
 ``portlint.toml`` or ``ports.md``, the root is that top, because that is where
 the user put the registry and the settings. A subflake with its own registry
-is its own project. Without any marker there is no root; callers fall back to
-the start folder.
+is its own project.
+
+The walk never leaves the repository it starts in: it stops at the first folder
+holding ``.git``. A stray ``~/ports.md`` or ``~/portlint.toml`` must not turn a
+run inside ``~/src/repo`` into a walk of the whole home folder, and a git
+submodule is a project of its own, as git sees it. Settings therefore resolve
+against the root (``settings_file(root.path)``), not against the nearest
+settings file above the repository. Outside any repository the walk goes up to
+the file-system root. Without any marker there is no root; callers fall back
+to the start folder.
 """
 
 from __future__ import annotations
@@ -87,8 +94,9 @@ def find_project_root(start: Path, *, ceiling: Path | None = None) -> ProjectRoo
     """The project root above `start` (inclusive), or None outside any project.
 
     `start` is made absolute but not resolved, so a symlinked checkout is
-    reported under the name the user gave it. `ceiling` (like git's
-    GIT_CEILING_DIRECTORIES) stops the walk: folders above it are not looked at.
+    reported under the name the user gave it. The walk stops at the top of the
+    repository `start` is in, and at `ceiling` (like git's
+    GIT_CEILING_DIRECTORIES): folders above either are not looked at.
     """
     folders = list(_upward(start, ceiling))
     for tier in (_settings_marker, _registry_marker, _project_marker):
@@ -105,7 +113,8 @@ def _upward(start: Path, ceiling: Path | None) -> Iterable[Path]:
     stop = None if ceiling is None else Path(os.path.normpath(ceiling.absolute()))
     for candidate in (folder, *folder.parents):
         yield candidate
-        if candidate == stop:
+        # The top of the repository (or of the ceiling): nothing above it belongs here.
+        if candidate == stop or (candidate / GIT).exists():
             return
 
 
