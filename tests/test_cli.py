@@ -177,6 +177,8 @@ def test_unknown_option_and_bad_choice_exit_2(axios_tree: AxiosTree, portlint: P
 
 def test_seed_registry_through_the_cli(tmp_path: Path, portlint: Portlint) -> None:
     (tmp_path / "modules").mkdir()
+    # A module without ports: an empty folder would be an empty selection (exit 2).
+    (tmp_path / "modules" / "default.nix").write_text("{ }\n")
     result = portlint("--registry", SEED_REGISTRY, cwd=tmp_path)
     assert result.code == 1
     codes = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()[:-1]]

@@ -199,6 +199,8 @@ def test_pl008_registry_row_inside_a_reserved_range(axios_tree: AxiosTree) -> No
 def test_pl008_seed_registry_contradictions(tmp_path: Path) -> None:
     """The seed's own registry, verbatim, contradicts itself exactly where it overlaps."""
     (tmp_path / "modules").mkdir()
+    # A module without ports: an empty folder would be an empty selection (exit 2).
+    (tmp_path / "modules" / "default.nix").write_text("{ }\n")
     report = check([tmp_path / "modules"], SEED_REGISTRY, cwd=tmp_path)
     reserved_web = line_of(SEED_REGISTRY, "| *Reserved* | 8084-8089 | 8447-8452 |")
     ollama = line_of(SEED_REGISTRY, "| Ollama API |")
@@ -245,6 +247,8 @@ def test_pl008_seed_registry_contradictions(tmp_path: Path) -> None:
 
 def test_root_registry_has_no_contradictions(tmp_path: Path) -> None:
     (tmp_path / "modules").mkdir()
+    # A module without ports: an empty folder would be an empty selection (exit 2).
+    (tmp_path / "modules" / "default.nix").write_text("{ }\n")
     report = check([tmp_path / "modules"], Path(__file__).parent.parent / "ports.md", cwd=tmp_path)
     assert [f.code for f in report.findings if f.code in ("PL008", "PL011")] == []
 

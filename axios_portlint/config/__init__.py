@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from axios_portlint.config.listeners import DEFAULT_LOCAL, DEFAULT_TAILSCALE, Listeners, classify
+from axios_portlint.discover.root import PYPROJECT_TOML, settings_file
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
 
@@ -30,8 +31,6 @@ __all__ = [
     "read_settings",
 ]
 
-PORTLINT_TOML = "portlint.toml"
-PYPROJECT_TOML = "pyproject.toml"
 _LIST_KEYS = (
     "paths",
     "exclude",
@@ -69,25 +68,10 @@ class Settings:
 
 def find_config(start: Path) -> Path | None:
     for folder in (start, *start.parents):
-        if (folder / PORTLINT_TOML).is_file():
-            return folder / PORTLINT_TOML
-        pyproject = folder / PYPROJECT_TOML
-        if pyproject.is_file() and _has_portlint_table(pyproject):
-            return pyproject
+        found = settings_file(folder)
+        if found is not None:
+            return found
     return None
-
-
-def _has_portlint_table(pyproject: Path) -> bool:
-    # A cheap look first: most pyproject.toml files never mention portlint.
-    try:
-        return b"portlint" in pyproject.read_bytes() and "portlint" in _tool_tables(pyproject)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return True  # let read_settings report it with its file name
-
-
-def _tool_tables(pyproject: Path) -> Mapping[str, object]:
-    tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
-    return tool if isinstance(tool, dict) else {}
 
 
 def load_settings(

@@ -30,6 +30,7 @@ __all__ = [
     "SKIPPED_NAMES",
     "Discovery",
     "DiscoveryError",
+    "EmptySelectionError",
     "default_paths",
     "discover",
 ]
@@ -46,6 +47,27 @@ class DiscoveryError(Exception):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         super().__init__(f"path {_quote(self.path)} does not exist")
+
+
+class EmptySelectionError(DiscoveryError):
+    """A usage error: the inputs exist but hold no Nix file (after excludes).
+
+    A CI job pointed at an empty or mistyped folder must fail, not pass having
+    checked nothing.
+    """
+
+    def __init__(self, paths: Sequence[str], excludes: Sequence[str] = ()) -> None:
+        Exception.__init__(self, empty_selection_message(paths, excludes))
+        self.path = paths[0] if paths else "."
+        self.paths = tuple(paths)
+
+
+def empty_selection_message(paths: Sequence[str], excludes: Sequence[str] = ()) -> str:
+    message = f"no Nix file found in {', '.join(_quote(path) for path in paths)}"
+    patterns = [pattern for pattern in excludes if pattern.strip()]
+    if patterns:
+        message += f" with excludes {', '.join(_quote(pattern) for pattern in patterns)}"
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +126,12 @@ def discover(
     ``file is larger than 50 MiB`` (per ``max_bytes``), ``binary file (contains
     NUL bytes)``, ``not valid UTF-8 at line L, column C`` (1-based, column in
     characters, pointing at the first bad byte).
+
+    Empty selection: when the inputs hold no Nix file at all (nothing to read
+    and nothing that failed to read; an empty folder, a folder of other files,
+    excludes that match everything), ``EmptySelectionError`` is raised, a
+    ``DiscoveryError``: checking nothing must never pass. No ``paths`` at all
+    is the caller's business (``default_paths``) and finds nothing.
     """
     base = (Path.cwd() if cwd is None else cwd).absolute()
     displays = DisplayPaths(base)
@@ -121,6 +149,8 @@ def discover(
         else:
             out.candidates.append(Candidate(absolute, display, via_link=False))
 
+    if roots and not out.candidates and not out.problems:
+        raise EmptySelectionError([displays.of(absolute) for absolute, _ in roots], excludes)
     files, problems = read_all(out.candidates, max_bytes)
     problems.extend(out.problems)
     problems.sort(key=lambda problem: (problem.path, problem.message))
