@@ -1,0 +1,616 @@
+"""Find a tree's hosts and the module files active on each, without evaluating Nix.
+
+Hosts come from `nixosConfigurations.<name>` / `darwinConfigurations.<name>` bindings
+(a `nixosSystem { modules = [ ... ]; }` call, directly or through a helper defined in
+the same file such as `mkHost "name"`), from `hosts/<name>/` folders, and from the
+settings. Each host's `modules` and every reached file's `imports` are followed
+statically; what cannot be followed is recorded with its location, never dropped.
+
+Files are parsed lazily: only flake-like files, host entries and what they import.
+Each file's own import edges are computed once, so the work is linear in the size of
+the reached files per host.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor
+
+from axios_portlint.extract.config import module_body
+from axios_portlint.extract.scope import apply_chain, binding_holder, head_name, peel_parens
+from axios_portlint.model import (
+    Host,
+    HostMap,
+    HostSource,
+    Location,
+    SourceFile,
+    UnresolvedImport,
+    UnresolvedKind,
+)
+from axios_portlint.parse import ParsedFile, nix_language, parse_source
+from axios_portlint.parse.names import attrpath_names, static_attr_name
+
+__all__ = ["HOST_FOLDERS", "find_hosts"]
+
+CONFIGURATION_SETS = ("nixosConfigurations", "darwinConfigurations")
+SYSTEM_BUILDERS = frozenset({"nixosSystem", "darwinSystem"})
+HOST_FOLDERS = ("hosts", "machines")
+HOST_ENTRIES = ("default.nix", "configuration.nix")
+# Calls whose last argument is the module (or list) itself, under a condition we assume
+# true: a module that may be active is active (a missed port is the worst bug).
+CONDITIONAL_LIST = frozenset({"optionals"})
+CONDITIONAL_MODULE = frozenset({"optional", "mkIf", "mkDefault", "mkForce", "mkOverride"})
+SCOPES = ("let_expression", "with_expression")
+MAX_HELPER_DEPTH = 8
+
+_HOST_SET_QUERY = """
+(binding attrpath: (attrpath attr: (identifier) @set)
+  (#any-of? @set "nixosConfigurations" "darwinConfigurations")) @binding
+"""
+
+
+@cache
+def _host_set_query() -> Query:
+    return Query(nix_language(), _HOST_SET_QUERY)
+
+
+def find_hosts(
+    sources: Sequence[SourceFile], configured: Mapping[str, Sequence[str]] | None = None
+) -> HostMap:
+    """The hosts of a tree and each host's active module files.
+
+    `sources` are discovery's files (display paths); `configured` maps a host name
+    from the settings to its entry files, as display paths. A settings host replaces a
+    discovered host of the same name; a `hosts/<name>/` folder is a host only when no
+    flake or settings host already reaches its entry file.
+    """
+    graph = _ImportGraph({source.path: source for source in sources})
+    found: dict[str, Host] = {}
+    unresolved: list[UnresolvedImport] = []
+    for name, entries in sorted((configured or {}).items()):
+        found[name] = graph.host(name, HostSource.SETTINGS, _file_start(entries[0]), entries)
+    for flake_name, entry, starts, problems in _flake_hosts(graph):
+        if flake_name is None:
+            unresolved.extend(problems)
+        elif flake_name not in found:
+            found[flake_name] = graph.host(flake_name, HostSource.FLAKE, entry, starts, problems)
+    for name, path in _folder_hosts(graph.paths):
+        reached = any(path in host.files for host in found.values())
+        if name not in found and not reached:
+            found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
+    return HostMap(
+        hosts=tuple(found[name] for name in sorted(found)),
+        unresolved=_sorted(unresolved),
+    )
+
+
+def _file_start(path: str) -> Location:
+    return Location(path, 1, 1, 1, 1)
+
+
+def _sorted(problems: Sequence[UnresolvedImport]) -> tuple[UnresolvedImport, ...]:
+    unique = set(problems)
+    return tuple(sorted(unique, key=lambda p: (p.location.sort_key(), p.expression)))
+
+
+# -- hosts/<name>/ folders -------------------------------------------------------
+
+
+def _folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(name, entry file) for every `hosts/<name>/default.nix` (else `configuration.nix`)."""
+    entries: dict[tuple[str, str], str] = {}
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) >= 3 and parts[-3] in HOST_FOLDERS and parts[-1] in HOST_ENTRIES:
+            folder = "/".join(parts[:-1])
+            previous = entries.get((folder, parts[-2]))
+            if previous is None or parts[-1] == HOST_ENTRIES[0]:
+                entries[(folder, parts[-2])] = path
+    for (_folder, name), path in sorted(entries.items()):
+        yield name, path
+
+
+# -- nixosConfigurations ----------------------------------------------------------
+
+# (host name or None for an unreadable host set, entry, module starts, problems)
+_FlakeHost = tuple[str | None, Location, list["_Start"], list[UnresolvedImport]]
+
+
+def _flake_hosts(graph: _ImportGraph) -> Iterator[_FlakeHost]:
+    for path in graph.paths:
+        if not any(name.encode() in graph.sources[path].data for name in CONFIGURATION_SETS):
+            continue
+        parsed = graph.parsed(path)
+        cursor = QueryCursor(_host_set_query())
+        for _pattern, captures in cursor.matches(parsed.root):
+            binding = captures["binding"][0]
+            yield from _bound_hosts(graph.context(path), binding)
+
+
+def _bound_hosts(context: _Context, binding: Node) -> Iterator[_FlakeHost]:
+    attrpath = binding.child_by_field_name("attrpath")
+    value = binding.child_by_field_name("expression")
+    if attrpath is None or value is None:
+        return
+    attrs = attrpath.children_by_field_name("attr")
+    names = attrpath_names(attrpath)
+    index = next(i for i, name in enumerate(names) if name in CONFIGURATION_SETS)
+    rest = attrs[index + 1 :]
+    if len(rest) == 1 and names[-1] is not None:
+        yield _one_host(context, names[-1], context.parsed.location(rest[0]), value)
+        return
+    if not rest:
+        target = context.resolve(value)
+        if target is not None and target[1].type == "attrset_expression":
+            yield from _host_set(target[0], target[1])
+            return
+    where = value if not rest else binding
+    problem = context.problem(where, UnresolvedKind.COMPUTED, "host names only evaluation knows")
+    yield None, problem.location, [], [problem]
+
+
+def _host_set(context: _Context, attrset: Node) -> Iterator[_FlakeHost]:
+    for child in _bindings(attrset):
+        if child.type != "binding":
+            problem = context.problem(child, UnresolvedKind.COMPUTED, "inherited host set")
+            yield None, problem.location, [], [problem]
+            continue
+        attrpath = child.child_by_field_name("attrpath")
+        value = child.child_by_field_name("expression")
+        if attrpath is None or value is None:
+            continue
+        names = attrpath_names(attrpath)
+        if len(names) == 1 and names[0] is not None:
+            location = context.parsed.location(attrpath)
+            yield _one_host(context, names[0], location, value)
+        else:
+            problem = context.problem(child, UnresolvedKind.COMPUTED, "a computed host name")
+            yield None, problem.location, [], [problem]
+
+
+def _one_host(context: _Context, name: str, entry: Location, value: Node) -> _FlakeHost:
+    collector = _Collector()
+    modules = _system_modules(context, value, collector, 0)
+    if modules is not None:
+        modules[0].module_list(modules[1], collector)
+    return name, entry, collector.starts, collector.problems
+
+
+def _system_modules(
+    context: _Context, node: Node, collector: _Collector, depth: int
+) -> tuple[_Context, Node] | None:
+    """The `modules` list a host expression passes to `nixosSystem`, through helpers."""
+    node = _past_scopes(node)
+    if node.type != "apply_expression" or depth > MAX_HELPER_DEPTH:
+        collector.problems.append(
+            context.problem(node, UnresolvedKind.COMPUTED, "not a visible `nixosSystem` call")
+        )
+        return None
+    head, arguments = apply_chain(node)
+    if head_name(head) in SYSTEM_BUILDERS and arguments:
+        return _modules_argument(context, arguments[-1], collector)
+    function = context.resolve(head)
+    if function is None or function[1].type != "function_expression":
+        collector.problems.append(
+            context.problem(node, UnresolvedKind.COMPUTED, "calls a function defined elsewhere")
+        )
+        return None
+    callee, body = function[0].applied(function[1], context, arguments)
+    if body is None:
+        collector.problems.append(
+            context.problem(node, UnresolvedKind.COMPUTED, "a helper called with too few arguments")
+        )
+        return None
+    return _system_modules(callee, body, collector, depth + 1)
+
+
+def _modules_argument(
+    context: _Context, argument: Node, collector: _Collector
+) -> tuple[_Context, Node] | None:
+    target = context.resolve(argument)
+    if target is None or target[1].type not in ("attrset_expression", "rec_attrset_expression"):
+        collector.problems.append(
+            context.problem(argument, UnresolvedKind.COMPUTED, "arguments only evaluation knows")
+        )
+        return None
+    owner, attrset = target
+    modules = owner.member(attrset, "modules")
+    if modules is None:
+        return None  # a system with no modules of its own
+    return modules
+
+
+# -- following modules and imports ---------------------------------------------------
+
+
+class _Mode(enum.Enum):
+    MODULE = "module"  # a module file: active, and its `imports` are followed
+    LIST = "list"  # `imports = import ./list.nix;`: the file is a list of modules
+    INLINE = "inline"  # an inline module's file: active; its imports were followed already
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """A file a host's modules reach, and how it is reached."""
+
+    path: str
+    mode: _Mode = _Mode.MODULE
+
+
+@dataclass(slots=True)
+class _Collector:
+    starts: list[_Start] = field(default_factory=list)
+    problems: list[UnresolvedImport] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """A file being read, and what the helper calls around the current node bind."""
+
+    parsed: ParsedFile
+    arguments: tuple[tuple[int, str, _Context, Node], ...] = ()
+    files: frozenset[str] = frozenset()
+
+    def problem(self, node: Node, kind: UnresolvedKind, reason: str) -> UnresolvedImport:
+        text = self.parsed.text(node)
+        if len(text) > 80:
+            text = text[:77] + "..."
+        return UnresolvedImport(self.parsed.location(node), " ".join(text.split()), kind, reason)
+
+    # -- names ------------------------------------------------------------------
+
+    def resolve(self, node: Node, depth: int = 0) -> tuple[_Context, Node] | None:
+        """The expression a variable or a selection stands for, where it is written."""
+        node = peel_parens(node)
+        if depth > 32:
+            return None
+        if node.type == "variable_expression":
+            name = node.child_by_field_name("name")
+            if name is None:
+                return None
+            found = self._variable(self.parsed.text(name), node)
+            return found[0].resolve(found[1], depth + 1) if found is not None else None
+        if node.type == "select_expression" and node.child_by_field_name("default") is None:
+            base = node.child_by_field_name("expression")
+            attrpath = node.child_by_field_name("attrpath")
+            names = attrpath_names(attrpath) if attrpath is not None else [None]
+            target = self.resolve(base, depth + 1) if base is not None else None
+            for selected in names:
+                if target is None or selected is None:
+                    return None
+                member = target[0].member(target[1], selected)
+                target = member[0].resolve(member[1], depth + 1) if member is not None else None
+            return target
+        return self, node
+
+    def _variable(self, name: str, at: Node) -> tuple[_Context, Node] | None:
+        holder = binding_holder(self.parsed.root, at, name)
+        if holder is None:
+            return None
+        if holder.type == "function_expression":
+            return self._argument(holder, name)
+        return self.member(holder, name)
+
+    def _argument(self, function: Node, name: str) -> tuple[_Context, Node] | None:
+        for function_id, parameter, context, argument in self.arguments:
+            if function_id == function.id and parameter == name:
+                return context, argument
+        for function_id, parameter, context, argument in self.arguments:
+            if function_id == function.id and parameter == "{}":
+                found = context.resolve(argument)
+                member = found[0].member(found[1], name) if found is not None else None
+                if member is not None:
+                    return member
+                return self._formal_default(function, name)
+        return None
+
+    def _formal_default(self, function: Node, name: str) -> tuple[_Context, Node] | None:
+        formals = function.child_by_field_name("formals")
+        for formal in formals.children_by_field_name("formal") if formals is not None else []:
+            formal_name = formal.child_by_field_name("name")
+            default = formal.child_by_field_name("default")
+            if formal_name is not None and self.parsed.text(formal_name) == name and default:
+                return self, default
+        return None
+
+    def member(self, holder: Node, name: str) -> tuple[_Context, Node] | None:
+        """`name`'s value in an attribute set or let; None when absent or computed."""
+        for child in _bindings(holder):
+            if child.type == "binding":
+                attrpath = child.child_by_field_name("attrpath")
+                value = child.child_by_field_name("expression")
+                if (
+                    attrpath is not None
+                    and value is not None
+                    and attrpath_names(attrpath) == [name]
+                ):
+                    return self, value
+            elif child.type == "inherit" and name in _inherited(child):
+                return self._variable(name, holder)
+            elif child.type == "inherit_from" and name in _inherited(child):
+                source = child.child_by_field_name("expression")
+                found = self.resolve(source) if source is not None else None
+                return found[0].member(found[1], name) if found is not None else None
+        return None
+
+    def applied(
+        self, function: Node, caller: _Context, arguments: list[Node]
+    ) -> tuple[_Context, Node | None]:
+        """The body of a helper called with `arguments`, and what its parameters bind."""
+        bound = list(self.arguments)
+        node: Node | None = function
+        for argument in arguments:
+            if node is None or node.type != "function_expression":
+                return self, None
+            universal = node.child_by_field_name("universal")
+            if universal is not None:
+                bound.append((node.id, self.parsed.text(universal), caller, argument))
+            if node.child_by_field_name("formals") is not None:
+                bound.append((node.id, "{}", caller, argument))
+            node = node.child_by_field_name("body")
+            if node is not None:
+                node = _past_scopes(node)
+        return _Context(self.parsed, tuple(bound), self.files), node
+
+    def string(self, node: Node) -> str | None:
+        """A string known statically, through variables and helper arguments."""
+        target = self.resolve(node)
+        if target is None:
+            return None
+        owner, value = target
+        if value.type == "string_expression":
+            return static_attr_name(value)
+        if value.type == "path_expression":
+            return owner.path_text(value)
+        return None
+
+    def path_text(self, path: Node) -> str | None:
+        parts: list[str] = []
+        for child in path.named_children:
+            if child.type == "path_fragment":
+                parts.append(self.parsed.text(child))
+            elif child.type == "interpolation":
+                inner = child.child_by_field_name("expression")
+                text = self.string(inner) if inner is not None else None
+                if text is None:
+                    return None
+                parts.append(text)
+        return "".join(parts) if parts else self.parsed.text(path)
+
+    # -- module lists --------------------------------------------------------------
+
+    def module_list(self, node: Node, collector: _Collector) -> None:
+        """Each module of a list expression (`imports`, `modules`)."""
+        node = _past_scopes(node)
+        kind = node.type
+        if kind == "list_expression":
+            for element in node.named_children:
+                if element.type != "comment":
+                    self.module(element, collector)
+        elif kind == "binary_expression" and _operator(node) == "++":
+            for side in ("left", "right"):
+                operand = node.child_by_field_name(side)
+                if operand is not None:
+                    self.module_list(operand, collector)
+        elif kind == "if_expression":
+            for branch in ("consequence", "alternative"):
+                operand = node.child_by_field_name(branch)
+                if operand is not None:
+                    self.module_list(operand, collector)
+        elif kind in ("variable_expression", "select_expression"):
+            target = self.resolve(node)
+            if target is not None and target[1] != node:
+                target[0].module_list(target[1], collector)
+            else:
+                collector.problems.append(self._unbound(node))
+        elif kind == "apply_expression":
+            self._applied_list(node, collector)
+        else:
+            collector.problems.append(
+                self.problem(node, UnresolvedKind.COMPUTED, "a module list only evaluation knows")
+            )
+
+    def _applied_list(self, node: Node, collector: _Collector) -> None:
+        head, arguments = apply_chain(node)
+        name = head_name(head)
+        if name in CONDITIONAL_LIST and len(arguments) == 2:
+            self.module_list(arguments[-1], collector)
+        elif name == "import" and len(arguments) >= 1:
+            path = self.import_target(arguments[0], collector)
+            if path is not None:
+                collector.starts.append(_Start(path, _Mode.LIST))
+        else:
+            reason = f"a module list computed by `{self.parsed.text(head)}`"
+            collector.problems.append(self.problem(node, UnresolvedKind.COMPUTED, reason))
+
+    def module(self, node: Node, collector: _Collector) -> None:
+        """One element of a module list."""
+        node = _past_scopes(node)
+        kind = node.type
+        if kind == "path_expression":
+            path = self.import_target(node, collector)
+            if path is not None:
+                collector.starts.append(_Start(path))
+        elif kind in ("spath_expression", "hpath_expression"):
+            reason = "a module outside the checked tree"
+            collector.problems.append(self.problem(node, UnresolvedKind.EXTERNAL, reason))
+        elif kind in ("attrset_expression", "rec_attrset_expression", "function_expression"):
+            self._inline(node, collector)
+        elif kind == "apply_expression":
+            self._applied_module(node, collector)
+        elif kind in ("variable_expression", "select_expression"):
+            target = self.resolve(node)
+            if target is not None and target[1] != node:
+                target[0].module(target[1], collector)
+            else:
+                collector.problems.append(self._unbound(node))
+        elif kind == "if_expression":
+            for branch in ("consequence", "alternative"):
+                operand = node.child_by_field_name(branch)
+                if operand is not None:
+                    self.module(operand, collector)
+        else:
+            collector.problems.append(
+                self.problem(node, UnresolvedKind.COMPUTED, "a module only evaluation knows")
+            )
+
+    def _applied_module(self, node: Node, collector: _Collector) -> None:
+        head, arguments = apply_chain(node)
+        name = head_name(head)
+        if name == "import" and arguments:
+            path = self.import_target(arguments[0], collector)
+            if path is not None:
+                collector.starts.append(_Start(path))
+        elif name in CONDITIONAL_MODULE and arguments:
+            self.module(arguments[-1], collector)
+        else:
+            reason = f"a module computed by `{self.parsed.text(head)}`"
+            collector.problems.append(self.problem(node, UnresolvedKind.COMPUTED, reason))
+
+    def _inline(self, node: Node, collector: _Collector) -> None:
+        """An inline module: its settings live in this file; its own imports are followed."""
+        collector.starts.append(_Start(self.parsed.source.path, _Mode.INLINE))
+        body = module_body(node)
+        imports = self.member(body, "imports") if body is not None else None
+        if imports is not None:
+            imports[0].module_list(imports[1], collector)
+
+    def import_target(self, node: Node, collector: _Collector) -> str | None:
+        """The checked file a path expression names (a folder means its default.nix)."""
+        node = peel_parens(node)
+        if node.type in ("variable_expression", "select_expression"):
+            target = self.resolve(node)
+            if target is None or target[1] == node:
+                collector.problems.append(self._unbound(node))
+                return None
+            return target[0].import_target(target[1], collector)
+        if node.type != "path_expression":
+            kind = UnresolvedKind.EXTERNAL if node.type == "spath_expression" else None
+            collector.problems.append(
+                self.problem(node, kind or UnresolvedKind.COMPUTED, "a path only evaluation knows")
+            )
+            return None
+        text = self.path_text(node)
+        if text is None:
+            reason = "a path built from values only evaluation knows"
+            collector.problems.append(self.problem(node, UnresolvedKind.COMPUTED, reason))
+            return None
+        here = posixpath.dirname(self.parsed.source.path)
+        joined = posixpath.normpath(posixpath.join(here, text))
+        for candidate in (joined, posixpath.join(joined, "default.nix")):
+            if candidate in self.files:
+                return candidate
+        reason = "names no Nix file among the checked ones"
+        collector.problems.append(self.problem(node, UnresolvedKind.MISSING, reason))
+        return None
+
+    def _unbound(self, node: Node) -> UnresolvedImport:
+        return self.problem(
+            node, UnresolvedKind.EXTERNAL, "a module from a flake input or a function argument"
+        )
+
+
+def _past_scopes(node: Node) -> Node:
+    node = peel_parens(node)
+    while node.type in SCOPES:
+        body = node.child_by_field_name("body")
+        if body is None:
+            break
+        node = peel_parens(body)
+    return node
+
+
+def _operator(node: Node) -> str | None:
+    operator = node.child_by_field_name("operator")
+    return operator.type if operator is not None else None
+
+
+def _bindings(holder: Node) -> list[Node]:
+    """The bindings and inherits of an attribute set or let."""
+    found: list[Node] = []
+    for child in holder.named_children:
+        if child.type == "binding_set":
+            found.extend(b for b in child.named_children if b.type != "comment")
+    return found
+
+
+def _inherited(node: Node) -> list[str]:
+    attrs = node.child_by_field_name("attrs")
+    names = [static_attr_name(a) for a in attrs.children_by_field_name("attr")] if attrs else []
+    return [name for name in names if name is not None]
+
+
+# -- the import graph ------------------------------------------------------------------
+
+
+class _ImportGraph:
+    """Each checked file's own import edges, computed once, and host closures over them."""
+
+    def __init__(self, sources: Mapping[str, SourceFile]) -> None:
+        self.sources = sources
+        self.paths = sorted(sources)
+        self._files = frozenset(sources)
+        self._parsed: dict[str, ParsedFile] = {}
+        self._edges: dict[_Start, _Collector] = {}
+
+    def parsed(self, path: str) -> ParsedFile:
+        if path not in self._parsed:
+            self._parsed[path] = parse_source(self.sources[path])
+        return self._parsed[path]
+
+    def context(self, path: str) -> _Context:
+        return _Context(self.parsed(path), files=self._files)
+
+    def host(
+        self,
+        name: str,
+        source: HostSource,
+        entry: Location,
+        starts: Sequence[_Start | str],
+        problems: Sequence[UnresolvedImport] = (),
+    ) -> Host:
+        files: set[str] = set()
+        seen: set[_Start] = set()
+        found = list(problems)
+        pending = [s if isinstance(s, _Start) else _Start(s) for s in starts]
+        found.extend(_missing(s.path) for s in pending if s.path not in self._files)
+        pending = [start for start in pending if start.path in self._files]
+        while pending:
+            start = pending.pop()
+            if start in seen:
+                continue  # an import cycle, or a file reached twice
+            seen.add(start)
+            files.add(start.path)
+            if start.mode is not _Mode.INLINE:
+                edges = self._file_edges(start)
+                found.extend(edges.problems)
+                pending.extend(edges.starts)
+        return Host(name, entry, source, frozenset(files), _sorted(found))
+
+    def _file_edges(self, start: _Start) -> _Collector:
+        """What one file imports (or, read as a list, lists): the same on every host."""
+        if start not in self._edges:
+            collector = _Collector()
+            context = self.context(start.path)
+            root = context.parsed.root
+            if start.mode is _Mode.LIST:
+                expression = root.child_by_field_name("expression")
+                if expression is not None:
+                    context.module_list(expression, collector)
+            else:
+                body = module_body(root)
+                imports = context.member(body, "imports") if body is not None else None
+                if imports is not None:
+                    imports[0].module_list(imports[1], collector)
+            self._edges[start] = collector
+        return self._edges[start]
+
+
+def _missing(path: str) -> UnresolvedImport:
+    reason = "names no Nix file among the checked ones"
+    return UnresolvedImport(_file_start(path), path, UnresolvedKind.MISSING, reason)
