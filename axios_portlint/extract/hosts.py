@@ -44,10 +44,15 @@ HOST_ENTRIES = ("default.nix", "configuration.nix")
 # Calls whose last argument is the module (or list) itself, under a condition we assume
 # true: a module that may be active is active (a missed port is the worst bug).
 CONDITIONAL_LIST = frozenset({"optionals"})
-CONDITIONAL_MODULE = frozenset({"optional", "mkIf", "mkDefault", "mkForce", "mkOverride"})
+CONDITIONAL_MODULE = frozenset({"mkIf", "mkDefault", "mkForce", "mkOverride"})
 SCOPES = ("let_expression", "with_expression")
 MAX_HELPER_DEPTH = 8
 
+MODULE_SETS = ("nixosModules", "darwinModules")
+_MODULE_SET_QUERY = """
+(binding attrpath: (attrpath attr: (identifier) @set)
+  (#any-of? @set "nixosModules" "darwinModules")) @binding
+"""
 _HOST_SET_QUERY = """
 (binding attrpath: (attrpath attr: (identifier) @set)
   (#any-of? @set "nixosConfigurations" "darwinConfigurations")) @binding
@@ -57,6 +62,11 @@ _HOST_SET_QUERY = """
 @cache
 def _host_set_query() -> Query:
     return Query(nix_language(), _HOST_SET_QUERY)
+
+
+@cache
+def _module_set_query() -> Query:
+    return Query(nix_language(), _MODULE_SET_QUERY)
 
 
 def find_hosts(
@@ -74,14 +84,16 @@ def find_hosts(
     unresolved: list[UnresolvedImport] = []
     for name, entries in sorted((configured or {}).items()):
         found[name] = graph.host(name, HostSource.SETTINGS, _file_start(entries[0]), entries)
+    host_set_files: set[str] = set()
     for flake_name, entry, starts, problems in _flake_hosts(graph):
+        host_set_files.add(entry.file)
         if flake_name is None:
             unresolved.extend(problems)
         elif flake_name not in found:
             found[flake_name] = graph.host(flake_name, HostSource.FLAKE, entry, starts, problems)
     for name, path in _folder_hosts(graph.paths):
         reached = any(path in host.files for host in found.values())
-        if name not in found and not reached:
+        if name not in found and not reached and path not in host_set_files:
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
     return HostMap(
         hosts=tuple(found[name] for name in sorted(found)),
@@ -183,7 +195,7 @@ def _one_host(context: _Context, name: str, entry: Location, value: Node) -> _Fl
 
 def _system_modules(
     context: _Context, node: Node, collector: _Collector, depth: int
-) -> tuple[_Context, Node] | None:
+) -> _Target | None:
     """The `modules` list a host expression passes to `nixosSystem`, through helpers."""
     node = _past_scopes(node)
     if node.type != "apply_expression" or depth > MAX_HELPER_DEPTH:
@@ -209,9 +221,7 @@ def _system_modules(
     return _system_modules(callee, body, collector, depth + 1)
 
 
-def _modules_argument(
-    context: _Context, argument: Node, collector: _Collector
-) -> tuple[_Context, Node] | None:
+def _modules_argument(context: _Context, argument: Node, collector: _Collector) -> _Target | None:
     target = context.resolve(argument)
     if target is None or target[1].type not in ("attrset_expression", "rec_attrset_expression"):
         collector.problems.append(
@@ -253,8 +263,8 @@ class _Context:
     """A file being read, and what the helper calls around the current node bind."""
 
     parsed: ParsedFile
+    graph: _ImportGraph
     arguments: tuple[tuple[int, str, _Context, Node], ...] = ()
-    files: frozenset[str] = frozenset()
 
     def problem(self, node: Node, kind: UnresolvedKind, reason: str) -> UnresolvedImport:
         text = self.parsed.text(node)
@@ -264,7 +274,7 @@ class _Context:
 
     # -- names ------------------------------------------------------------------
 
-    def resolve(self, node: Node, depth: int = 0) -> tuple[_Context, Node] | None:
+    def resolve(self, node: Node, depth: int = 0) -> _Target | None:
         """The expression a variable or a selection stands for, where it is written."""
         node = peel_parens(node)
         if depth > 32:
@@ -280,15 +290,22 @@ class _Context:
             attrpath = node.child_by_field_name("attrpath")
             names = attrpath_names(attrpath) if attrpath is not None else [None]
             target = self.resolve(base, depth + 1) if base is not None else None
-            for selected in names:
-                if target is None or selected is None:
-                    return None
-                member = target[0].member(target[1], selected)
-                target = member[0].resolve(member[1], depth + 1) if member is not None else None
-            return target
+            if target is None:
+                return self.graph.flake_module(names)
+            return target[0].select(target[1], names, depth + 1)
         return self, node
 
-    def _variable(self, name: str, at: Node) -> tuple[_Context, Node] | None:
+    def select(self, node: Node, names: Sequence[str | None], depth: int = 0) -> _Target | None:
+        """`node.a.b` for names `[a, b]`, each step resolved where it is written."""
+        target: _Target | None = (self, node)
+        for name in names:
+            if target is None or name is None:
+                return None
+            member = target[0].member(target[1], name)
+            target = member[0].resolve(member[1], depth + 1) if member is not None else None
+        return target
+
+    def _variable(self, name: str, at: Node) -> _Target | None:
         holder = binding_holder(self.parsed.root, at, name)
         if holder is None:
             return None
@@ -296,7 +313,7 @@ class _Context:
             return self._argument(holder, name)
         return self.member(holder, name)
 
-    def _argument(self, function: Node, name: str) -> tuple[_Context, Node] | None:
+    def _argument(self, function: Node, name: str) -> _Target | None:
         for function_id, parameter, context, argument in self.arguments:
             if function_id == function.id and parameter == name:
                 return context, argument
@@ -309,7 +326,7 @@ class _Context:
                 return self._formal_default(function, name)
         return None
 
-    def _formal_default(self, function: Node, name: str) -> tuple[_Context, Node] | None:
+    def _formal_default(self, function: Node, name: str) -> _Target | None:
         formals = function.child_by_field_name("formals")
         for formal in formals.children_by_field_name("formal") if formals is not None else []:
             formal_name = formal.child_by_field_name("name")
@@ -318,8 +335,11 @@ class _Context:
                 return self, default
         return None
 
-    def member(self, holder: Node, name: str) -> tuple[_Context, Node] | None:
+    def member(self, holder: Node, name: str) -> _Target | None:
         """`name`'s value in an attribute set or let; None when absent or computed."""
+        imported = self.imported(holder)
+        if imported is not None:
+            return imported[0].member(imported[1], name)
         for child in _bindings(holder):
             if child.type == "binding":
                 attrpath = child.child_by_field_name("attrpath")
@@ -338,6 +358,21 @@ class _Context:
                 return found[0].member(found[1], name) if found is not None else None
         return None
 
+    def imported(self, node: Node) -> _Target | None:
+        """What `import ./file.nix` evaluates to, when the file is checked: its expression."""
+        node = peel_parens(node)
+        if node.type != "apply_expression":
+            return None
+        head, arguments = apply_chain(node)
+        if head_name(head) != "import" or len(arguments) != 1:
+            return None
+        path = self.import_target(arguments[0], _Collector())
+        if path is None:
+            return None
+        context = self.graph.context(path)
+        expression = context.parsed.root.child_by_field_name("expression")
+        return (context, _past_scopes(expression)) if expression is not None else None
+
     def applied(
         self, function: Node, caller: _Context, arguments: list[Node]
     ) -> tuple[_Context, Node | None]:
@@ -355,7 +390,7 @@ class _Context:
             node = node.child_by_field_name("body")
             if node is not None:
                 node = _past_scopes(node)
-        return _Context(self.parsed, tuple(bound), self.files), node
+        return _Context(self.parsed, self.graph, tuple(bound)), node
 
     def string(self, node: Node) -> str | None:
         """A string known statically, through variables and helper arguments."""
@@ -386,17 +421,15 @@ class _Context:
 
     def module_list(self, node: Node, collector: _Collector) -> None:
         """Each module of a list expression (`imports`, `modules`)."""
-        node = _past_scopes(node)
+        for operand in _concatenated(node):
+            self._list_operand(operand, collector)
+
+    def _list_operand(self, node: Node, collector: _Collector) -> None:
         kind = node.type
         if kind == "list_expression":
             for element in node.named_children:
                 if element.type != "comment":
                     self.module(element, collector)
-        elif kind == "binary_expression" and _operator(node) == "++":
-            for side in ("left", "right"):
-                operand = node.child_by_field_name(side)
-                if operand is not None:
-                    self.module_list(operand, collector)
         elif kind == "if_expression":
             for branch in ("consequence", "alternative"):
                 operand = node.child_by_field_name(branch)
@@ -420,13 +453,45 @@ class _Context:
         name = head_name(head)
         if name in CONDITIONAL_LIST and len(arguments) == 2:
             self.module_list(arguments[-1], collector)
+        elif name == "optional" and len(arguments) == 2:
+            self.module(arguments[-1], collector)
         elif name == "import" and len(arguments) >= 1:
             path = self.import_target(arguments[0], collector)
             if path is not None:
                 collector.starts.append(_Start(path, _Mode.LIST))
+        elif name == "attrValues" and len(arguments) == 1:
+            self._attr_values(arguments[0], collector)
         else:
             reason = f"a module list computed by `{self.parsed.text(head)}`"
             collector.problems.append(self.problem(node, UnresolvedKind.COMPUTED, reason))
+
+    def _attr_values(self, node: Node, collector: _Collector) -> None:
+        """`builtins.attrValues set`: every module of a visible attribute set."""
+        target = self.resolve(node)
+        if target is not None and target[1] != node:
+            owner, attrset = target[0].imported(target[1]) or target
+            values = owner.values(attrset) if attrset.type.endswith("attrset_expression") else None
+        else:
+            values = self.graph.flake_module_values(node)
+        if values is None:
+            reason = "the modules of an attribute set only evaluation knows"
+            collector.problems.append(self.problem(node, UnresolvedKind.COMPUTED, reason))
+            return
+        for owner, value in values:
+            owner.module(value, collector)
+
+    def values(self, attrset: Node) -> list[_Target] | None:
+        """Every value of an attribute set with literal one-name bindings, else None."""
+        found: list[_Target] = []
+        for child in _bindings(attrset):
+            value = child.child_by_field_name("expression")
+            attrpath = child.child_by_field_name("attrpath")
+            if child.type != "binding" or value is None or attrpath is None:
+                return None
+            if None in attrpath_names(attrpath):
+                return None
+            found.append((self, value))
+        return found
 
     def module(self, node: Node, collector: _Collector) -> None:
         """One element of a module list."""
@@ -436,7 +501,7 @@ class _Context:
             path = self.import_target(node, collector)
             if path is not None:
                 collector.starts.append(_Start(path))
-        elif kind in ("spath_expression", "hpath_expression"):
+        elif kind in ("spath_expression", "hpath_expression") or _from_nixpkgs(node):
             reason = "a module outside the checked tree"
             collector.problems.append(self.problem(node, UnresolvedKind.EXTERNAL, reason))
         elif kind in ("attrset_expression", "rec_attrset_expression", "function_expression"):
@@ -503,7 +568,7 @@ class _Context:
         here = posixpath.dirname(self.parsed.source.path)
         joined = posixpath.normpath(posixpath.join(here, text))
         for candidate in (joined, posixpath.join(joined, "default.nix")):
-            if candidate in self.files:
+            if candidate in self.graph.sources:
                 return candidate
         reason = "names no Nix file among the checked ones"
         collector.problems.append(self.problem(node, UnresolvedKind.MISSING, reason))
@@ -515,6 +580,13 @@ class _Context:
         )
 
 
+def _from_nixpkgs(node: Node) -> bool:
+    """`modulesPath + "/profiles/x.nix"` or `"${modulesPath}/..."`: a NixOS module of nixpkgs."""
+    if node.type not in ("binary_expression", "string_expression"):
+        return False
+    return b"modulesPath" in (node.text or b"")
+
+
 def _past_scopes(node: Node) -> Node:
     node = peel_parens(node)
     while node.type in SCOPES:
@@ -523,6 +595,21 @@ def _past_scopes(node: Node) -> Node:
             break
         node = peel_parens(body)
     return node
+
+
+def _concatenated(node: Node) -> list[Node]:
+    """The operands of `a ++ b ++ c`, in order, without recursion (a chain may be long)."""
+    operands: list[Node] = []
+    stack = [node]
+    while stack:
+        current = _past_scopes(stack.pop())
+        if current.type == "binary_expression" and _operator(current) == "++":
+            right = current.child_by_field_name("right")
+            left = current.child_by_field_name("left")
+            stack.extend(side for side in (right, left) if side is not None)
+        else:
+            operands.append(current)
+    return operands
 
 
 def _operator(node: Node) -> str | None:
@@ -545,6 +632,9 @@ def _inherited(node: Node) -> list[str]:
     return [name for name in names if name is not None]
 
 
+_Target = tuple[_Context, Node]  # an expression and the context it is read in
+
+
 # -- the import graph ------------------------------------------------------------------
 
 
@@ -557,6 +647,7 @@ class _ImportGraph:
         self._files = frozenset(sources)
         self._parsed: dict[str, ParsedFile] = {}
         self._edges: dict[_Start, _Collector] = {}
+        self._sets: list[tuple[_Context, list[str | None], Node]] | None = None
 
     def parsed(self, path: str) -> ParsedFile:
         if path not in self._parsed:
@@ -564,7 +655,65 @@ class _ImportGraph:
         return self._parsed[path]
 
     def context(self, path: str) -> _Context:
-        return _Context(self.parsed(path), files=self._files)
+        return _Context(self.parsed(path), self)
+
+    def _module_sets(self) -> list[tuple[_Context, list[str | None], Node]]:
+        """Every `nixosModules...` binding in the tree: (context, names from the set, value)."""
+        if self._sets is None:
+            self._sets = []
+            for path in self.paths:
+                if not any(name.encode() in self.sources[path].data for name in MODULE_SETS):
+                    continue
+                context = self.context(path)
+                for _pattern, captures in QueryCursor(_module_set_query()).matches(
+                    context.parsed.root
+                ):
+                    binding = captures["binding"][0]
+                    attrpath = binding.child_by_field_name("attrpath")
+                    value = binding.child_by_field_name("expression")
+                    if attrpath is None or value is None:
+                        continue
+                    names = attrpath_names(attrpath)
+                    start = next(i for i, name in enumerate(names) if name in MODULE_SETS)
+                    self._sets.append((context, names[start:], value))
+        return self._sets
+
+    def flake_module(self, names: Sequence[str | None]) -> _Target | None:
+        """`self.nixosModules.x` (or `outputs.`, `inputs.self.`): the tree's own module."""
+        start = next((i for i, name in enumerate(names) if name in MODULE_SETS), None)
+        if start is None:
+            return None
+        wanted = list(names[start:])
+        for context, bound, value in self._module_sets():
+            if None not in bound and wanted[: len(bound)] == bound:
+                found = context.select(value, wanted[len(bound) :])
+                if found is not None:
+                    return found
+        return None
+
+    def flake_module_values(self, node: Node) -> list[_Target] | None:
+        """The modules of `self.nixosModules` as a whole, for `attrValues`."""
+        node = peel_parens(node)
+        attrpath = (
+            node.child_by_field_name("attrpath") if node.type == "select_expression" else None
+        )
+        names = attrpath_names(attrpath) if attrpath is not None else []
+        if not names or names[-1] not in MODULE_SETS:
+            return None
+        values: list[_Target] = []
+        for context, bound, value in self._module_sets():
+            if bound == names[-1:]:
+                target = context.resolve(value)
+                owner, attrset = (
+                    (target[0].imported(target[1]) or target) if target else (context, value)
+                )
+                entries = owner.values(attrset) if attrset.type.endswith("set_expression") else None
+                if entries is None:
+                    return None
+                values.extend(entries)
+            elif len(bound) == 2 and bound[0] == names[-1]:
+                values.append((context, value))
+        return values
 
     def host(
         self,
@@ -585,7 +734,8 @@ class _ImportGraph:
             if start in seen:
                 continue  # an import cycle, or a file reached twice
             seen.add(start)
-            files.add(start.path)
+            if start.mode is not _Mode.LIST:  # a list of modules holds no settings
+                files.add(start.path)
             if start.mode is not _Mode.INLINE:
                 edges = self._file_edges(start)
                 found.extend(edges.problems)
