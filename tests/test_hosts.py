@@ -313,3 +313,35 @@ def test_every_hosts_fixture_parses_with_nix() -> None:
     paths = [str(path) for path in sorted(HOSTS.rglob("*.nix"))]
     assert len(paths) > 40
     subprocess.run(["nix-instantiate", "--parse", *paths], capture_output=True, check=True)
+
+
+def test_names_that_refer_to_themselves_are_recorded_not_followed_forever(tmp_path: Path) -> None:
+    (tmp_path / "flake.nix").write_text(
+        "{ outputs = { self, nixpkgs }: let\n"
+        "    x = { inherit (x) y; };\n"
+        "    a = b;\n"
+        "    b = a;\n"
+        "  in {\n"
+        "    nixosModules.loop = self.nixosModules.loop;\n"
+        "    nixosConfigurations.one = nixpkgs.lib.nixosSystem {\n"
+        "      modules = [ x.y a self.nixosModules.loop ];\n"
+        "    };\n"
+        "  };\n"
+        "}\n"
+    )
+    subprocess.run(
+        ["nix-instantiate", "--parse", str(tmp_path / "flake.nix")], check=True, capture_output=True
+    )
+    found = _find(tmp_path)
+    assert [(_at(u.location), u.kind) for u in _host(found, "one").unresolved] == [
+        # The loop ends where `self.nixosModules.loop` is read a second time.
+        ("flake.nix:6:25", UnresolvedKind.EXTERNAL),
+        ("flake.nix:8:19", UnresolvedKind.COMPUTED),
+        ("flake.nix:8:23", UnresolvedKind.COMPUTED),
+    ]
+
+
+def test_every_fixture_tree_is_read_without_an_exception() -> None:
+    found = find_hosts(discover([FIXTURES], cwd=FIXTURES).files)
+    names = {host.name for host in found.hosts}
+    assert {"alpha", "beta", "gamma", "forms", "loop", "one", "two", "three"} <= names

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -47,6 +48,7 @@ CONDITIONAL_LIST = frozenset({"optionals"})
 CONDITIONAL_MODULE = frozenset({"mkIf", "mkDefault", "mkForce", "mkOverride"})
 SCOPES = ("let_expression", "with_expression")
 MAX_HELPER_DEPTH = 8
+MAX_NESTING = 200  # well below Python's recursion limit: each level is a few frames
 
 MODULE_SETS = ("nixosModules", "darwinModules")
 _MODULE_SET_QUERY = """
@@ -274,35 +276,36 @@ class _Context:
 
     # -- names ------------------------------------------------------------------
 
-    def resolve(self, node: Node, depth: int = 0) -> _Target | None:
+    def resolve(self, node: Node) -> _Target | None:
         """The expression a variable or a selection stands for, where it is written."""
-        node = peel_parens(node)
-        if depth > 32:
-            return None
+        with self.graph.nested() as allowed:
+            return self._resolve(peel_parens(node)) if allowed else None
+
+    def _resolve(self, node: Node) -> _Target | None:
         if node.type == "variable_expression":
             name = node.child_by_field_name("name")
             if name is None:
                 return None
             found = self._variable(self.parsed.text(name), node)
-            return found[0].resolve(found[1], depth + 1) if found is not None else None
+            return found[0].resolve(found[1]) if found is not None else None
         if node.type == "select_expression" and node.child_by_field_name("default") is None:
             base = node.child_by_field_name("expression")
             attrpath = node.child_by_field_name("attrpath")
             names = attrpath_names(attrpath) if attrpath is not None else [None]
-            target = self.resolve(base, depth + 1) if base is not None else None
+            target = self.resolve(base) if base is not None else None
             if target is None:
                 return self.graph.flake_module(names)
-            return target[0].select(target[1], names, depth + 1)
+            return target[0].select(target[1], names)
         return self, node
 
-    def select(self, node: Node, names: Sequence[str | None], depth: int = 0) -> _Target | None:
+    def select(self, node: Node, names: Sequence[str | None]) -> _Target | None:
         """`node.a.b` for names `[a, b]`, each step resolved where it is written."""
         target: _Target | None = (self, node)
         for name in names:
             if target is None or name is None:
                 return None
             member = target[0].member(target[1], name)
-            target = member[0].resolve(member[1], depth + 1) if member is not None else None
+            target = member[0].resolve(member[1]) if member is not None else None
         return target
 
     def _variable(self, name: str, at: Node) -> _Target | None:
@@ -337,6 +340,10 @@ class _Context:
 
     def member(self, holder: Node, name: str) -> _Target | None:
         """`name`'s value in an attribute set or let; None when absent or computed."""
+        with self.graph.nested() as allowed:
+            return self._member(holder, name) if allowed else None
+
+    def _member(self, holder: Node, name: str) -> _Target | None:
         imported = self.imported(holder)
         if imported is not None:
             return imported[0].member(imported[1], name)
@@ -421,8 +428,12 @@ class _Context:
 
     def module_list(self, node: Node, collector: _Collector) -> None:
         """Each module of a list expression (`imports`, `modules`)."""
-        for operand in _concatenated(node):
-            self._list_operand(operand, collector)
+        with self.graph.nested() as allowed:
+            if not allowed:
+                collector.problems.append(self._too_deep(node))
+                return
+            for operand in _concatenated(node):
+                self._list_operand(operand, collector)
 
     def _list_operand(self, node: Node, collector: _Collector) -> None:
         kind = node.type
@@ -495,7 +506,16 @@ class _Context:
 
     def module(self, node: Node, collector: _Collector) -> None:
         """One element of a module list."""
-        node = _past_scopes(node)
+        with self.graph.nested() as allowed:
+            if allowed:
+                self._module(_past_scopes(node), collector)
+            else:
+                collector.problems.append(self._too_deep(node))
+
+    def _too_deep(self, node: Node) -> UnresolvedImport:
+        return self.problem(node, UnresolvedKind.COMPUTED, "nested too deeply to follow")
+
+    def _module(self, node: Node, collector: _Collector) -> None:
         kind = node.type
         if kind == "path_expression":
             path = self.import_target(node, collector)
@@ -575,9 +595,17 @@ class _Context:
         return None
 
     def _unbound(self, node: Node) -> UnresolvedImport:
-        return self.problem(
-            node, UnresolvedKind.EXTERNAL, "a module from a flake input or a function argument"
-        )
+        """A name that leads nowhere visible: an argument (a flake input), else a computation."""
+        root = node
+        while root.type == "select_expression":
+            root = peel_parens(root.child_by_field_name("expression") or root)
+        name = root.child_by_field_name("name") if root.type == "variable_expression" else None
+        holder = binding_holder(self.parsed.root, root, self.parsed.text(name)) if name else None
+        if holder is None or holder.type == "function_expression":
+            reason = "a module from a flake input or a function argument"
+            return self.problem(node, UnresolvedKind.EXTERNAL, reason)
+        reason = "a name whose value only evaluation knows"
+        return self.problem(node, UnresolvedKind.COMPUTED, reason)
 
 
 def _from_nixpkgs(node: Node) -> bool:
@@ -648,6 +676,17 @@ class _ImportGraph:
         self._parsed: dict[str, ParsedFile] = {}
         self._edges: dict[_Start, _Collector] = {}
         self._sets: list[tuple[_Context, list[str | None], Node]] | None = None
+        self._depth = 0
+
+    @contextmanager
+    def nested(self) -> Iterator[bool]:
+        """One level deeper into names and modules; False past MAX_NESTING (Nix would
+        recurse forever, or the expression is absurdly deep): the caller gives up there."""
+        self._depth += 1
+        try:
+            yield self._depth <= MAX_NESTING
+        finally:
+            self._depth -= 1
 
     def parsed(self, path: str) -> ParsedFile:
         if path not in self._parsed:
