@@ -51,6 +51,7 @@ MAX_HELPER_DEPTH = 8
 MAX_NESTING = 200  # well below Python's recursion limit: each level is a few frames
 
 MODULE_SETS = ("nixosModules", "darwinModules")
+OWN_OUTPUTS = frozenset({"self", "outputs"})  # how flakes name their own outputs
 _MODULE_SET_QUERY = """
 (binding attrpath: (attrpath attr: (identifier) @set)
   (#any-of? @set "nixosModules" "darwinModules")) @binding
@@ -294,7 +295,8 @@ class _Context:
             names = attrpath_names(attrpath) if attrpath is not None else [None]
             target = self.resolve(base) if base is not None else None
             if target is None:
-                return self.graph.flake_module(names)
+                own = base is not None and _names_own_outputs(self.parsed.text(base), names)
+                return self.graph.flake_module(names) if own else None
             return target[0].select(target[1], names)
         return self, node
 
@@ -606,6 +608,15 @@ class _Context:
             return self.problem(node, UnresolvedKind.EXTERNAL, reason)
         reason = "a name whose value only evaluation knows"
         return self.problem(node, UnresolvedKind.COMPUTED, reason)
+
+
+def _names_own_outputs(base: str, names: Sequence[str | None]) -> bool:
+    """`self.nixosModules...`, `outputs.nixosModules...`, `inputs.self.nixosModules...`:
+    the tree's own modules. Another input's `nixosModules` is never looked up here."""
+    start = next((i for i, name in enumerate(names) if name in MODULE_SETS), None)
+    if start is None:
+        return False
+    return base in OWN_OUTPUTS or "self" in names[:start]
 
 
 def _from_nixpkgs(node: Node) -> bool:
