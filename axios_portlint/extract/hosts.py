@@ -523,7 +523,7 @@ class _Context:
             path = self.import_target(node, collector)
             if path is not None:
                 collector.starts.append(_Start(path))
-        elif kind in ("spath_expression", "hpath_expression") or _from_nixpkgs(node):
+        elif kind in ("spath_expression", "hpath_expression") or self._outside(node):
             reason = "a module outside the checked tree"
             collector.problems.append(self.problem(node, UnresolvedKind.EXTERNAL, reason))
         elif kind in ("attrset_expression", "rec_attrset_expression", "function_expression"):
@@ -598,16 +598,33 @@ class _Context:
 
     def _unbound(self, node: Node) -> UnresolvedImport:
         """A name that leads nowhere visible: an argument (a flake input), else a computation."""
-        root = node
-        while root.type == "select_expression":
-            root = peel_parens(root.child_by_field_name("expression") or root)
-        name = root.child_by_field_name("name") if root.type == "variable_expression" else None
-        holder = binding_holder(self.parsed.root, root, self.parsed.text(name)) if name else None
-        if holder is None or holder.type == "function_expression":
+        if self._from_argument(node):
             reason = "a module from a flake input or a function argument"
             return self.problem(node, UnresolvedKind.EXTERNAL, reason)
         reason = "a name whose value only evaluation knows"
         return self.problem(node, UnresolvedKind.COMPUTED, reason)
+
+    def _from_argument(self, node: Node) -> bool:
+        """Is the name a selection starts from a function argument or unbound (`inputs`)?"""
+        root = peel_parens(node)
+        while root.type == "select_expression":
+            root = peel_parens(root.child_by_field_name("expression") or root)
+        name = root.child_by_field_name("name") if root.type == "variable_expression" else None
+        if name is None:
+            return False
+        holder = binding_holder(self.parsed.root, root, self.parsed.text(name))
+        return holder is None or holder.type == "function_expression"
+
+    def _outside(self, node: Node) -> bool:
+        """A path built on an argument: `modulesPath + "/profiles/x.nix"`,
+        `"${inputs.secrets}/networks.nix"`, a file of nixpkgs or of another input."""
+        start: Node | None = None
+        if node.type == "binary_expression" and _operator(node) == "+":
+            start = node.child_by_field_name("left")
+        elif node.type == "string_expression":
+            first = next((c for c in node.named_children if c.type == "interpolation"), None)
+            start = first.child_by_field_name("expression") if first is not None else None
+        return start is not None and self._from_argument(start)
 
 
 def _names_own_outputs(base: str, names: Sequence[str | None]) -> bool:
@@ -617,13 +634,6 @@ def _names_own_outputs(base: str, names: Sequence[str | None]) -> bool:
     if start is None:
         return False
     return base in OWN_OUTPUTS or "self" in names[:start]
-
-
-def _from_nixpkgs(node: Node) -> bool:
-    """`modulesPath + "/profiles/x.nix"` or `"${modulesPath}/..."`: a NixOS module of nixpkgs."""
-    if node.type not in ("binary_expression", "string_expression"):
-        return False
-    return b"modulesPath" in (node.text or b"")
 
 
 def _past_scopes(node: Node) -> Node:
@@ -776,7 +786,7 @@ class _ImportGraph:
         files: set[str] = set()
         seen: set[_Start] = set()
         found = list(problems)
-        pending = [s if isinstance(s, _Start) else _Start(s) for s in starts]
+        pending = [s if isinstance(s, _Start) else _Start(self._entry(s)) for s in starts]
         found.extend(_missing(s.path) for s in pending if s.path not in self._files)
         pending = [start for start in pending if start.path in self._files]
         while pending:
@@ -791,6 +801,12 @@ class _ImportGraph:
                 found.extend(edges.problems)
                 pending.extend(edges.starts)
         return Host(name, entry, source, frozenset(files), _sorted(found))
+
+    def _entry(self, path: str) -> str:
+        """A settings entry: a file, or a folder meaning its default.nix."""
+        path = posixpath.normpath(path)
+        folder_default = posixpath.join(path, "default.nix")
+        return folder_default if path not in self._files and folder_default in self._files else path
 
     def _file_edges(self, start: _Start) -> _Collector:
         """What one file imports (or, read as a list, lists): the same on every host."""
