@@ -78,15 +78,18 @@ def find_hosts(
     """The hosts of a tree and each host's active module files.
 
     `sources` are discovery's files (display paths); `configured` maps a host name
-    from the settings to its entry files, as display paths. A settings host replaces a
-    discovered host of the same name; a `hosts/<name>/` folder is a host only when no
-    flake or settings host already reaches its entry file.
+    from the settings to its entry files or folders, as display paths (non-empty). A
+    settings host replaces a discovered host of the same name; a `hosts/<name>/`
+    folder is a host only when no flake or settings host already reaches its entry
+    file and the file defines no host set itself.
     """
     graph = _ImportGraph({source.path: source for source in sources})
     found: dict[str, Host] = {}
     unresolved: list[UnresolvedImport] = []
     for name, entries in sorted((configured or {}).items()):
-        found[name] = graph.host(name, HostSource.SETTINGS, _file_start(entries[0]), entries)
+        if entries:  # the settings loader rejects an empty list with a one-line error
+            entry = _file_start(entries[0])
+            found[name] = graph.host(name, HostSource.SETTINGS, entry, entries)
     host_set_files: set[str] = set()
     for flake_name, entry, starts, problems in _flake_hosts(graph):
         host_set_files.add(entry.file)
@@ -443,17 +446,9 @@ class _Context:
             for element in node.named_children:
                 if element.type != "comment":
                     self.module(element, collector)
-        elif kind == "if_expression":
-            for branch in ("consequence", "alternative"):
-                operand = node.child_by_field_name(branch)
-                if operand is not None:
-                    self.module_list(operand, collector)
-        elif kind in ("variable_expression", "select_expression"):
-            target = self.resolve(node)
-            if target is not None and target[1] != node:
-                target[0].module_list(target[1], collector)
-            else:
-                collector.problems.append(self._unbound(node))
+        elif (followed := self._followed(node, collector)) is not None:
+            for owner, operand in followed:
+                owner.module_list(operand, collector)
         elif kind == "apply_expression":
             self._applied_list(node, collector)
         else:
@@ -514,6 +509,20 @@ class _Context:
             else:
                 collector.problems.append(self._too_deep(node))
 
+    def _followed(self, node: Node, collector: _Collector) -> list[_Target] | None:
+        """What a name or an `if` stands for (both branches: either may be taken);
+        None for any other expression. A name leading nowhere visible is recorded."""
+        if node.type == "if_expression":
+            branches = (node.child_by_field_name(b) for b in ("consequence", "alternative"))
+            return [(self, branch) for branch in branches if branch is not None]
+        if node.type not in ("variable_expression", "select_expression"):
+            return None
+        target = self.resolve(node)
+        if target is not None and target[1] != node:
+            return [target]
+        collector.problems.append(self._unbound(node))
+        return []
+
     def _too_deep(self, node: Node) -> UnresolvedImport:
         return self.problem(node, UnresolvedKind.COMPUTED, "nested too deeply to follow")
 
@@ -530,17 +539,9 @@ class _Context:
             self._inline(node, collector)
         elif kind == "apply_expression":
             self._applied_module(node, collector)
-        elif kind in ("variable_expression", "select_expression"):
-            target = self.resolve(node)
-            if target is not None and target[1] != node:
-                target[0].module(target[1], collector)
-            else:
-                collector.problems.append(self._unbound(node))
-        elif kind == "if_expression":
-            for branch in ("consequence", "alternative"):
-                operand = node.child_by_field_name(branch)
-                if operand is not None:
-                    self.module(operand, collector)
+        elif (followed := self._followed(node, collector)) is not None:
+            for owner, operand in followed:
+                owner.module(operand, collector)
         else:
             collector.problems.append(
                 self.problem(node, UnresolvedKind.COMPUTED, "a module only evaluation knows")
