@@ -318,3 +318,55 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (*self.location.sort_key(), self.code, self.message)
+
+
+# -- hosts (issue 13): which module files are active on which machine ----------
+
+
+class UnresolvedKind(enum.StrEnum):
+    """Why a module of a host could not be followed statically."""
+
+    COMPUTED = "computed"  # a path or list only evaluation can know (`readDir`, `map`, a call)
+    EXTERNAL = "external"  # a flake input's module, `<nixpkgs/...>`, a function argument
+    MISSING = "missing"  # a literal path to no Nix file among the checked ones
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedImport:
+    """One `imports`/`modules` element (or host set) that static reading cannot follow."""
+
+    location: Location
+    expression: str
+    kind: UnresolvedKind
+    reason: str
+
+
+class HostSource(enum.StrEnum):
+    """Where a host was found."""
+
+    FLAKE = "flake"  # `nixosConfigurations.<name>` / `darwinConfigurations.<name>`
+    FOLDER = "folder"  # `hosts/<name>/default.nix` or `configuration.nix`
+    SETTINGS = "settings"  # `[hosts]` in portlint.toml
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One machine and the module files active on it (display paths)."""
+
+    name: str
+    entry: Location  # the host's name in flake.nix, or its entry file
+    source: HostSource
+    files: frozenset[str]
+    unresolved: tuple[UnresolvedImport, ...]  # sorted by location
+
+
+@dataclass(frozen=True, slots=True)
+class HostMap:
+    """Every host found, and host sets whose names cannot be read statically."""
+
+    hosts: tuple[Host, ...]  # sorted by name
+    unresolved: tuple[UnresolvedImport, ...]  # e.g. `nixosConfigurations = mapAttrs mk hosts`
+
+    def hosts_of(self, path: str) -> tuple[str, ...]:
+        """The hosts a file is active on; () for a file tied to no host."""
+        return tuple(host.name for host in self.hosts if path in host.files)
