@@ -7,10 +7,10 @@ EXAMPLE := tests/fixtures/axios/modules
 
 .PHONY: run test lint bench docs clean fuzz
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

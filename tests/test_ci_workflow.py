@@ -21,6 +21,7 @@ from conftest import ROOT, AxiosTree, Run
 
 CI_DOC = ROOT / "docs" / "ci.md"
 UPLOAD_SARIF = "github/codeql-action/upload-sarif"
+INSTALL = "nix profile install --inputs-from . portlint"
 SHELL_OPERATORS = re.compile(r"[();<>|&]+")
 
 
@@ -73,8 +74,10 @@ def test_annotate_job_runs_portlint_for_github_annotations() -> None:
     assert job["runs-on"] == "ubuntu-latest"
     uses = [step.get("uses", "") for step in job["steps"]]
     assert uses[0].startswith("actions/checkout@")
+    assert uses[1].startswith("cachix/install-nix-action@")
     runs = [step["run"] for step in job["steps"] if "run" in step]
-    assert any("pip install" in run and "axios-portlint" in run for run in runs)
+    # portlint from the consumer's own `portlint` flake input, as locked: no address needed.
+    assert runs[0] == INSTALL
     # The last step is the check itself, and its exit code fails the job on findings.
     assert job["steps"][-1]["run"] == "portlint --format github"
     assert "continue-on-error" not in job["steps"][-1]
@@ -84,6 +87,7 @@ def test_code_scanning_job_uploads_sarif_even_with_findings() -> None:
     job = workflow()["jobs"]["code-scanning"]
     assert job["permissions"]["security-events"] == "write"
     assert job["permissions"]["contents"] == "read"
+    assert [s.get("run") for s in job["steps"]].count(INSTALL) == 1
     run_step = next(s for s in job["steps"] if "portlint --format sarif" in s.get("run", ""))
     upload = job["steps"][-1]
     assert upload["uses"].startswith(UPLOAD_SARIF + "@")

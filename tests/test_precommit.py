@@ -237,3 +237,32 @@ def test_documented_configs_name_this_hook(doc: str) -> None:
     for config in configs:
         (repo,) = config["repos"]
         assert {hook["id"] for hook in repo["hooks"]} <= ids
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/ci.md"])
+def test_documented_local_hook_runs_the_installed_portlint(
+    doc: str, tmp_path: Path, pre_commit_home: Path
+) -> None:
+    """The `repo: local` config the docs show, as written, with portlint on the PATH."""
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", (ROOT / doc).read_text(), re.M | re.S)
+    (config,) = [b for b in blocks if "repos:" in b and "repo: local" in b]
+    root = tmp_path / "axios"
+    shutil.copytree(AXIOS / "modules", root / "modules")
+    shutil.copyfile(REGISTRY, root / "ports.md")
+    (root / ".pre-commit-config.yaml").write_text(config)
+    _new_repo(root)
+    bin_dir = Path(sys.executable).parent  # where this environment installed `portlint`
+    assert (bin_dir / "portlint").exists()
+    env = _git_env({"PRE_COMMIT_HOME": str(pre_commit_home)})
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    repo = AxiosRepo(root, env)
+    _commit_all(root, "axios modules and their port registry")
+
+    done = repo.pre_commit("run", "--all-files")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "portlint (NixOS module ports vs ports.md)" in done.stdout + done.stderr
+
+    repo.edit("modules/services/immich.nix", "local = 2283;", "local = 11434;")
+    done = repo.pre_commit("run", "--all-files")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "PL001" in done.stdout + done.stderr

@@ -8,6 +8,7 @@ info), a syntax error (PL010) and a default spanning two lines (PL005 + PL007).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import pty
@@ -106,6 +107,36 @@ def test_github_escapes_data_and_properties() -> None:
     )
 
 
+def test_github_annotates_ten_of_a_type_most_severe_first_and_logs_the_rest() -> None:
+    """GitHub shows 10 annotations of each type per step; the rest would vanish."""
+    findings = [
+        finding(severity, f"{severity} {n}", Location(f"m{n}.nix", n + 1, 1, n + 1, 2))
+        for severity in (Severity.INFO, Severity.WARNING, Severity.ERROR)
+        for n in range(12)
+    ]
+    lines = report.github(findings).splitlines()
+    commands = [line.split(" ", 1)[0] for line in lines[:30]]
+    assert commands == ["::error"] * 10 + ["::warning"] * 10 + ["::notice"] * 10
+    assert lines[30] == (
+        "portlint: 6 more findings not annotated (GitHub shows 10 annotations of a type per "
+        "step): 2 errors, 2 warnings, 2 info; most severe first:"
+    )
+    assert lines[31:] == [
+        "m10.nix:11:1: PL001 [error] error 10",
+        "m11.nix:12:1: PL001 [error] error 11",
+        "m10.nix:11:1: PL001 [warning] warning 10",
+        "m11.nix:12:1: PL001 [warning] warning 11",
+        "m10.nix:11:1: PL001 [info] info 10",
+        "m11.nix:12:1: PL001 [info] info 11",
+    ]
+
+
+def test_github_within_the_limits_adds_no_summary() -> None:
+    findings = [finding(Severity.ERROR, f"error {n}") for n in range(10)]
+    lines = report.github(findings).splitlines()
+    assert len(lines) == 10 and all(line.startswith("::error ") for line in lines)
+
+
 def test_github_prints_nothing_without_findings(axios_tree: AxiosTree) -> None:
     result = run_portlint("--format", "github", cwd=axios_tree.root)
     assert (result.code, result.stdout) == (0, "")
@@ -140,7 +171,9 @@ def test_sarif_is_valid_and_describes_every_rule(broken: AxiosTree) -> None:
     (run,) = sarif_of(broken)["runs"]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("portlint", __version__)
-    assert driver["informationUri"] == "https://github.com/axios-portlint/axios-portlint"
+    # pyproject.toml's [project.urls] holds no address yet: none is invented.
+    assert report.repository_url() is None
+    assert "informationUri" not in driver
     rules = all_rules()
     assert [r["id"] for r in driver["rules"]] == [rule.code for rule in rules]
     for entry, rule in zip(driver["rules"], rules, strict=True):
@@ -156,11 +189,8 @@ def test_sarif_is_valid_and_describes_every_rule(broken: AxiosTree) -> None:
                 Severity.INFO: "note",
             }[rule.severity]
         )
-        page = f"docs/rules/{rule.code}.md"
-        assert (
-            entry["helpUri"] == f"https://github.com/axios-portlint/axios-portlint/blob/main/{page}"
-        )
-        assert (ROOT / page).is_file()
+        assert "helpUri" not in entry
+        assert (ROOT / f"docs/rules/{rule.code}.md").is_file()
     for result in run["results"]:
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
@@ -178,6 +208,11 @@ def test_sarif_results(broken: AxiosTree) -> None:
     assert related["physicalLocation"]["artifactLocation"]["uri"] == "modules/ai/default.nix"
     assert related["physicalLocation"]["region"]["startLine"] == 16
     assert related["physicalLocation"]["region"]["startColumn"] == 17
+    # The mention of the other side links to it; the other side says why it is related.
+    assert conflict["message"]["text"].endswith(" ([modules/ai/default.nix:16:17](1))")
+    assert related["message"]["text"] == "PL001: " + conflict["message"]["text"].replace(
+        "[modules/ai/default.nix:16:17](1)", "modules/ai/default.nix:16:17"
+    )
     (unresolved,) = results_of(run, "PL009", "modules/pim/default.nix")
     assert unresolved["level"] == "note"
     (syntax,) = results_of(run, "PL010", "modules/desktop/default.nix")
@@ -212,6 +247,68 @@ def test_sarif_paths_outside_the_root_and_odd_names_are_uris(tmp_path: Path) -> 
         "uriBaseId": "%SRCROOT%",
     }
     assert second["artifactLocation"] == {"uri": Path(outside).as_uri()}
+
+
+def fingerprints_of(tree: AxiosTree) -> dict[tuple[str, str, str], str]:
+    """Each result's partialFingerprints, by rule, file and message without positions."""
+    (run,) = sarif_of(tree)["runs"]
+    found = {}
+    for result in run["results"]:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        message = re.sub(r":\d+(:\d+)?", "", result["message"]["text"])
+        (value,) = result["partialFingerprints"].values()
+        found[(result["ruleId"], uri, message)] = value
+    return found
+
+
+def test_sarif_fingerprints_survive_lines_moving_and_tell_findings_apart(
+    broken: AxiosTree,
+) -> None:
+    before = fingerprints_of(broken)
+    assert len(set(before.values())) == len(before)
+    # Two lines added at the top of both files of the conflict move every position.
+    for relative in (IMMICH, "modules/ai/default.nix"):
+        path = broken.root / relative
+        path.write_text("# moved\n# down\n" + path.read_text())
+    assert fingerprints_of(broken) == before
+
+
+def test_sarif_takes_its_urls_from_the_project_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With an address in [project.urls], SARIF links the tool and every rule's page."""
+    # The module, not the function the package exports under the same name.
+    sarif_module = importlib.import_module("axios_portlint.report.sarif")
+
+    class Metadata:
+        def get_all(self, name: str) -> list[str]:
+            assert name == "Project-URL"
+            return ["Changelog, https://x.invalid/c", "Repository, https://x.invalid/portlint"]
+
+    monkeypatch.setattr(sarif_module.metadata, "metadata", lambda _name: Metadata())
+    sarif_module.repository_url.cache_clear()
+    try:
+        document = json.loads(report.sarif([finding(Severity.ERROR)], all_rules(), root=ROOT))
+    finally:
+        sarif_module.repository_url.cache_clear()
+    validate(document)
+    driver = document["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://x.invalid/portlint"
+    assert driver["rules"][0]["helpUri"] == (
+        "https://x.invalid/portlint/blob/main/docs/rules/PL001.md"
+    )
+
+
+def test_no_placeholder_address_anywhere() -> None:
+    """The repository address the docs once invented, written here in two halves."""
+    placeholder = "github.com/" + "axios-portlint"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".py", ".md", ".toml", ".yaml", ".nix", ".json"} and path.is_file():
+            assert placeholder not in path.read_text(errors="replace"), name
 
 
 def test_sarif_without_findings_is_valid(axios_tree: AxiosTree) -> None:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from axios_portlint import __version__
+from axios_portlint.cli.compat import ClickException, command_path, error_message
 from axios_portlint.cli.listing import rules_json, rules_table
 from axios_portlint.config import ConfigError, Settings, load_settings
 from axios_portlint.errors import UsageError
@@ -440,27 +440,28 @@ def _with_default_command(args: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
-    command = typer.main.get_command(app)
     try:
+        # Building the click command can fail too (a typer too old for an annotation).
+        command = typer.main.get_command(app)
         # Without standalone mode click returns the code of `typer.Exit` instead of exiting.
         code = command.main(args=args, prog_name="portlint", standalone_mode=False)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as error:
+    except ClickException as error:
         # Click's own exit code is 1 for a plain ClickException and its usage block spans
         # lines; every usage error here is one line and exit code 2.
-        click.echo(f"portlint: error: {_click_message(error)}", err=True)
+        typer.echo(f"portlint: error: {_click_message(error)}", err=True)
         return EXIT_USAGE
     except (UsageError, ConfigError) as error:
-        click.echo(f"portlint: error: {error}", err=True)
+        typer.echo(f"portlint: error: {error}", err=True)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        click.echo("portlint: interrupted", err=True)
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo("portlint: interrupted", err=True)
         return 130
     except Exception as error:  # a bug of ours: still one line, unless asked for the trace
         if os.environ.get("PORTLINT_DEBUG"):
             raise
-        click.echo(
+        typer.echo(
             f"portlint: internal error: {type(error).__name__}: {error} "
             "(set PORTLINT_DEBUG=1 for a traceback, and please report it)",
             err=True,
@@ -469,11 +470,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _click_message(error: click.ClickException) -> str:
-    message = " ".join(error.format_message().split()) or "a command is missing"
-    context = getattr(error, "ctx", None)
-    if isinstance(context, click.Context):
-        message += f" (see '{context.command_path} --help')"
+def _click_message(error: Exception) -> str:
+    message = error_message(error) or "a command is missing"
+    path = command_path(error)
+    if path is not None:
+        message += f" (see '{path} --help')"
     return message
 
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from axios_portlint.report.github import github
 from axios_portlint.report.json import JSON_VERSION, json_report, ports_json
-from axios_portlint.report.sarif import REPOSITORY_URL, RuleDescriptor, rule_docs_url, sarif
+from axios_portlint.report.sarif import RuleDescriptor, repository_url, rule_docs_url, sarif
 from axios_portlint.report.summary import summary
 from axios_portlint.report.text import ports_table, text
 
 __all__ = [
     "JSON_VERSION",
-    "REPOSITORY_URL",
     "RuleDescriptor",
     "github",
     "json_report",
     "ports_json",
     "ports_table",
+    "repository_url",
     "rule_docs_url",
     "sarif",
     "summary",

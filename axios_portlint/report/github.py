@@ -1,19 +1,57 @@
 """GitHub Actions workflow commands: each finding becomes an annotation on the pull request.
 
+GitHub shows at most 10 annotations of each type (error, warning, notice) per step and 50
+per job, and drops the rest without a word. So the findings are annotated most severe
+first, at most 10 of a type; any left over are printed after a summary line, in the same
+order, as plain `file:line:col: CODE [severity] message` lines: in the log, not lost.
+
 Escaping follows @actions/core (toCommandValue / escapeData / escapeProperty).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from axios_portlint.model import Finding, Severity
+from axios_portlint.report.text import _text_line
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+PER_TYPE_PER_STEP = 10
+PER_JOB = 50
+_ORDER = sorted(Severity, key=lambda severity: severity.rank, reverse=True)
 
 
 def github(findings: Sequence[Finding]) -> str:
-    return "".join(f"{_command(finding)}\n" for finding in findings)
+    ordered = sorted(findings, key=lambda finding: -finding.severity.rank)
+    shown: Counter[Severity] = Counter()
+    annotated: list[Finding] = []
+    left: list[Finding] = []
+    for finding in ordered:
+        if shown[finding.severity] < PER_TYPE_PER_STEP and len(annotated) < PER_JOB:
+            shown[finding.severity] += 1
+            annotated.append(finding)
+        else:
+            left.append(finding)
+    lines = [_command(finding) for finding in annotated]
+    if left:
+        lines.append(_summary(left))
+        lines += [_text_line(finding, color=False) for finding in left]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _summary(left: Sequence[Finding]) -> str:
+    counts = Counter(finding.severity for finding in left)
+    parts = [f"{counts[s]} {_plural(s.value, counts[s])}" for s in _ORDER if counts[s]]
+    return (
+        f"portlint: {len(left)} more {_plural('finding', len(left))} not annotated "
+        f"(GitHub shows {PER_TYPE_PER_STEP} annotations of a type per step): "
+        f"{', '.join(parts)}; most severe first:"
+    )
+
+
+def _plural(noun: str, count: int) -> str:
+    return noun if count == 1 or noun == Severity.INFO else f"{noun}s"
 
 
 def _command(finding: Finding) -> str:

@@ -6,8 +6,13 @@ rule, and writes the one document the OASIS schema describes.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from collections import Counter
 from collections.abc import Sequence
+from functools import cache
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -15,7 +20,11 @@ from urllib.parse import quote
 from axios_portlint import __version__
 from axios_portlint.model import Finding, Location, Severity
 
-REPOSITORY_URL = "https://github.com/axios-portlint/axios-portlint"
+DISTRIBUTION = "axios-portlint"
+# The labels of [project.urls] in pyproject.toml that name the source repository.
+REPOSITORY_LABELS = ("repository", "source", "homepage")
+# partialFingerprints key: a new version of the scheme would get a new key.
+FINGERPRINT = "portlint/v1"
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -26,6 +35,8 @@ TOOL_NAME = "portlint"
 SRCROOT = "%SRCROOT%"
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+# `file:12:5` or `file:12` inside a message: the parts of it an edit above moves.
+_LINE_COLUMN = re.compile(r":\d+(?::\d+)?\b")
 
 
 class RuleDescriptor(Protocol):
@@ -43,28 +54,53 @@ class RuleDescriptor(Protocol):
     def doc(self) -> str: ...
 
 
-def rule_docs_url(code: str) -> str:
-    """The rule's page in the repository, docs/rules/PLNNN.md."""
-    return f"{REPOSITORY_URL}/blob/main/docs/rules/{code}.md"
+@cache
+def repository_url() -> str | None:
+    """The project's repository from the installed metadata ([project.urls]), if any.
+
+    pyproject.toml is the one place that holds it; while the project has no public
+    address it holds none, and SARIF leaves `informationUri` and `helpUri` out.
+    """
+    try:
+        entries = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return None
+    urls = {}
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        urls[label.strip().lower()] = url.strip()
+    return next((urls[label] for label in REPOSITORY_LABELS if urls.get(label)), None)
+
+
+def rule_docs_url(code: str) -> str | None:
+    """The rule's page in the repository, docs/rules/PLNNN.md, when there is a repository."""
+    repository = repository_url()
+    if repository is None:
+        return None
+    return f"{repository.rstrip('/')}/blob/main/docs/rules/{code}.md"
 
 
 def sarif(findings: Sequence[Finding], rules: Sequence[RuleDescriptor], *, root: Path) -> str:
     """One run over `root` (the folder the findings' relative paths start from)."""
     index = {rule.code: position for position, rule in enumerate(rules)}
+    driver: dict[str, Any] = {
+        "name": TOOL_NAME,
+        "version": __version__,
+        "semanticVersion": __version__,
+    }
+    if (repository := repository_url()) is not None:
+        driver["informationUri"] = repository
+    driver["rules"] = [_rule(rule) for rule in rules]
+    fingerprints = _fingerprints(findings)
     run = {
-        "tool": {
-            "driver": {
-                "name": TOOL_NAME,
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": REPOSITORY_URL,
-                "rules": [_rule(rule) for rule in rules],
-            }
-        },
+        "tool": {"driver": driver},
         # Location columns count characters, which are code points in a Python str.
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": _folder_uri(root)}},
-        "results": [_result(finding, index) for finding in findings],
+        "results": [
+            _result(finding, index, fingerprint)
+            for finding, fingerprint in zip(findings, fingerprints, strict=True)
+        ],
     }
     document = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return json.dumps(document, indent=2) + "\n"
@@ -72,15 +108,17 @@ def sarif(findings: Sequence[Finding], rules: Sequence[RuleDescriptor], *, root:
 
 def _rule(rule: RuleDescriptor) -> dict[str, Any]:
     doc = rule.doc.strip() or rule.summary
-    return {
+    entry: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": _first_paragraph(doc) or rule.summary},
         "help": {"text": doc, "markdown": doc},
-        "helpUri": rule_docs_url(rule.code),
-        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
     }
+    if (page := rule_docs_url(rule.code)) is not None:
+        entry["helpUri"] = page
+    entry["defaultConfiguration"] = {"level": _LEVELS[rule.severity]}
+    return entry
 
 
 def _first_paragraph(markdown: str) -> str:
@@ -92,24 +130,64 @@ def _first_paragraph(markdown: str) -> str:
     return ""
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _fingerprints(findings: Sequence[Finding]) -> list[str]:
+    """One stable identity per finding, so code scanning matches it across runs.
+
+    What identifies a finding is its rule, file, option and port, and its message with
+    every `:line:col` taken out; never its own line or column, which an edit above it
+    moves. Findings alike in all that are told apart by their order, `hash:2`, `hash:3`,
+    as GitHub's own primaryLocationLineHash does.
+    """
+    seen: Counter[str] = Counter()
+    fingerprints = []
+    for finding in findings:
+        message = _LINE_COLUMN.sub("", finding.message)
+        identity = "\0".join(
+            [finding.code, finding.location.file, finding.option or "", str(finding.port), message]
+        )
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        seen[digest] += 1
+        fingerprints.append(f"{digest}:{seen[digest]}")
+    return fingerprints
+
+
+def _result(finding: Finding, index: dict[str, int], fingerprint: str) -> dict[str, Any]:
     result: dict[str, Any] = {"ruleId": finding.code}
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     result |= {
         "level": _LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": _linked_message(finding)},
         "locations": [_location(finding.location)],
+        "partialFingerprints": {FINGERPRINT: fingerprint},
     }
     if finding.related:
+        # The message at the related place says why it is related: the finding itself.
+        said = f"{finding.code}: {_escape_links(finding.message)}"
         result["relatedLocations"] = [
-            {"id": number, **_location(location)}
+            {"id": number, **_location(location), "message": {"text": said}}
             for number, location in enumerate(finding.related, start=1)
         ]
     properties = {"option": finding.option, "port": finding.port}
     if any(value is not None for value in properties.values()):
         result["properties"] = {k: v for k, v in properties.items() if v is not None}
     return result
+
+
+def _linked_message(finding: Finding) -> str:
+    """The message, with each mention of a related location (`file:line:col`) a SARIF
+    embedded link, `[file:line:col](id)`, which code scanning shows as a link there."""
+    text = _escape_links(finding.message)
+    for number, location in enumerate(finding.related, start=1):
+        mention = _escape_links(f"{location.file}:{location.line}:{location.column}")
+        if mention in text:
+            text = text.replace(mention, f"[{mention}]({number})", 1)
+    return text
+
+
+def _escape_links(text: str) -> str:
+    # SARIF §3.11.6: in plain-text messages, brackets are link syntax unless escaped.
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def _location(location: Location) -> dict[str, Any]:
