@@ -14,6 +14,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from axios_portlint.extract.values import (
+    ARITHMETIC,
     NULL,
     Attrs,
     ConfigRef,
@@ -25,6 +26,7 @@ from axios_portlint.extract.values import (
     Unknown,
     Update,
     Value,
+    arithmetic,
 )
 from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path
 from axios_portlint.parse import ancestors
@@ -309,7 +311,7 @@ class Folder:
         symbol = operator.type
         if symbol == "//":
             return Update(self.eval(left_node), self.eval(right_node))
-        if symbol not in ("+", "-", "*", "/"):
+        if symbol not in ARITHMETIC:
             return _unknown(node)
         left = self.resolve(self.eval(left_node))
         right = self.resolve(self.eval(right_node))
@@ -456,16 +458,8 @@ def _pending(value: Deferred | int) -> Pending:
 
 
 def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if right == 0:
-        return Unknown(f"`{_text(node)}` divides by zero")
-    quotient = abs(left) // abs(right)
-    return quotient if (left >= 0) == (right >= 0) else -quotient
+    value = arithmetic(symbol, left, right)
+    return Unknown(f"`{_text(node)}` divides by zero") if value is None else value
 
 
 def binding_holder(root: Node, at: Node, name: str) -> Node | None:
