@@ -350,3 +350,16 @@ def test_division_by_zero_is_unresolved_in_a_file_and_across_files() -> None:
     assert same_file.state is linked.state is ValueState.UNRESOLVED
     assert same_file.reason == "`7 / 0` divides by zero"
     assert linked.reason == "divides by zero"
+
+
+def test_a_nested_inherit_passes_a_let_bound_option_through() -> None:
+    """`let inherit port; in` rebinds nothing: the outer option is still followed inside."""
+    decls = extract_text(
+        "{ lib, ... }:\n"
+        "let port = lib.mkOption { type = lib.types.port; default = 8080; };\n"
+        "in {\n"
+        "  options.svc = let inherit port; in { inherit port; };\n"
+        "  options.other = let port = 1; in { inherit port; };\n"
+        "}\n"
+    )
+    assert [(d.option, d.port, d.placed) for d in decls] == [("svc.port", 8080, True)]
