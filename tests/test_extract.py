@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
-from nixeval import nix_available
+from conftest import FIXTURES, Run
+from nixeval import evaluate_tree_detailed, nix_available
 
 from axios_portlint.extract import extract_file
 from axios_portlint.extract.link import link
+from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.values import arithmetic
 from axios_portlint.model import Kind, Origin, PortDecl, SourceFile, ValueState
 
@@ -363,3 +365,57 @@ def test_a_nested_inherit_passes_a_let_bound_option_through() -> None:
         "}\n"
     )
     assert [(d.option, d.port, d.placed) for d in decls] == [("svc.port", 8080, True)]
+
+
+# --- port names: one predicate for option declarations and the config side ---------------
+
+
+@pytest.mark.parametrize(
+    "name", ["port", "httpPort", "listenPort", "rpc-port", "listening-port", "http_port"]
+)
+def test_port_names(name: str) -> None:
+    assert port_named(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["ports", "portal", "support", "transport", "passport", "report", "HTTP_PORT"]
+)
+def test_not_port_names(name: str) -> None:
+    assert not port_named(name)
+
+
+SNAKE_CASE_TREE = {
+    "grafana.nix": port_option("svc", "3000").replace("svc.port", "svc.http_port"),
+    "proxy.nix": port_option("proxy", "config.svc.http_port + 1"),
+    "host.nix": "{ ... }: { config.svc.http_port = 4000; }",
+    "web.nix": (
+        "{ config, ... }: "
+        "{ config.services.web.port = config.services.grafana.settings.server.http_port or 3000; }"
+    ),
+}
+
+
+@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+def test_a_snake_case_port_set_in_config_is_not_read_at_its_default(
+    tmp_path: Path, portlint: Callable[..., Run]
+) -> None:
+    for name, text in SNAKE_CASE_TREE.items():
+        (tmp_path / name).write_text(text + "\n")
+    nix = {port.option: port.port for port in evaluate_tree_detailed(tmp_path).ports}
+    assert nix["proxy.port"] == 4001  # host.nix's 4000, not the declared 3000, plus one
+    result = portlint("ports", ".", "--format", "json", cwd=tmp_path)
+    ours = {(entry["option"], entry["origin"]): entry for entry in json.loads(result.stdout)}
+    proxy = ours["proxy.port", "option"]
+    assert (proxy["state"], proxy["port"]) == ("unresolved", None)  # never the wrong 3001
+    assert "also set in host.nix" in proxy["reason"]
+    # `cfg.http_port or 3000` is a fallback like `cfg.port or 3000`.
+    fallback = ours["services.grafana.settings.server.http_port", "fallback"]
+    assert (fallback["port"], fallback["file"]) == (3000, "web.nix")
+
+
+@pytest.mark.parametrize("kind", ["int", "port"])
+def test_a_snake_case_int_option_is_a_port_by_name(kind: str) -> None:
+    module = port_option("svc", "3000").replace("svc.port", "svc.http_port")
+    (decl,) = extract_text(module.replace("types.port", f"types.{kind}"))
+    assert (decl.option, decl.port) == ("svc.http_port", 3000)
+    assert decl.origin is (Origin.OPTION_BY_NAME if kind == "int" else Origin.OPTION)
