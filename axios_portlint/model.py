@@ -25,6 +25,15 @@ class Severity(enum.StrEnum):
 
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
+# Valid ports, one definition for the code and the registry.
+# In code every value `types.port` (`types.ints.u16`) takes is valid, 0 included:
+# `port = 0` asks the OS for any free port, and some modules use it to turn a listener
+# off. PL017 reports a value outside PORTS. A registry row allocates a fixed port, and 0
+# is none: a registry cell takes ALLOCATABLE_PORTS, and a 0 there is malformed (PL011);
+# a row without a port says so with a dash.
+PORTS = range(0, 65536)
+ALLOCATABLE_PORTS = range(1, PORTS.stop)
+
 
 class Kind(enum.StrEnum):
     """What a port is to the port registry."""

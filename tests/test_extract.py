@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, Run
+from nixeval import evaluate_tree_detailed, nix_available
 
 from axios_portlint.extract import extract_file
+from axios_portlint.extract.link import link
+from axios_portlint.extract.portnames import port_named
+from axios_portlint.extract.values import arithmetic
 from axios_portlint.model import Kind, Origin, PortDecl, SourceFile, ValueState
 
 FORMS = FIXTURES / "forms"
@@ -280,3 +287,135 @@ in
         ("axios.observability.grafana", 3000),
         ("axios.observability.loki", 3100),
     ]
+
+
+# --- integer arithmetic: one definition for a file's own folding and the tree's linking ---
+
+# Operands chosen where languages disagree: division truncates toward zero in Nix.
+ARITHMETIC_CASES = [
+    (7, "/", 2),
+    (-7, "/", 2),
+    (7, "/", -2),
+    (-7, "/", -2),
+    (0, "/", -3),
+    (6, "*", -7),
+    (5, "-", 9),
+    (8080, "+", 363),
+]
+
+
+@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+def test_arithmetic_is_nix_arithmetic(tmp_path: Path) -> None:
+    terms = " ".join(f"(({left}) {op} ({right}))" for left, op, right in ARITHMETIC_CASES)
+    nix = nix_eval(f"[ {terms} ]", tmp_path)
+    assert nix.returncode == 0, nix.stderr
+    ours = [arithmetic(op, left, right) for left, op, right in ARITHMETIC_CASES]
+    assert ours == json.loads(nix.stdout) == [3, -3, -3, 3, 0, -42, -4, 8443]
+    by_zero = nix_eval("1 / 0", tmp_path)
+    assert by_zero.returncode != 0 and "division by zero" in by_zero.stderr
+    assert arithmetic("/", 1, 0) is None
+
+
+def nix_eval(expression: str, state: Path) -> subprocess.CompletedProcess[str]:
+    command = ["nix-instantiate", "--eval", "--strict", "--json", "--expr", expression]
+    environment = {**os.environ, "NIX_STATE_DIR": str(state), "NIX_PATH": ""}
+    return subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+
+
+def port_option(name: str, default: str) -> str:
+    return (
+        f"{{ config, lib, ... }}: {{ options.{name}.port = lib.mkOption "
+        f"{{ type = lib.types.port; default = {default}; }}; }}"
+    )
+
+
+def cross_file(default: str) -> PortDecl:
+    """`b.port`'s default, `default` over `config.a.port` (7) declared in another file."""
+    files = [("a.nix", port_option("a", "7")), ("b.nix", port_option("b", default))]
+    results = [extract_file(SourceFile(name, text.encode())) for name, text in files]
+    linked = link([decl for result in results for decl in result.decls])
+    return next(decl for decl in linked if decl.option == "b.port")
+
+
+@pytest.mark.parametrize(("left", "op", "right"), ARITHMETIC_CASES[:4])
+def test_a_file_and_the_tree_fold_alike(left: int, op: str, right: int) -> None:
+    read = "config.a.port" if left == 7 else "0 - config.a.port"  # the other file's 7
+    (same_file,) = extract_text(port_option("b", f"({left}) {op} ({right})"))
+    linked = cross_file(f"({read}) {op} ({right})")
+    assert same_file.port == linked.port == arithmetic(op, left, right)
+    assert same_file.state is linked.state is ValueState.KNOWN
+
+
+def test_division_by_zero_is_unresolved_in_a_file_and_across_files() -> None:
+    (same_file,) = extract_text(port_option("b", "7 / 0"))
+    linked = cross_file("config.a.port / 0")
+    assert same_file.state is linked.state is ValueState.UNRESOLVED
+    assert same_file.reason == "`7 / 0` divides by zero"
+    assert linked.reason == "divides by zero"
+
+
+def test_a_nested_inherit_passes_a_let_bound_option_through() -> None:
+    """`let inherit port; in` rebinds nothing: the outer option is still followed inside."""
+    decls = extract_text(
+        "{ lib, ... }:\n"
+        "let port = lib.mkOption { type = lib.types.port; default = 8080; };\n"
+        "in {\n"
+        "  options.svc = let inherit port; in { inherit port; };\n"
+        "  options.other = let port = 1; in { inherit port; };\n"
+        "}\n"
+    )
+    assert [(d.option, d.port, d.placed) for d in decls] == [("svc.port", 8080, True)]
+
+
+# --- port names: one predicate for option declarations and the config side ---------------
+
+
+@pytest.mark.parametrize(
+    "name", ["port", "httpPort", "listenPort", "rpc-port", "listening-port", "http_port"]
+)
+def test_port_names(name: str) -> None:
+    assert port_named(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["ports", "portal", "support", "transport", "passport", "report", "HTTP_PORT"]
+)
+def test_not_port_names(name: str) -> None:
+    assert not port_named(name)
+
+
+SNAKE_CASE_TREE = {
+    "grafana.nix": port_option("svc", "3000").replace("svc.port", "svc.http_port"),
+    "proxy.nix": port_option("proxy", "config.svc.http_port + 1"),
+    "host.nix": "{ ... }: { config.svc.http_port = 4000; }",
+    "web.nix": (
+        "{ config, ... }: "
+        "{ config.services.web.port = config.services.grafana.settings.server.http_port or 3000; }"
+    ),
+}
+
+
+@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+def test_a_snake_case_port_set_in_config_is_not_read_at_its_default(
+    tmp_path: Path, portlint: Callable[..., Run]
+) -> None:
+    for name, text in SNAKE_CASE_TREE.items():
+        (tmp_path / name).write_text(text + "\n")
+    nix = {port.option: port.port for port in evaluate_tree_detailed(tmp_path).ports}
+    assert nix["proxy.port"] == 4001  # host.nix's 4000, not the declared 3000, plus one
+    result = portlint("ports", ".", "--format", "json", cwd=tmp_path)
+    ours = {(entry["option"], entry["origin"]): entry for entry in json.loads(result.stdout)}
+    proxy = ours["proxy.port", "option"]
+    assert (proxy["state"], proxy["port"]) == ("unresolved", None)  # never the wrong 3001
+    assert "also set in host.nix" in proxy["reason"]
+    # `cfg.http_port or 3000` is a fallback like `cfg.port or 3000`.
+    fallback = ours["services.grafana.settings.server.http_port", "fallback"]
+    assert (fallback["port"], fallback["file"]) == (3000, "web.nix")
+
+
+@pytest.mark.parametrize("kind", ["int", "port"])
+def test_a_snake_case_int_option_is_a_port_by_name(kind: str) -> None:
+    module = port_option("svc", "3000").replace("svc.port", "svc.http_port")
+    (decl,) = extract_text(module.replace("types.port", f"types.{kind}"))
+    assert (decl.option, decl.port) == ("svc.http_port", 3000)
+    assert decl.origin is (Origin.OPTION_BY_NAME if kind == "int" else Origin.OPTION)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SEED_REGISTRY, AxiosTree
+from conftest import SEED_REGISTRY, AxiosTree, Run
 
 from axios_portlint.api import Report, check
-from axios_portlint.model import Finding, Origin
+from axios_portlint.model import ALLOCATABLE_PORTS, PORTS, Finding, Origin
+from axios_portlint.registry import parse_port_cell
 
 
 def run(tree: AxiosTree) -> Report:
@@ -338,3 +341,39 @@ in
     findings = run(axios_tree).findings
     assert summary(findings) == [("PL017", "modules/services/sync.nix", 8)]
     assert findings[0].message == "axios.sync.metricsPort is 68080, which is not a port (0-65535)"
+
+
+PORT_PROBE = """{ lib, ... }:
+{
+  options.axios.probe.metricsPort = lib.mkOption {
+    type = lib.types.port;
+    default = PORT;
+  };
+}
+"""
+
+
+def test_port_0_is_valid_in_code_and_not_in_a_registry_cell(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    """0 lets the OS choose: a valid `types.port`, but no fixed port a row can allocate."""
+    axios_tree.write("modules/services/probe.nix", PORT_PROBE.replace("PORT", "0"))
+    axios_tree.edit("ports.md", "| axios-portal | 8082 |", "| axios-portal | 0 |")
+    selected = ("--select", "PL011,PL017", "--format", "json")
+    result = portlint("check", "modules", *selected, cwd=axios_tree.root)
+    findings = json.loads(result.stdout)["findings"]
+    found = [(f["code"], f["file"], f["message"]) for f in findings]
+    assert found == [
+        ("PL011", "ports.md", "Local Port cell '0': 0 is outside the port range 1-65535"),
+    ]
+
+
+def test_one_port_range_for_code_and_registry(axios_tree: AxiosTree) -> None:
+    """The highest port is valid on both sides; one more is invalid on both."""
+    bounds = (PORTS[0], PORTS[-1], ALLOCATABLE_PORTS[0], ALLOCATABLE_PORTS[-1])
+    assert bounds == (0, 65535, 1, 65535)
+    for port, valid in [(PORTS[-1], True), (PORTS.stop, False)]:
+        axios_tree.write("modules/services/probe.nix", PORT_PROBE.replace("PORT", str(port)))
+        codes = [f.code for f in run(axios_tree).findings]
+        assert codes == ([] if valid else ["PL017"])
+        assert (parse_port_cell(str(port))[1] is None) is valid

@@ -140,6 +140,30 @@ def test_every_byte_outside_the_owned_cells_is_kept(
         assert after == EXPECTED.replace(b"\n", b"\r\n")
 
 
+def quoted_media_and_escaped_notes(text: bytes) -> bytes:
+    """The Media table inside a blockquote, and an escaped pipe in a Notes cell of the web table."""
+    lines = text.decode().split("\n")
+    media = lines.index("### Media Services") + 2
+    lines[media : media + 4] = [f"> {line}" for line in lines[media : media + 4]]
+    return "\n".join(lines).replace("retired in 2024", "retired \\| 2024").encode()
+
+
+def test_cells_are_placed_inside_blockquotes_and_after_escaped_pipes(
+    tmp_path: Path, portlint: Portlint
+) -> None:
+    registry = sync_tree(tmp_path)
+    registry.write_bytes(quoted_media_and_escaped_notes(registry.read_bytes()))
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert registry.read_bytes() == quoted_media_and_escaped_notes(EXPECTED)
+    assert "> | Radio   | 8000       | -              |          | Removed |" in (
+        registry.read_text()
+    )
+    assert "| Old blog | 8083 | 8446 | `services.blog` | retired \\| 2024 | Removed |" in (
+        registry.read_text()
+    )
+
+
 def test_sync_is_idempotent(tmp_path: Path, portlint: Portlint) -> None:
     registry = sync_tree(tmp_path, b"\r\n")
     assert portlint("registry", "sync", cwd=tmp_path).code == 0

@@ -17,6 +17,7 @@ from tree_sitter import Node, Query, QueryCursor
 from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
 from axios_portlint.extract.placement import UNPLACED, Placement, placements
+from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import (
     Arguments,
     Folder,
@@ -264,10 +265,6 @@ def _named_like_port(option: Node) -> bool:
         return True  # bound indirectly: place it to find out
     names = attrpath_names(attrpath)
     return bool(names) and names[-1] is not None and port_named(names[-1])
-
-
-def port_named(name: str) -> bool:
-    return name == "port" or name.endswith(("Port", "-port", "_port"))
 
 
 def _is_port_type(folder: Folder, node: Node) -> bool:

@@ -21,6 +21,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
 from axios_portlint.model import (
@@ -79,7 +80,7 @@ class _ConfigSide:
         services: dict[str, list[Leaf]] = defaultdict(list)
         for leaf in config_leaves(self.parsed.root):
             path = leaf.path
-            if path and _port_named(path[-1]):
+            if path and port_named(path[-1]):
                 self.defines.add(join_option_path(path))
             if path[:3] == TAILSCALE_SERVICES and len(path) > 3:
                 services[path[3]].append(leaf)
@@ -230,7 +231,7 @@ class _ConfigSide:
             if name is None or not isinstance(read, ConfigRef):
                 return None
             read = ConfigRef((*read.path, name))
-        if not isinstance(read, ConfigRef) or not read.path or not _port_named(read.path[-1]):
+        if not isinstance(read, ConfigRef) or not read.path or not port_named(read.path[-1]):
             return None
         kind = Kind.LOCAL if read.path[-1] == "port" else Kind.OTHER
         return self._decl(
@@ -305,7 +306,3 @@ def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:
                 yield args[1], True
             elif name in ("optionals", "mkIf") and len(args) == 2:
                 pending.insert(0, (args[1], True))
-
-
-def _port_named(name: str) -> bool:
-    return name == "port" or name.endswith("Port") or name.endswith("-port")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from axios_portlint.extract.values import arithmetic
 from axios_portlint.model import (
     Origin,
     Pending,
@@ -105,13 +106,7 @@ class _Linker:
 
 
 def _apply(operator: str, left: int, right: int) -> int:
-    if operator == "+":
-        return left + right
-    if operator == "-":
-        return left - right
-    if operator == "*":
-        return left * right
-    if right == 0:
+    value = arithmetic(operator, left, right)
+    if value is None:
         raise _UnresolvedError("divides by zero")
-    quotient = abs(left) // abs(right)
-    return quotient if (left >= 0) == (right >= 0) else -quotient
+    return value

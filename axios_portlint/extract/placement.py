@@ -23,15 +23,18 @@ from axios_portlint.extract.scope import (
     Folder,
     apply_chain,
     binding_holder,
+    binding_names,
     binding_set_of,
+    binds,
     head_name,
+    inherited_names,
     is_inline_module,
     module_function,
     peel_parens,
 )
 from axios_portlint.extract.values import Attrs, Listing, Str, Update
 from axios_portlint.parse import ParsedFile, ancestors, nix_language
-from axios_portlint.parse.names import attrpath_names, static_attr_name
+from axios_portlint.parse.names import attrpath_names
 
 VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
@@ -167,7 +170,7 @@ class _Climb:
             if kind == "binding":
                 if current != parent.child_by_field_name("expression") or index + 2 >= len(chain):
                     return self.stop()
-                names = _names_of(parent)
+                names = binding_names(parent)
                 holder = chain[index + 2]  # binding -> binding_set -> its holder
                 pair_name = _pair_name(holder) if names == ["value"] else None
                 if pair_name is not None:
@@ -260,7 +263,7 @@ class _Climb:
         if index + 3 >= len(chain) or chain[index + 1].type != "binding":
             return self.stop()
         binding, holder = chain[index + 1], chain[index + 3]
-        names = _names_of(binding)
+        names = binding_names(binding)
         if holder.type != "let_expression" or len(names) != 1 or names[0] is None:
             return self.stop()
         return _calls(self.parsed, holder, names[0], list(reversed(lambdas)), self)
@@ -320,7 +323,7 @@ class _TypeClimb:
 
     def _at_binding(self, chain: list[Node], index: int, current: Node, segments: Path) -> _Outcome:
         binding = chain[index]
-        names = _names_of(binding)
+        names = binding_names(binding)
         pending = (*segments, *self.step.suffix)
         if current != binding.child_by_field_name("expression") or index + 2 >= len(chain):
             return Placement(pending, False, self.step.conditional)
@@ -436,7 +439,7 @@ def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node]] | Non
     for binding in binding_set.named_children:
         if binding.type != "binding":
             return None
-        names = _names_of(binding)
+        names = binding_names(binding)
         expression = binding.child_by_field_name("expression")
         if len(names) != 1 or names[0] is None or expression is None:
             return None
@@ -531,9 +534,9 @@ def _pair_name(holder: Node) -> Node | None:
         return None
     binding_set = binding_set_of(holder)
     for child in binding_set.named_children if binding_set is not None else []:
-        if child.type == "binding" and _names_of(child) == ["name"]:
+        if child.type == "binding" and binding_names(child) == ["name"]:
             return child.child_by_field_name("expression")
-        if child.type in ("inherit", "inherit_from") and "name" in _inherited(child):
+        if child.type in ("inherit", "inherit_from") and "name" in inherited_names(child):
             return child if child.type == "inherit" else None
     return None
 
@@ -554,16 +557,11 @@ def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | N
     return False
 
 
-def _names_of(binding: Node) -> list[str | None]:
-    attrpath = binding.child_by_field_name("attrpath")
-    return attrpath_names(attrpath) if attrpath is not None else []
-
-
 def _is_imports_list(chain: list[Node], index: int) -> bool:
     if index + 1 >= len(chain):
         return False
     binding = chain[index + 1]
-    return binding.type == "binding" and _names_of(binding) == ["imports"]
+    return binding.type == "binding" and binding_names(binding) == ["imports"]
 
 
 # -- following a let-bound name to where it is used ---------------------------
@@ -599,7 +597,7 @@ def _use(variable: Node, rest: Path) -> tuple[Node, Path] | None:
         node, rest = parent, rest[len(selected) :]
         parent = node.parent
     if parent is not None and parent.type == "inherit_from":
-        if not rest or rest[0] not in _inherited(parent):
+        if not rest or rest[0] not in inherited_names(parent):
             return None
         holder_set = _set_of(parent)
         return (holder_set, rest) if holder_set is not None else None
@@ -618,7 +616,7 @@ def _inherit_uses(
     stack = [body] if body is not None else []
     while stack:
         node = stack.pop()
-        if node.type == "inherit" and name in _inherited(node):
+        if node.type == "inherit" and name in inherited_names(node):
             holder_set = _set_of(node)
             if holder_set is None:
                 continue
@@ -648,23 +646,11 @@ _SEARCHED = frozenset(
 
 
 def _rebinds(holder: Node, name: str) -> bool:
+    """A binding of `name` in a nested scope; its `inherit name;` passes ours through."""
     binding_set = binding_set_of(holder)
-    if binding_set is None:
-        return False
-    return any(
-        child.type == "binding" and _names_of(child)[:1] == [name]
-        for child in binding_set.named_children
-    )
+    return binding_set is not None and binds(binding_set, name, inherits=False)
 
 
 def _set_of(inherit: Node) -> Node | None:
     binding_set = inherit.parent
     return binding_set.parent if binding_set is not None else None
-
-
-def _inherited(node: Node) -> list[str]:
-    attrs = node.child_by_field_name("attrs")
-    if attrs is None:
-        return []
-    names = (static_attr_name(attr) for attr in attrs.children_by_field_name("attr"))
-    return [n for n in names if n is not None]

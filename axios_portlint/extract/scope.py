@@ -14,6 +14,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from axios_portlint.extract.values import (
+    ARITHMETIC,
     NULL,
     Attrs,
     ConfigRef,
@@ -25,6 +26,7 @@ from axios_portlint.extract.values import (
     Unknown,
     Update,
     Value,
+    arithmetic,
 )
 from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path
 from axios_portlint.parse import ancestors
@@ -121,8 +123,7 @@ def is_inline_module(function: Node) -> bool:
     binding = parent.parent
     if binding is None or binding.type != "binding":
         return False
-    attrpath = binding.child_by_field_name("attrpath")
-    return attrpath is not None and attrpath_names(attrpath) == ["imports"]
+    return binding_names(binding) == ["imports"]
 
 
 class Folder:
@@ -271,7 +272,7 @@ class Folder:
         nested = False
         for child in binding_set.named_children:
             if child.type == "binding":
-                names = _binding_names(child)
+                names = binding_names(child)
                 if None in names[:depth]:
                     return Unknown("the attribute set has computed names")
                 if tuple(names[:depth]) != path:
@@ -281,7 +282,7 @@ class Folder:
                     exact = self.eval(expression) if expression is not None else _unknown(child)
                 else:
                     nested = True
-            elif depth == 1 and path[0] in _inherited_names(child):
+            elif depth == 1 and path[0] in inherited_names(child):
                 return self.inherited_value(child, path[0])
         if nested:
             merged: Value = Attrs(binding_set, path)
@@ -309,7 +310,7 @@ class Folder:
         symbol = operator.type
         if symbol == "//":
             return Update(self.eval(left_node), self.eval(right_node))
-        if symbol not in ("+", "-", "*", "/"):
+        if symbol not in ARITHMETIC:
             return _unknown(node)
         left = self.resolve(self.eval(left_node))
         right = self.resolve(self.eval(right_node))
@@ -397,7 +398,7 @@ class Folder:
         if binding_set is None:
             return None
         for child in binding_set.named_children:
-            if child.type == "inherit" and name in _inherited_names(child):
+            if child.type == "inherit" and name in inherited_names(child):
                 # `let inherit x; in` reads x from the scope around the let.
                 return self.lookup(name, holder)
         return self._member(binding_set, (name,))
@@ -456,16 +457,8 @@ def _pending(value: Deferred | int) -> Pending:
 
 
 def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if right == 0:
-        return Unknown(f"`{_text(node)}` divides by zero")
-    quotient = abs(left) // abs(right)
-    return quotient if (left >= 0) == (right >= 0) else -quotient
+    value = arithmetic(symbol, left, right)
+    return Unknown(f"`{_text(node)}` divides by zero") if value is None else value
 
 
 def binding_holder(root: Node, at: Node, name: str) -> Node | None:
@@ -474,7 +467,7 @@ def binding_holder(root: Node, at: Node, name: str) -> Node | None:
     for parent in ancestors(root, at):
         if parent.type in SCOPE_HOLDERS and is_scope_member(parent, current):
             binding_set = binding_set_of(parent)
-            if binding_set is not None and _binds(binding_set, name):
+            if binding_set is not None and binds(binding_set, name):
                 return parent
         elif (
             parent.type == "function_expression"
@@ -486,12 +479,13 @@ def binding_holder(root: Node, at: Node, name: str) -> Node | None:
     return None
 
 
-def _binds(binding_set: Node, name: str) -> bool:
+def binds(binding_set: Node, name: str, *, inherits: bool = True) -> bool:
+    """Whether a set binds `name` (`name = ...;`, `name.x = ...;`, or `inherit name;`)."""
     for child in binding_set.named_children:
         if child.type == "binding":
-            if _binding_names(child)[:1] == [name]:
+            if binding_names(child)[:1] == [name]:
                 return True
-        elif name in _inherited_names(child):
+        elif inherits and name in inherited_names(child):
             return True
     return False
 
@@ -522,12 +516,14 @@ def binding_set_of(node: Node) -> Node | None:
     return None
 
 
-def _binding_names(binding: Node) -> list[str | None]:
+def binding_names(binding: Node) -> list[str | None]:
+    """The attribute path a binding assigns: `a.b = ...;` is ["a", "b"], None where dynamic."""
     attrpath = binding.child_by_field_name("attrpath")
     return attrpath_names(attrpath) if attrpath is not None else []
 
 
-def _inherited_names(node: Node) -> list[str]:
+def inherited_names(node: Node) -> list[str]:
+    """The names an `inherit` or `inherit (from)` brings in; none for any other node."""
     if node.type not in ("inherit", "inherit_from"):
         return []
     attrs = node.child_by_field_name("attrs")

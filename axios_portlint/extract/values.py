@@ -20,10 +20,6 @@ class LibRef:
 
     path: tuple[str, ...]
 
-    @property
-    def name(self) -> str:
-        return ".".join(self.path)
-
 
 @dataclass(frozen=True, slots=True)
 class ConfigRef:
@@ -88,3 +84,23 @@ Value = (
 )
 
 NULL = Null()
+
+# The integer operators folding evaluates; `//` (update) and the rest are not arithmetic.
+ARITHMETIC = frozenset({"+", "-", "*", "/"})
+
+
+def arithmetic(operator: str, left: int, right: int) -> int | None:
+    """Nix's integer `+ - * /`; None for a division by zero, which aborts evaluation.
+
+    Nix divides as C++ does, truncating toward zero: -7 / 2 is -3.
+    """
+    if operator == "+":
+        return left + right
+    if operator == "-":
+        return left - right
+    if operator == "*":
+        return left * right
+    if right == 0:
+        return None
+    quotient = abs(left) // abs(right)
+    return quotient if (left >= 0) == (right >= 0) else -quotient

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 
-from axios_portlint.model import CellKind, PortCell
-
-PORT_MIN = 1
-PORT_MAX = 65535
+from axios_portlint.model import ALLOCATABLE_PORTS, CellKind, PortCell
 
 # Registry authors write "no port" in many ways; all of them mean the same.
 _NONE_TEXTS = frozenset({"", "-", "\u2013", "\u2014", "n/a"})
@@ -53,9 +50,10 @@ def _classify(text: str) -> PortCell | str:
 
 
 def _out_of_bounds(port: int) -> str | None:
-    if PORT_MIN <= port <= PORT_MAX:
+    if port in ALLOCATABLE_PORTS:
         return None
-    return f"{port} is outside the port range {PORT_MIN}-{PORT_MAX}"
+    lowest, highest = ALLOCATABLE_PORTS[0], ALLOCATABLE_PORTS[-1]
+    return f"{port} is outside the port range {lowest}-{highest}"
 
 
 def _single(text: str, port: int) -> PortCell | str:

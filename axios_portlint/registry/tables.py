@@ -1,26 +1,48 @@
 """Every GFM table of a Markdown document, as plain-text cells with source positions.
 
-markdown-it pads short rows and drops surplus cells without a word, so the table
-rule is wrapped to record, per row, the cells the source line really has (split
-by markdown-it's own helpers, exactly as the rule itself split them).
+markdown-it-py's stock table rule gives, through its public token stream, each
+row's line (`tr_open.map`) and each cell's text (the inline children). It keeps
+no columns, and it pads a short row and cuts a long one to the header's width
+without a word. So each row's own source line is read once more, to count its
+cells and find where each one lies: the line is split where the table rule
+splits it (at every `|` not right after a backslash), after the container
+markers (`>`, a list item's `-` or `1.`) the token stream says enclose the
+table. Nothing of markdown-it's internals is used.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import mdTrim
-from markdown_it.rules_block.state_block import StateBlock
-from markdown_it.rules_block.table import escapedSplit, getLine, table
 from markdown_it.token import Token
 
-_SOURCE_COLUMNS = "axios_portlint.source_columns"
 _INLINE_TEXT = frozenset({"text", "text_special", "code_inline"})
 _INLINE_BREAKS = frozenset({"softbreak", "hardbreak"})
+# markdown-it counts lines after turning CRLF and a lone CR into LF.
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# A pipe separates cells unless a backslash escapes it (also inside code spans, as in GFM).
+_SEPARATOR = re.compile(r"(?<!\\)\|")
+# What markdown-it-py 4 trims off a table line and its cells (its `mdTrim`): what
+# JavaScript's String.trim removes, but U+FEFF. markdown-it-py 3 uses str.strip(), which
+# also takes U+001C-U+001F and U+0085; a line starting or ending in those is the only
+# place the two versions split differently.
+_BLANK = "".join(
+    chr(code)
+    for code in (
+        *(0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680),
+        *range(0x2000, 0x200B),
+        *(0x2028, 0x2029, 0x202F, 0x205F, 0x3000),
+    )
+)
+# Markdown indents with spaces and tabs only; a marker after anything else is text.
+_INDENT = " \t"
+# Blocks whose markers stand in front of a table's lines.
+_OPENS = frozenset({"blockquote_open", "list_item_open"})
+_CLOSES = frozenset({"blockquote_close", "list_item_close"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +72,30 @@ class Table:
     delimiter: tuple[Span, ...] = ()  # the cells of the `|---|---|` line below the header
 
 
+@dataclass(frozen=True, slots=True)
+class _Container:
+    """A block around a table whose marker a line may start with."""
+
+    marker: str  # ">" for a blockquote, "-" or "1." for a list item
+    only_line: int | None  # a list item's marker stands on its first line only
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    lines: Sequence[str]  # the document's lines as markdown-it numbers them
+    containers: tuple[_Container, ...]  # outermost first
+
+
 def parse_markdown(text: str) -> list[Token]:
-    """The document's token stream, with the table rule that records source cells."""
+    """The document's token stream: CommonMark with GFM tables, markdown-it-py as shipped."""
     return _parser().parse(text)
 
 
 def read_tables(text: str) -> list[Table]:
     tokens = parse_markdown(text)
+    lines = _LINE_BREAK.split(text)
     tables: list[Table] = []
+    containers: list[_Container] = []
     heading = ""
     level = 0
     start = 0
@@ -65,10 +103,15 @@ def read_tables(text: str) -> list[Table]:
         if token.type == "heading_open":
             heading = plain_text(tokens[index + 1])
             level = int(token.tag[1:])
+        elif token.type in _OPENS:
+            containers.append(_container(token))
+        elif token.type in _CLOSES:
+            containers.pop()
         elif token.type == "table_open":
             start = index
         elif token.type == "table_close":
-            tables.append(_table(heading, level, tokens[start:index]))
+            source = _Source(lines, tuple(containers))
+            tables.append(_table(heading, level, tokens[start:index], source))
     return tables
 
 
@@ -86,64 +129,78 @@ def plain_text(inline: Token) -> str:
 
 @functools.cache
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable("table")
-    # `at` forgets the rule's alternation chains unless they are given again.
-    md.block.ruler.at("table", _table_rule, {"alt": ["paragraph", "reference"]})
-    return md
+    return MarkdownIt("commonmark").enable("table")
 
 
-def _table_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    first = len(state.tokens)
-    if not table(state, start_line, end_line, silent):
-        return False
-    for token in state.tokens[first:]:
-        if token.type == "tr_open" and token.map is not None:
-            token.meta[_SOURCE_COLUMNS] = _source_cells(state, token.map[0])
-        elif token.type == "table_open" and token.map is not None:
-            delimiter = _source_cells(state, token.map[0] + 1)
-            token.meta[_SOURCE_COLUMNS] = tuple(span for _, span in delimiter)
-    return True
+def _container(token: Token) -> _Container:
+    if token.type == "blockquote_open":
+        return _Container(">", None)
+    first_line = token.map[0] if token.map is not None else None
+    # An ordered item's number is its `info` (`3` of `3.`); a bullet's is empty.
+    return _Container(token.info + token.markup, first_line)
 
 
-def _source_cells(state: StateBlock, line: int) -> tuple[tuple[int, Span], ...]:
-    """The 1-based content column and the raw span of each cell the table rule split off."""
-    start = state.bMarks[line] + state.tShift[line]
-    # bMarks skips blockquote markers and list indents; columns count from the real line.
-    offset = start - (state.src.rfind("\n", 0, start) + 1)
-    parts = escapedSplit(mdTrim(getLine(state, line)))
-    cells: list[tuple[str, int, Span]] = []
-    for part in parts:
-        lead = len(part) - len(part.lstrip())
-        # escapedSplit turns each `\|` into `|`, so the source held one more character.
-        width = len(part) + part.count("|")
-        cells.append((part, offset + lead + 1, (offset, offset + width)))
-        offset += width + 1
-    # The table rule ignores the empty cells outside a leading and a trailing pipe.
-    if cells and cells[0][0] == "":
-        cells.pop(0)
-    if cells and cells[-1][0] == "":
-        cells.pop()
-    return tuple((column, span) for _, column, span in cells)
+def _table(heading: str, level: int, tokens: Sequence[Token], source: _Source) -> Table:
+    rows = [
+        _row(tokens, index, source) for index, token in enumerate(tokens) if token.type == "tr_open"
+    ]
+    opening = tokens[0].map
+    delimiter = _source_cells(source, opening[0] + 1) if opening is not None else ()
+    return Table(heading, rows[0], tuple(rows[1:]), level, tuple(span for _, span in delimiter))
 
 
-def _table(heading: str, level: int, tokens: Sequence[Token]) -> Table:
-    rows = [_row(tokens, index) for index, token in enumerate(tokens) if token.type == "tr_open"]
-    delimiter = cast("tuple[Span, ...]", tokens[0].meta.get(_SOURCE_COLUMNS, ()))
-    return Table(heading, rows[0], tuple(rows[1:]), level, delimiter)
-
-
-def _row(tokens: Sequence[Token], start: int) -> Row:
+def _row(tokens: Sequence[Token], start: int, source: _Source) -> Row:
     texts: list[str] = []
     for token in tokens[start + 1 :]:
         if token.type == "tr_close":
             break
         if token.type == "inline":
             texts.append(plain_text(token))
-    opening = tokens[start]
-    source = cast("tuple[tuple[int, Span], ...]", opening.meta.get(_SOURCE_COLUMNS, ()))
+    opening = tokens[start].map
+    cells_in_source = _source_cells(source, opening[0]) if opening is not None else ()
     cells = tuple(
-        Cell(text, source[index][0] if index < len(source) else 1)
+        Cell(text, cells_in_source[index][0] if index < len(cells_in_source) else 1)
         for index, text in enumerate(texts)
     )
-    line = opening.map[0] + 1 if opening.map else 1
-    return Row(line, cells, len(source), tuple(span for _, span in source))
+    line = opening[0] + 1 if opening is not None else 1
+    return Row(line, cells, len(cells_in_source), tuple(span for _, span in cells_in_source))
+
+
+def _source_cells(source: _Source, line: int) -> tuple[tuple[int, Span], ...]:
+    """The 1-based content column and the raw span of each cell of a table line."""
+    text = source.lines[line] if line < len(source.lines) else ""
+    start = _content_start(text, source.containers, line)
+    end = len(text.rstrip(_BLANK))
+    bounds = [start]
+    for separator in _SEPARATOR.finditer(text[start:end]):
+        bounds.append(start + separator.start())
+        bounds.append(start + separator.end())
+    bounds.append(max(start, end))
+    spans = list(zip(bounds[::2], bounds[1::2], strict=True))
+    # Like the table rule, ignore the empty cells outside a leading and a trailing pipe.
+    if spans and spans[0][0] == spans[0][1]:
+        spans.pop(0)
+    if spans and spans[-1][0] == spans[-1][1]:
+        spans.pop()
+    return tuple((begin + _lead(text[begin:stop]) + 1, (begin, stop)) for begin, stop in spans)
+
+
+def _content_start(text: str, containers: Sequence[_Container], line: int) -> int:
+    """Where the table's own text starts in a line, after the enclosing blocks' markers.
+
+    Every row of a table in a blockquote has its `>` (a lazy line ends the table).
+    """
+    position = 0
+    for container in containers:
+        position = _skip(text, position, _INDENT)
+        if container.only_line in (None, line) and text.startswith(container.marker, position):
+            position += len(container.marker)
+    return _skip(text, position, _BLANK)
+
+
+def _skip(text: str, position: int, characters: str) -> int:
+    return len(text) - len(text[position:].lstrip(characters))
+
+
+def _lead(cell: str) -> int:
+    return len(cell) - len(cell.lstrip())

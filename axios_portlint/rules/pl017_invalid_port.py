@@ -24,10 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Severity, ValueState
+from axios_portlint.model import PORTS, Finding, Severity, ValueState
 from axios_portlint.rules.base import Context, Rule
-
-HIGHEST = 65535
 
 
 def check(context: Context) -> Iterator[Finding]:
@@ -35,10 +33,10 @@ def check(context: Context) -> Iterator[Finding]:
         if decl.state is not ValueState.KNOWN or decl.port is None:
             continue
         for port in (decl.port, decl.end_port):
-            if port is not None and not 0 <= port <= HIGHEST:
+            if port is not None and port not in PORTS:
                 yield RULE.finding(
                     decl.location,
-                    f"{decl.option} is {port}, which is not a port (0-{HIGHEST})",
+                    f"{decl.option} is {port}, which is not a port ({PORTS[0]}-{PORTS[-1]})",
                     option=decl.option,
                     port=port,
                 )
