@@ -35,7 +35,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, ancestors, nix_language, parse_source
+from axios_portlint.parse import ParsedFile, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names
 
 MKOPTION_QUERY = """
@@ -202,9 +202,12 @@ def _option_value(
 ) -> tuple[Node, Value]:
     """`mkOption { ... } // { default = 5056; }` is still the option, with that default."""
     node = call
-    for parent in ancestors(parsed.root, call):
+    # Climb only as far as the option reaches (usually one step): a full ancestor
+    # chain per call would be quadratic on mkOption calls nested without bound.
+    parent = call.parent
+    while parent is not None:
         if parent.type == "parenthesized_expression":
-            node = parent
+            node, parent = parent, parent.parent
             continue
         operator = parent.child_by_field_name("operator")
         right = parent.child_by_field_name("right")
@@ -217,7 +220,7 @@ def _option_value(
         ):
             break
         fields = Update(fields, folder.eval(right))
-        node = parent
+        node, parent = parent, parent.parent
     return node, fields
 
 

@@ -129,7 +129,7 @@ def _key(issue: SyntaxIssue) -> tuple[int, int]:
 
 def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue | None:
     for node in _error_nodes(root):
-        if _is_formals_trailing_comma(node):
+        if _tolerated(node):
             continue
         return _issue(node, source, lines)
     return None
@@ -220,7 +220,7 @@ def _issue(node: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
     data = source.data
     if node.is_missing:
         return SyntaxIssue(lines.location(source.path, node), f"syntax error: missing {node.type}")
-    nested = next((e for e in _error_nodes(node)[1:] if not _is_formals_trailing_comma(e)), None)
+    nested = next((e for e in _error_nodes(node)[1:] if not _tolerated(e)), None)
     if nested is not None:
         return _issue(nested, source, lines)
     text = data[node.start_byte : node.end_byte]
@@ -302,6 +302,26 @@ def _describe(raw: bytes) -> str:
     return f"syntax error: unexpected '{snippet}'"
 
 
+def _tolerated(node: Node) -> bool:
+    """An ERROR or MISSING node where Nix accepts the code as written."""
+    return _is_formals_trailing_comma(node) or _is_empty_inherit(node)
+
+
+def _is_empty_inherit(node: Node) -> bool:
+    """`inherit;` and `inherit (a);` inherit nothing, which Nix accepts.
+
+    The grammar wants at least one name and puts a MISSING identifier before the `;`.
+    """
+    if not (node.is_missing and node.type == "identifier"):
+        return False
+    attrs = node.parent
+    if attrs is None or attrs.type != "inherited_attrs" or attrs.child_count != 1:
+        return False
+    inherit = attrs.parent
+    last = inherit.children[-1] if inherit is not None and inherit.child_count else None
+    return last is not None and last.type == ";" and not last.is_missing
+
+
 def _is_formals_trailing_comma(node: Node) -> bool:
     """True for the one shape the old grammar rejects and Nix accepts: `{ a, b, }:`.
 
@@ -341,7 +361,7 @@ def _follows_formal(node: Node) -> bool:
     if previous is None or previous.type != "formal":
         return False
     # A default may hold a function with its own tolerated trailing comma.
-    return all(_is_formals_trailing_comma(error) for error in _error_nodes(previous))
+    return all(_tolerated(error) for error in _error_nodes(previous))
 
 
 def _next_is_closing_brace(node: Node) -> bool:

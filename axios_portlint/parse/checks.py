@@ -3,15 +3,21 @@
 Nix rejects these while parsing (in its lexer or in the parser's actions), so
 `nix-instantiate --parse` fails on them; the differential test against it found
 each one. One query finds every candidate, so a clean file costs one pass in C.
+
+No pattern may wait on a later sibling of a subtree that nests without bound: the
+cursor keeps one state per open ancestor, so `(binary_expression operator: ...)`
+is quadratic on a 20,000-term `1 + 1 + ...` chain. Each pattern here is settled
+by a node's first child at the latest.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Parser, Query, QueryCursor
 
 from axios_portlint.parse.language import nix_language
 from axios_portlint.parse.names import attrpath_names, static_attr_name
@@ -20,14 +26,17 @@ BOM = b"\xef\xbb\xbf"
 MAX_INTEGER = 2**63 - 1
 COMPARISON_GROUPS = ({"<", ">", "<=", ">="}, {"==", "!="})
 LITERAL_SETS = ("attrset_expression", "rec_attrset_expression")
+UPDATE_NEEDS = "(an update needs an expression on each side)"
+# What Nix's lexer reads as one path token (its PATH rule).
+NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
 (variable_expression name: (identifier) @or (#eq? @or "or"))
-(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="]) @comparison
+(binary_expression left: (binary_expression)) @comparison
 (binding_set) @bindings
 (formals) @formals
 (integer_expression) @integer (#match? @integer "^[0-9]{19,}$")
-(inherited_attrs (interpolation) @dynamic_inherit)
+(inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
 
@@ -44,6 +53,11 @@ class ParserError:
 @cache
 def _query() -> Query:
     return Query(nix_language(), CHECKS_QUERY)
+
+
+@cache
+def _snippet_parser() -> Parser:
+    return Parser(nix_language())
 
 
 def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
@@ -81,9 +95,10 @@ def _or_variable(node: Node) -> Iterator[ParserError]:
 
 
 def _chained_comparison(node: Node) -> Iterator[ParserError]:
+    """`a < b < c`: the query gives every binary expression whose left is one."""
     operator = node.child_by_field_name("operator")
     left = node.child_by_field_name("left")
-    if operator is None or left is None or left.type != "binary_expression":
+    if operator is None or left is None:
         return
     inner = left.child_by_field_name("operator")
     if inner is None:
@@ -101,16 +116,48 @@ def _large_integer(node: Node) -> Iterator[ParserError]:
         yield ParserError(f"syntax error: invalid integer '{node.text.decode()}'", node)
 
 
-def _dynamic_inherit(node: Node) -> Iterator[ParserError]:
-    yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
+def _inherit_name(node: Node) -> Iterator[ParserError]:
+    """`inherit "b" ${"c"} ${("d")};` name plain strings; anything computed is an error.
+
+    Nix takes `${...}` in an inherit when it holds one plain string literal (its
+    parser drops the parentheses), and rejects a string with an interpolation.
+    """
+    name = node
+    if name.type == "interpolation":
+        inner = name.child_by_field_name("expression")
+        while inner is not None and inner.type == "parenthesized_expression":
+            inner = inner.child_by_field_name("expression")
+        if inner is None or inner.type not in ("string_expression", "indented_string_expression"):
+            yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
+            return
+        name = inner
+    if any(child.type == "interpolation" for child in name.named_children):
+        yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
 
 
 def _path(node: Node) -> Iterator[ParserError]:
     text = node.text or b""
-    if text.endswith(b"/") and len(text) > 1:
+    if b"//" in text:
+        yield from _doubled_slash(node, text)
+    elif text.endswith(b"/") and len(text) > 1:
         yield ParserError("syntax error: path has a trailing slash", node)
-    elif b"//" in text:
+
+
+def _doubled_slash(node: Node, text: bytes) -> Iterator[ParserError]:
+    """`./a//b` is an error, but the grammar also lexes `a//b` and `a.b//c` as one path.
+
+    Nix's lexer reads a path only as `{PATH_CHAR}*(/{PATH_CHAR}+)+/?`, so `a//b` is
+    `a // b`: an update. A `//` right after a whole path is the doubled slash Nix
+    rejects; any other `//` is the operator, and the pieces must parse around it.
+    """
+    pieces = text.split(b"//")
+    if any(NIX_PATH.fullmatch(piece) for piece in pieces[:-1]):
         yield ParserError("syntax error: path has a doubled slash", node)
+        return
+    update = b" // ".join(pieces)
+    tree = _snippet_parser().parse(update)
+    if tree.root_node.has_error or first_parser_error(tree.root_node, update) is not None:
+        yield ParserError(f"syntax error: unexpected '//' {UPDATE_NEEDS}", node)
 
 
 def _duplicate_formals(node: Node) -> Iterator[ParserError]:
@@ -186,7 +233,7 @@ def _insert_bindings(
         elif child.type in ("inherit", "inherit_from"):
             attrs = child.child_by_field_name("attrs")
             for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
-                name = static_attr_name(attr)
+                name = None if attr.is_missing else static_attr_name(attr)  # `inherit;`
                 if name is not None:
                     yield from _define(entries, [name], None, prefix, attr)
 
@@ -246,6 +293,6 @@ _CHECKS = {
     "bindings": _duplicate_attributes,
     "formals": _duplicate_formals,
     "integer": _large_integer,
-    "dynamic_inherit": _dynamic_inherit,
+    "inherit_name": _inherit_name,
     "path": _path,
 }
