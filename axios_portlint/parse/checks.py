@@ -31,14 +31,24 @@ UPDATE_NEEDS = "(an update needs an expression on each side)"
 NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
-(variable_expression name: (identifier) @or (#eq? @or "or"))
 (binary_expression left: (binary_expression)) @comparison
 (binding_set) @bindings
 (formals) @formals
-(integer_expression) @integer (#match? @integer "^[0-9]{19,}$")
+(integer_expression) @integer
 (inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
+# Only for files that spell the word `or` at all: most never use it as a variable,
+# and this is the one pattern with a predicate.
+OR_QUERY = """
+(variable_expression name: (identifier) @or (#eq? @or "or"))
+"""
+# A first attribute name that is a plain identifier, ending where a `.`, `=` or space does.
+PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
+# `or` at the end of a word; a literal first keeps the regex engine's fast scan.
+OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
+IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
+LONGEST_SAFE_INTEGER = len(str(MAX_INTEGER)) - 1  # 18 digits always fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +61,8 @@ class ParserError:
 
 
 @cache
-def _query() -> Query:
-    return Query(nix_language(), CHECKS_QUERY)
+def _query(with_or: bool) -> Query:
+    return Query(nix_language(), CHECKS_QUERY + (OR_QUERY if with_or else ""))
 
 
 @cache
@@ -65,11 +75,23 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
     if not any(child.type != "comment" for child in root.named_children):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
-    cursor = QueryCursor(_query())
+    cursor = QueryCursor(_query(_spells_or(data)))
     for name, nodes in cursor.captures(root).items():
+        if name == "bindings":
+            for node in nodes:
+                yield from _duplicate_attributes(node, data)
+            continue
         check = _CHECKS[name]
         for node in nodes:
             yield from check(node)
+
+
+def _spells_or(data: bytes) -> bool:
+    """Whether `or` stands as a word anywhere (code, strings or comments alike)."""
+    return any(
+        match.start() == 0 or data[match.start() - 1] not in IDENTIFIER_BYTES
+        for match in OR_ENDING.finditer(data)
+    )
 
 
 def first_parser_error(root: Node, data: bytes) -> ParserError | None:
@@ -112,6 +134,8 @@ def _chained_comparison(node: Node) -> Iterator[ParserError]:
 
 
 def _large_integer(node: Node) -> Iterator[ParserError]:
+    if node.end_byte - node.start_byte <= LONGEST_SAFE_INTEGER:
+        return
     if node.text is not None and int(node.text) > MAX_INTEGER:
         yield ParserError(f"syntax error: invalid integer '{node.text.decode()}'", node)
 
@@ -187,25 +211,35 @@ class _Entry:
     children: dict[str, _Entry] | None = None
 
 
-def _duplicate_attributes(node: Node) -> Iterator[ParserError]:
-    if not _may_repeat(node):
+def _duplicate_attributes(node: Node, data: bytes) -> Iterator[ParserError]:
+    if not _may_repeat(node, data):
         return
     if node.parent is None or node.parent.type not in (*LITERAL_SETS, "let_expression"):
         return
     yield from _insert_bindings(node, {}, ())
 
 
-def _may_repeat(binding_set: Node) -> bool:
-    """Cheap filter: a duplicate needs two bindings with the same first name."""
+def _may_repeat(binding_set: Node, data: bytes) -> bool:
+    """Cheap filter: a duplicate needs two bindings with the same first name.
+
+    A binding starts with its attrpath, so a plain first name is read off the
+    bytes at its start, with no node made for it: this runs on every set.
+    """
     if binding_set.named_child_count < 2:
         return False
     seen: set[bytes] = set()
+    match = PLAIN_NAME.match
     for child in binding_set.named_children:
-        if child.type == "binding":
-            attrpath = child.child(0)
-            first = attrpath.child(0) if attrpath is not None else None
-            names = [first.text] if first is not None and first.text is not None else []
-        elif child.type in ("inherit", "inherit_from"):
+        kind = child.type
+        if kind == "binding":
+            identifier = match(data, child.start_byte)
+            if identifier is not None:
+                names = [identifier.group()]
+            else:
+                attrpath = child.child(0)
+                first = attrpath.child(0) if attrpath is not None else None
+                names = [first.text] if first is not None and first.text is not None else []
+        elif kind in ("inherit", "inherit_from"):
             attrs = child.child_by_field_name("attrs")
             names = [a.text for a in attrs.named_children if a.text] if attrs else []
         else:
@@ -290,7 +324,6 @@ def _already(path: tuple[str, ...], where: Node) -> ParserError:
 _CHECKS = {
     "or": _or_variable,
     "comparison": _chained_comparison,
-    "bindings": _duplicate_attributes,
     "formals": _duplicate_formals,
     "integer": _large_integer,
     "inherit_name": _inherit_name,
