@@ -150,6 +150,69 @@ def generate(root: Path, count: int, *, same_port: bool = False) -> list[Path]:
     return files
 
 
+# Generated shapes that once took quadratic time: (name, text of size n). Each is
+# timed at two sizes; linear time keeps the time per KB the same.
+OPERAND = {"++": "[ 1 ]", "//": "{ }", "&&": "true", "||": "true", "->": "true"}
+OPERATORS = ["+", "-", "*", "/", "++", "//", "&&", "||", "->", "<", "==", "!="]
+
+
+def shapes(n: int) -> dict[str, str]:
+    depth = n // 10
+    texts = {f"chain {op}": f" {op} ".join([OPERAND.get(op, "1")] * n) + "\n" for op in OPERATORS}
+    texts["chain string +"] = " + ".join(['"a"'] * n) + "\n"
+    texts["list"] = "[ " + " ".join(str(i) for i in range(n // 2)) + " ]\n"
+    texts["bindings"] = "{ " + " ".join(f"a{i} = {i};" for i in range(n // 2)) + " }\n"
+    texts["nested sets"] = "{ a = " * depth + "1" + "; }" * depth + "\n"
+    texts["nested lists"] = "[ " * depth + "1" + " ]" * depth + "\n"
+    texts["nested parens"] = "(" * depth + "1" + ")" * depth + "\n"
+    texts["nested lets"] = "let a = 1; in " * depth + "a\n"
+    texts["nested functions"] = "x: " * depth + "x\n"
+    return texts
+
+
+SCALING_SCRIPT = """
+import sys, time
+from axios_portlint.extract import extract_file
+from axios_portlint.model import SourceFile
+data = open(sys.argv[1], "rb").read()
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    extract_file(SourceFile("shape.nix", data))
+    best = min(best, time.perf_counter() - start)
+print(best)
+"""
+
+
+def scaling(repeat: int, sizes: tuple[int, int] = (10_000, 20_000)) -> list[str]:
+    """Parse, syntax checks and extraction of each shape at two sizes, in one process each."""
+    lines = [
+        f"### scaling: generated files at {sizes[0]:,} and {sizes[1]:,} terms "
+        f"(lists and bindings half that, nesting a tenth)",
+        "",
+        "| Shape | KB | ms/KB | KB | ms/KB | growth of ms/KB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        small, large = shapes(sizes[0]), shapes(sizes[1])
+        for name in small:
+            cells = []
+            for index, text in enumerate((small[name], large[name])):
+                path = Path(folder) / f"{index}.nix"
+                path.write_text(text)
+                out = run([sys.executable, "-c", SCALING_SCRIPT, str(path), str(repeat)], ROOT)
+                seconds = float(out.stdout.strip() or "nan")
+                kilobytes = len(text) / 1024
+                cells.append((kilobytes, seconds * 1000 / kilobytes))
+            growth = cells[1][1] / cells[0][1] if cells[0][1] else float("nan")
+            lines.append(
+                f"| {name} | {cells[0][0]:.0f} | {cells[0][1]:.3f} | {cells[1][0]:.0f} "
+                f"| {cells[1][1]:.3f} | {growth:.2f}x |"
+            )
+    lines.append("")
+    return lines
+
+
 def best_of(action: Callable[[], object], repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -220,6 +283,32 @@ def startup(repeat: int) -> list[Row]:
     ]
 
 
+def targets(sections: list[tuple[str, list[Row]]]) -> list[str]:
+    """The issue-14 targets, from the same runs as the tables."""
+
+    def seconds(size: str, label: str) -> float | None:
+        for title, rows in sections:
+            if title.startswith(f"{size}:"):
+                return next((r.seconds for r in rows if r.label.startswith(label)), None)
+        return None
+
+    nix = seconds("large", "nix-instantiate")
+    cold, warm = seconds("large", "portlint check, cold"), seconds("large", "portlint check, warm")
+    axios = seconds("axios", "portlint check, cold")
+    lines = ["### targets", "", "| Target | Measured | Met? |", "|---|---:|---|"]
+    if nix and cold is not None and warm is not None:
+        lines.append(f"| large cold ≤ 2.5x nix | {cold / nix:.2f}x | {_met(cold / nix <= 2.5)} |")
+        lines.append(f"| large warm ≤ 0.5x nix | {warm / nix:.2f}x | {_met(warm / nix <= 0.5)} |")
+    if axios is not None:
+        lines.append(f"| axios-sized tree cold ≤ 0.25 s | {axios:.3f} s | {_met(axios <= 0.25)} |")
+    lines.append("")
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "no"
+
+
 def render(sections: list[tuple[str, list[Row]]]) -> str:
     lines = []
     for title, rows in sections:
@@ -250,36 +339,46 @@ def machine() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "sizes", nargs="*", help=f"any of {', '.join(SIZES)}, same-port (default: axios large)"
+        "sizes",
+        nargs="*",
+        help=f"any of {', '.join(SIZES)}, same-port, scaling (default: axios large scaling)",
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="write docs/performance.md")
     options = parser.parse_args()
-    wanted = options.sizes or ["axios", "large"]
-    unknown = set(wanted) - set(SIZES) - {"same-port"}
+    wanted = options.sizes or ["axios", "large", "scaling"]
+    unknown = set(wanted) - set(SIZES) - {"same-port", "scaling"}
     if unknown:
         parser.error(f"unknown size: {', '.join(sorted(unknown))}")
     sections = [("start-up", startup(options.repeat))]
+    extra: list[str] = []
     for size in wanted:
         if size == "same-port":
             sections.append(bench("huge", 1, same_port=True))
+        elif size == "scaling":
+            extra = scaling(options.repeat)
+            print("\n".join(extra), flush=True)
             continue
-        sections.append(bench(size, options.repeat if size != "huge" else 1))
+        else:
+            sections.append(bench(size, options.repeat if size != "huge" else 1))
         print(render(sections[-1:]), flush=True)
-    table = render(sections)
+    goals = targets(sections)
     print(render(sections[:1]))
+    print("\n".join(goals))
     if options.write:
-        write_report(table, " ".join(wanted))
+        report = "\n".join(goals) + "\n" + render(sections) + "\n".join(extra)
+        write_report(report, wanted, options.repeat)
     return 0
 
 
-def write_report(table: str, sizes: str) -> None:
+def write_report(table: str, sizes: list[str], repeat: int) -> None:
     page = ROOT / "docs" / "performance.md"
     text = page.read_text() if page.exists() else ""
     marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
     generated = (
-        f"{marker_start}\nMeasured on {machine()}, with `python bench/bench.py {sizes} --write`"
-        f" (best of 3; huge corpora once).\n\n{table}\n{marker_end}"
+        f"{marker_start}\nMeasured on {machine()}, with `python bench/bench.py {' '.join(sizes)}"
+        f" --write`: best of {repeat} (huge corpora once), each run a new process; other"
+        f" work on the machine during the run shows as noise.\n\n{table}\n{marker_end}"
     )
     if marker_start in text:
         before, rest = text.split(marker_start, 1)

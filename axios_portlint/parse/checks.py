@@ -31,13 +31,17 @@ UPDATE_NEEDS = "(an update needs an expression on each side)"
 NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
-(binary_expression left: (binary_expression)) @comparison
 (binding_set) @bindings
 (formals) @formals
 (integer_expression) @integer
 (inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
+# Only for files with a comparison operator: every `1 + 1 + ...` term would match.
+COMPARISON_QUERY = """
+(binary_expression left: (binary_expression)) @comparison
+"""
+COMPARISON_BYTES = (b"<", b">", b"==", b"!=")
 # Only for files that spell the word `or` at all: most never use it as a variable,
 # and this is the one pattern with a predicate.
 OR_QUERY = """
@@ -61,8 +65,9 @@ class ParserError:
 
 
 @cache
-def _query(with_or: bool) -> Query:
-    return Query(nix_language(), CHECKS_QUERY + (OR_QUERY if with_or else ""))
+def _query(with_or: bool, with_comparisons: bool) -> Query:
+    optional = (OR_QUERY if with_or else "") + (COMPARISON_QUERY if with_comparisons else "")
+    return Query(nix_language(), CHECKS_QUERY + optional)
 
 
 @cache
@@ -75,7 +80,8 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
     if not any(child.type != "comment" for child in root.named_children):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
-    cursor = QueryCursor(_query(_spells_or(data)))
+    comparisons = any(operator in data for operator in COMPARISON_BYTES)
+    cursor = QueryCursor(_query(_spells_or(data), comparisons))
     for name, nodes in cursor.captures(root).items():
         if name == "bindings":
             for node in nodes:
