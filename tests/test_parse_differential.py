@@ -339,6 +339,7 @@ VALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "a: b: 1//b",
         "a: b: a//b/c",
         "a: a//./b",
+        "a: x: a//./b${x}",
         "a: { x = a//{ y = 1; }; }",
     ],
     "empty_inherit": [
@@ -533,6 +534,8 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "a: b: a//99999999999999999999",
         "a: b: a//",
         "a: b: { x = a//; }",
+        "a: x: a//${x}",
+        "a: x: a//b${x}",
     ],
     "dynamic_inherit": [
         'a: { inherit (a) ${"a${"b"}"}; }',
