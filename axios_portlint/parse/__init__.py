@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 
 from tree_sitter import Node, Parser, Tree
 
@@ -220,7 +222,7 @@ def _issue(node: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
     data = source.data
     if node.is_missing:
         return SyntaxIssue(lines.location(source.path, node), f"syntax error: missing {node.type}")
-    nested = next((e for e in _error_nodes(node)[1:] if not _tolerated(e)), None)
+    nested = next((e for e in islice(_error_nodes(node), 1, None) if not _tolerated(e)), None)
     if nested is not None:
         return _issue(nested, source, lines)
     text = data[node.start_byte : node.end_byte]
@@ -278,18 +280,19 @@ def ancestors(root: Node, node: Node) -> list[Node]:
     return chain
 
 
-def _error_nodes(root: Node) -> list[Node]:
-    """ERROR and MISSING nodes in document order, descending only into erroneous subtrees."""
-    found: list[Node] = []
+def _error_nodes(root: Node) -> Iterator[Node]:
+    """ERROR and MISSING nodes in document order, descending only into erroneous subtrees.
+
+    Lazy: the first real error ends the search, however many follow it.
+    """
     stack = [root]
     while stack:
         node = stack.pop()
         if node.is_error or node.is_missing:
-            found.append(node)
+            yield node
             if node.is_missing:
                 continue
         stack.extend(child for child in reversed(node.children) if child.has_error)
-    return found
 
 
 def _describe(raw: bytes) -> str:
