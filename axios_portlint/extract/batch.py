@@ -8,10 +8,8 @@ without a cache (a test checks it on every fixture).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 from axios_portlint.extract import extract_file
 from axios_portlint.extract.cache import Cache, content_key
@@ -49,8 +47,14 @@ _SHARED: Sequence[SourceFile] = ()
 def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
     global _SHARED
     count = workers if workers is not None else (os.cpu_count() or 1)
-    methods = multiprocessing.get_all_start_methods()
-    if count < 2 or len(sources) < threshold or "fork" not in methods:
+    if count < 2 or len(sources) < threshold:
+        return [extract_file(source) for source in sources]
+    # Imported here: most runs (pre-commit on a few files, a warm cache) never start a
+    # pool, and these imports cost more than such a run's extraction.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return [extract_file(source) for source in sources]
     _SHARED = sources
     try:
