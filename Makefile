@@ -35,4 +35,4 @@ docs: $(STAMP)
 	$(BIN)/python scripts/gen_rule_docs.py
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py axios large huge same-port --write
+	$(BIN)/python bench/bench.py axios large huge same-port scaling --repeat 5 --write

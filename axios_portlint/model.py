@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Severity(enum.StrEnum):
@@ -146,6 +147,97 @@ class PortDecl:
     def is_template(self) -> bool:
         """Declared inside a submodule: a port of each entry, not a listener by itself."""
         return any(part in ("<name>", "*") for part in split_option_path(self.option))
+
+
+def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
+    """A PortDecl as JSON values, every field: the one serialization of a declaration.
+
+    The cache stores it whole; the JSON inventory shows the public keys of it.
+    """
+    location = decl.location
+    return {
+        "option": decl.option,
+        "kind": str(decl.kind),
+        "origin": str(decl.origin),
+        "port": decl.port,
+        "end_port": decl.end_port,
+        "state": str(decl.state),
+        "expression": decl.expression,
+        "file": location.file,
+        "line": location.line,
+        "column": location.column,
+        "end_line": location.end_line,
+        "end_column": location.end_column,
+        "reason": decl.reason,
+        "name": decl.name,
+        "reads": decl.reads,
+        "exposes": decl.exposes,
+        "placed": decl.placed,
+        "pending": None if decl.pending is None else _pending_to_json(decl.pending),
+    }
+
+
+def decl_from_dict(value: dict[str, Any]) -> PortDecl:
+    """The inverse of decl_to_dict; raises KeyError, TypeError or ValueError on bad input."""
+    pending = value["pending"]
+    return PortDecl(
+        option=str(value["option"]),
+        kind=Kind(value["kind"]),
+        port=_optional_int(value["port"]),
+        state=ValueState(value["state"]),
+        expression=str(value["expression"]),
+        location=Location(
+            str(value["file"]),
+            _int(value["line"]),
+            _int(value["column"]),
+            _int(value["end_line"]),
+            _int(value["end_column"]),
+        ),
+        reason=str(value["reason"]),
+        placed=bool(value["placed"]),
+        origin=Origin(value["origin"]),
+        name=_optional_str(value["name"]),
+        reads=_optional_str(value["reads"]),
+        end_port=_optional_int(value["end_port"]),
+        exposes=_optional_str(value["exposes"]),
+        pending=None if pending is None else _pending_from_json(pending),
+    )
+
+
+def _pending_to_json(pending: Pending) -> object:
+    if isinstance(pending, int):
+        return pending
+    if isinstance(pending, PendingRef):
+        return {"ref": pending.option}
+    return {
+        "op": pending.operator,
+        "left": _pending_to_json(pending.left),
+        "right": _pending_to_json(pending.right),
+    }
+
+
+def _pending_from_json(value: Any) -> Pending:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if "ref" in value:
+        return PendingRef(str(value["ref"]))
+    left = _pending_from_json(value["left"])
+    right = _pending_from_json(value["right"])
+    return PendingOp(str(value["op"]), left, right)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer")
+    return value
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")

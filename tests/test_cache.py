@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import astuple
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, AxiosTree, Run
@@ -12,8 +14,17 @@ from conftest import FIXTURES, AxiosTree, Run
 from axios_portlint import __version__
 from axios_portlint.discover import discover
 from axios_portlint.extract.batch import extract_all
-from axios_portlint.extract.cache import CACHE_DIR, FILE_NAME, Cache
-from axios_portlint.model import FileResult, SourceFile
+from axios_portlint.extract.cache import (
+    CACHE_DIR,
+    EMPTY,
+    FILE_NAME,
+    Cache,
+    _signature,
+    _signing_key,
+    code_key,
+    content_key,
+)
+from axios_portlint.model import FileResult, Kind, SourceFile
 
 TREES = sorted({path.parent for path in FIXTURES.rglob("*.nix")}, key=lambda path: path.as_posix())
 
@@ -24,6 +35,23 @@ def sources_of(folder: Path) -> tuple[SourceFile, ...]:
 
 def plain(sources: tuple[SourceFile, ...]) -> list[FileResult]:
     return extract_all(sources, None, workers=1)
+
+
+def read_document(folder: Path) -> dict[str, Any]:
+    signature, _, payload = (folder / FILE_NAME).read_bytes().partition(b"\n")
+    key = _signing_key()
+    assert key is not None
+    assert signature.decode() == _signature(key, payload)
+    document: dict[str, Any] = json.loads(payload)
+    return document
+
+
+def write_signed(folder: Path, document: dict[str, Any]) -> None:
+    """A cache file as this machine would sign it: only its content can make it a miss."""
+    key = _signing_key()
+    assert key is not None
+    payload = json.dumps(document).encode()
+    (folder / FILE_NAME).write_bytes(_signature(key, payload).encode() + b"\n" + payload)
 
 
 @pytest.mark.parametrize("folder", TREES, ids=lambda p: p.relative_to(FIXTURES).as_posix())
@@ -40,11 +68,9 @@ def test_a_warm_run_reads_every_result_from_the_cache(tmp_path: Path) -> None:
     sources = sources_of(FIXTURES / "axios")
     extract_all(sources, Cache(tmp_path), workers=1)
     cache = Cache(tmp_path)
-    assert all(
-        cache.get(key) is not None
-        for key in json.loads((tmp_path / FILE_NAME).read_text())["entries"]
-    )
-    assert len(json.loads((tmp_path / FILE_NAME).read_text())["entries"]) == len(sources)
+    entries = read_document(tmp_path)["entries"]
+    assert all(cache.get(key) is not None for key in entries)
+    assert len(entries) == len(sources)
 
 
 def test_changed_content_is_parsed_again(tmp_path: Path) -> None:
@@ -65,6 +91,7 @@ def test_changed_content_is_parsed_again(tmp_path: Path) -> None:
         json.dumps({"format": 1, "version": "0.0.0-foreign", "entries": {}}),
         json.dumps({"format": 99, "version": __version__, "entries": {}}),
         "[1, 2, 3]",
+        "0" * 64 + "\n{}",
     ],
 )
 def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path: Path, content: str) -> None:
@@ -76,13 +103,64 @@ def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path: Path, content: str) -> 
 def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     sources = sources_of(FIXTURES / "axios")
     extract_all(sources, Cache(tmp_path), workers=1)
-    document = json.loads((tmp_path / FILE_NAME).read_text())
+    document = read_document(tmp_path)
+    damaged = 0
     for entry in document["entries"].values():
-        for decl in entry["decls"]:
+        for decl in entry[0] if entry != EMPTY else []:
             decl["port"] = "8080; rm -rf /"  # wrong type: never trusted
             decl["kind"] = "nonsense"
-    (tmp_path / FILE_NAME).write_text(json.dumps(document))
+            damaged += 1
+    assert damaged
+    write_signed(tmp_path, document)
     assert extract_all(sources, Cache(tmp_path), workers=1) == plain(sources)
+
+
+def planted(tmp_path: Path, code: str) -> tuple[SourceFile, FileResult]:
+    """A correctly signed cache whose one entry says something the file does not."""
+    source = SourceFile(
+        "m.nix",
+        b"{ lib, ... }: { options.a.port = lib.mkOption { type = lib.types.port; default = 1; }; }",
+    )
+    (real,) = plain((source,))
+    Cache(tmp_path).put(content_key(source.path, source.data), real)
+    extract_all([source], Cache(tmp_path), workers=1)
+    document = read_document(tmp_path)
+    (entry,) = document["entries"].values()
+    entry[0][0]["port"] = 2
+    document["code"] = code
+    write_signed(tmp_path, document)
+    return source, real
+
+
+def test_entries_made_by_other_code_are_never_reused(tmp_path: Path) -> None:
+    # The planted port shows the entry is read when the code key matches, and not otherwise.
+    source, real = planted(tmp_path, code_key())
+    (reused,) = extract_all([source], Cache(tmp_path), workers=1)
+    assert reused.decls[0].port == 2
+    source, real = planted(tmp_path, "0" * 32)
+    assert extract_all([source], Cache(tmp_path), workers=1) == [real]
+
+
+def test_one_changed_byte_fails_the_signature(tmp_path: Path) -> None:
+    source, real = planted(tmp_path, code_key())
+    data = (tmp_path / FILE_NAME).read_bytes()
+    assert b'"port": 2' in data
+    (tmp_path / FILE_NAME).write_bytes(data.replace(b'"port": 2', b'"port": 3'))
+    assert extract_all([source], Cache(tmp_path), workers=1) == [real]
+
+
+def test_a_file_without_ports_is_stored_as_a_bare_zero(tmp_path: Path) -> None:
+    sources = (
+        SourceFile("empty.nix", b'{ lib, ... }: { options.a = lib.mkEnableOption "a"; }'),
+        SourceFile("port.nix", b"{ config.services.a.port = 80; }"),
+    )
+    expected = plain(sources)
+    extract_all(sources, Cache(tmp_path), workers=1)
+    entries = read_document(tmp_path)["entries"]
+    assert entries[content_key(*astuple(sources[0]))] == EMPTY
+    assert entries[content_key(*astuple(sources[1]))] != EMPTY
+    assert extract_all(sources, Cache(tmp_path), workers=1) == expected
+    assert expected[1].decls[0].kind is Kind.LOCAL
 
 
 def test_cli_caches_by_default_and_not_with_no_cache(

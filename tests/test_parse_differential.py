@@ -327,6 +327,36 @@ VALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "{ a = { b = 1; }; a = { c = 1; }; }",
         "let a.b = 1; a.c = 2; in a",
     ],
+    # Issue 13: the grammar lexes `a//b` as one path, wants a name after `inherit`,
+    # and takes every `${...}` in an inherit as dynamic.
+    "update_without_spaces": [
+        "a: b: a//b",
+        "a: b: a//b//a",
+        "a: b: a.b//b",
+        "a: b: a//b.c",
+        "a: b: a//-b",
+        "a: b: a///b",
+        "a: b: 1//b",
+        "a: b: a//b/c",
+        "a: a//./b",
+        "a: x: a//./b${x}",
+        "a: { x = a//{ y = 1; }; }",
+    ],
+    "empty_inherit": [
+        "{ inherit; }",
+        "{ inherit (a); x = 1; }",
+        "{ inherit ; inherit; }",
+        "let inherit; in 1",
+        "a: { inherit (a) ; inherit a; }",
+    ],
+    "static_inherit_interpolation": [
+        'a: { inherit (a) ${"b"}; }',
+        'a: { inherit (a) ${("b")}; }',
+        "a: { inherit (a) ${''b''}; }",
+        'a: { inherit (a) ${"b\\n"}; }',
+        'a: let b = 1; in { inherit ${"b"}; }',
+        'a: { inherit (a) ${"b"} c "d"; }',
+    ],
 }
 
 # Rejected by Nix: portlint must report a syntax issue.
@@ -496,6 +526,25 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "{ inherit (x) ${y}; }",
     ],
     "lexer_paths": ["./a/", "/a/b/", './a/${"b"}/', "./a//b"],
+    "update_lookalikes": [
+        "a: a/b//c",
+        "a: ./a//b",
+        "a: a//.",
+        "a: b: a+//b",
+        "a: b: a//99999999999999999999",
+        "a: b: a//",
+        "a: b: { x = a//; }",
+        "a: x: a//${x}",
+        "a: x: a//b${x}",
+    ],
+    "dynamic_inherit": [
+        'a: { inherit (a) ${"a${"b"}"}; }',
+        "a: { inherit (a) ${a.b}; }",
+        'a: { inherit (a) "${"b"}"; }',
+        'a: { inherit (a) "a${"b"}"; }',
+        "{ inherit }",
+        "{ inherit (a) }",
+    ],
 }
 
 # Cases where portlint and Nix disagree today: (source, does Nix accept, reason).

@@ -372,11 +372,13 @@ def test_a_cache_planted_in_the_tree_cannot_hide_findings(tree: Path) -> None:
     if not cache.exists():
         return  # no cache in this build: nothing to forge, the promise holds
     conflicting = harmless.replace(b"8080;", b"11434;", 1)
-    document = json.loads(cache.read_text())
+    # The file is the signature's hex digest, a newline, and the signed JSON payload.
+    signature, _, payload = cache.read_bytes().partition(b"\n")
+    document = json.loads(payload)
     entries = document["entries"]
     old = content_key("modules/pim/default.nix", harmless)
     entries[content_key("modules/pim/default.nix", conflicting)] = entries.pop(old)
-    cache.write_text(json.dumps(document))
+    cache.write_bytes(signature + b"\n" + json.dumps(document).encode())
     module.write_bytes(conflicting)
     result = subprocess.run(
         [sys.executable, "-m", "axios_portlint", "check", "modules"],

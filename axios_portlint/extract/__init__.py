@@ -36,7 +36,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, ancestors, nix_language, parse_source
+from axios_portlint.parse import ParsedFile, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names
 
 MKOPTION_QUERY = """
@@ -103,9 +103,32 @@ class _Candidate:
         return self.placement.path
 
 
+def may_hold_port(data: bytes) -> bool:
+    """Whether a file can declare or set a port at all: a pre-filter before extraction.
+
+    Every port either side finds is spelled in the file: a port-named option or
+    path (`port`, `*Port` such as `httpPort` or `allowedTCPPorts`, `-port`,
+    `_port`), a port type (`types.port`, `ints.u16`) or a Tailscale service.
+    `port` after a letter or digit is `import`, `support`, `export`: the regex
+    this replaces let those through, a third of all files in a real tree.
+    """
+    if b"Port" in data or b"tailscale" in data or b"u16" in data:
+        return True
+    find = data.find
+    at = find(b"port")
+    while at != -1:
+        if at == 0 or not data[at - 1 : at].isalnum():
+            return True
+        at = find(b"port", at + 4)
+    return False
+
+
 def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
     """The file's port declarations, and the port-named paths its config sections set."""
-    candidates = list(_port_candidates(parsed)) if b"mkOption" in parsed.source.data else []
+    data = parsed.source.data
+    if not may_hold_port(data):
+        return [], ()
+    candidates = list(_port_candidates(parsed)) if b"mkOption" in data else []
     by_path = {c.option: c for c in candidates if c.placement.placed}
     config_side = _ConfigSide(parsed)
     folders: dict[Arguments, Folder] = {}
@@ -203,9 +226,12 @@ def _option_value(
 ) -> tuple[Node, Value]:
     """`mkOption { ... } // { default = 5056; }` is still the option, with that default."""
     node = call
-    for parent in ancestors(parsed.root, call):
+    # Climb only as far as the option reaches (usually one step): a full ancestor
+    # chain per call would be quadratic on mkOption calls nested without bound.
+    parent = call.parent
+    while parent is not None:
         if parent.type == "parenthesized_expression":
-            node = parent
+            node, parent = parent, parent.parent
             continue
         operator = parent.child_by_field_name("operator")
         right = parent.child_by_field_name("right")
@@ -218,7 +244,7 @@ def _option_value(
         ):
             break
         fields = Update(fields, folder.eval(right))
-        node = parent
+        node, parent = parent, parent.parent
     return node, fields
 
 

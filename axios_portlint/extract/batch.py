@@ -8,10 +8,8 @@ without a cache (a test checks it on every fixture).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 from axios_portlint.extract import extract_file
 from axios_portlint.extract.cache import Cache, content_key
@@ -41,20 +39,34 @@ def extract_all(
     return [result for result in results if result is not None]
 
 
+# The sources of the current run, for forked workers: they inherit this list with
+# the process instead of receiving the bytes pickled through a pipe.
+_SHARED: Sequence[SourceFile] = ()
+
+
 def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
+    global _SHARED
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 2 or len(sources) < threshold:
         return [extract_file(source) for source in sources]
-    # Fork where available: workers inherit the loaded grammar instead of importing it.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunks = [sources[start::count] for start in range(count)]
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        parts = list(pool.map(_extract_chunk, chunks))
+    # Imported here: most runs (pre-commit on a few files, a warm cache) never start a
+    # pool, and these imports cost more than such a run's extraction.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [extract_file(source) for source in sources]
+    _SHARED = sources
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            parts = list(pool.map(_extract_share, range(count), [count] * count))
+    finally:
+        _SHARED = ()
     # Undo the round-robin split so results line up with `sources`.
     streams = [iter(part) for part in parts]
     return [next(streams[index % count]) for index in range(len(sources))]
 
 
-def _extract_chunk(sources: list[SourceFile]) -> list[FileResult]:
-    return [extract_file(source) for source in sources]
+def _extract_share(start: int, step: int) -> list[FileResult]:
+    return [extract_file(source) for source in _SHARED[start::step]]

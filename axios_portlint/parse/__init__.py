@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 
 from tree_sitter import Node, Parser, Tree
 
@@ -129,7 +131,7 @@ def _key(issue: SyntaxIssue) -> tuple[int, int]:
 
 def _first_syntax_issue(root: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue | None:
     for node in _error_nodes(root):
-        if _is_formals_trailing_comma(node):
+        if _tolerated(node):
             continue
         return _issue(node, source, lines)
     return None
@@ -220,7 +222,7 @@ def _issue(node: Node, source: SourceFile, lines: LineIndex) -> SyntaxIssue:
     data = source.data
     if node.is_missing:
         return SyntaxIssue(lines.location(source.path, node), f"syntax error: missing {node.type}")
-    nested = next((e for e in _error_nodes(node)[1:] if not _is_formals_trailing_comma(e)), None)
+    nested = next((e for e in islice(_error_nodes(node), 1, None) if not _tolerated(e)), None)
     if nested is not None:
         return _issue(nested, source, lines)
     text = data[node.start_byte : node.end_byte]
@@ -278,18 +280,19 @@ def ancestors(root: Node, node: Node) -> list[Node]:
     return chain
 
 
-def _error_nodes(root: Node) -> list[Node]:
-    """ERROR and MISSING nodes in document order, descending only into erroneous subtrees."""
-    found: list[Node] = []
+def _error_nodes(root: Node) -> Iterator[Node]:
+    """ERROR and MISSING nodes in document order, descending only into erroneous subtrees.
+
+    Lazy: the first real error ends the search, however many follow it.
+    """
     stack = [root]
     while stack:
         node = stack.pop()
         if node.is_error or node.is_missing:
-            found.append(node)
+            yield node
             if node.is_missing:
                 continue
         stack.extend(child for child in reversed(node.children) if child.has_error)
-    return found
 
 
 def _describe(raw: bytes) -> str:
@@ -300,6 +303,26 @@ def _describe(raw: bytes) -> str:
     if len(snippet) > 40:
         snippet = snippet[:40] + "..."
     return f"syntax error: unexpected '{snippet}'"
+
+
+def _tolerated(node: Node) -> bool:
+    """An ERROR or MISSING node where Nix accepts the code as written."""
+    return _is_formals_trailing_comma(node) or _is_empty_inherit(node)
+
+
+def _is_empty_inherit(node: Node) -> bool:
+    """`inherit;` and `inherit (a);` inherit nothing, which Nix accepts.
+
+    The grammar wants at least one name and puts a MISSING identifier before the `;`.
+    """
+    if not (node.is_missing and node.type == "identifier"):
+        return False
+    attrs = node.parent
+    if attrs is None or attrs.type != "inherited_attrs" or attrs.child_count != 1:
+        return False
+    inherit = attrs.parent
+    last = inherit.children[-1] if inherit is not None and inherit.child_count else None
+    return last is not None and last.type == ";" and not last.is_missing
 
 
 def _is_formals_trailing_comma(node: Node) -> bool:
@@ -341,7 +364,7 @@ def _follows_formal(node: Node) -> bool:
     if previous is None or previous.type != "formal":
         return False
     # A default may hold a function with its own tolerated trailing comma.
-    return all(_is_formals_trailing_comma(error) for error in _error_nodes(previous))
+    return all(_tolerated(error) for error in _error_nodes(previous))
 
 
 def _next_is_closing_brace(node: Node) -> bool:

@@ -3,15 +3,21 @@
 Nix rejects these while parsing (in its lexer or in the parser's actions), so
 `nix-instantiate --parse` fails on them; the differential test against it found
 each one. One query finds every candidate, so a clean file costs one pass in C.
+
+No pattern may wait on a later sibling of a subtree that nests without bound: the
+cursor keeps one state per open ancestor, so `(binary_expression operator: ...)`
+is quadratic on a 20,000-term `1 + 1 + ...` chain. Each pattern here is settled
+by a node's first child at the latest.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Parser, Query, QueryCursor
 
 from axios_portlint.parse.language import nix_language
 from axios_portlint.parse.names import attrpath_names, static_attr_name
@@ -20,16 +26,33 @@ BOM = b"\xef\xbb\xbf"
 MAX_INTEGER = 2**63 - 1
 COMPARISON_GROUPS = ({"<", ">", "<=", ">="}, {"==", "!="})
 LITERAL_SETS = ("attrset_expression", "rec_attrset_expression")
+UPDATE_NEEDS = "(an update needs an expression on each side)"
+# What Nix's lexer reads as one path token (its PATH rule).
+NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
-(variable_expression name: (identifier) @or (#eq? @or "or"))
-(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="]) @comparison
 (binding_set) @bindings
 (formals) @formals
-(integer_expression) @integer (#match? @integer "^[0-9]{19,}$")
-(inherited_attrs (interpolation) @dynamic_inherit)
+(integer_expression) @integer
+(inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
+# Only for files with a comparison operator: every `1 + 1 + ...` term would match.
+COMPARISON_QUERY = """
+(binary_expression left: (binary_expression)) @comparison
+"""
+COMPARISON_BYTES = (b"<", b">", b"==", b"!=")
+# Only for files that spell the word `or` at all: most never use it as a variable,
+# and this is the one pattern with a predicate.
+OR_QUERY = """
+(variable_expression name: (identifier) @or (#eq? @or "or"))
+"""
+# A first attribute name that is a plain identifier, ending where a `.`, `=` or space does.
+PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
+# `or` at the end of a word; a literal first keeps the regex engine's fast scan.
+OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
+IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
+LONGEST_SAFE_INTEGER = len(str(MAX_INTEGER)) - 1  # 18 digits always fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +65,14 @@ class ParserError:
 
 
 @cache
-def _query() -> Query:
-    return Query(nix_language(), CHECKS_QUERY)
+def _query(with_or: bool, with_comparisons: bool) -> Query:
+    optional = (OR_QUERY if with_or else "") + (COMPARISON_QUERY if with_comparisons else "")
+    return Query(nix_language(), CHECKS_QUERY + optional)
+
+
+@cache
+def _snippet_parser() -> Parser:
+    return Parser(nix_language())
 
 
 def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
@@ -51,11 +80,24 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
     if not any(child.type != "comment" for child in root.named_children):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
-    cursor = QueryCursor(_query())
+    comparisons = any(operator in data for operator in COMPARISON_BYTES)
+    cursor = QueryCursor(_query(_spells_or(data), comparisons))
     for name, nodes in cursor.captures(root).items():
+        if name == "bindings":
+            for node in nodes:
+                yield from _duplicate_attributes(node, data)
+            continue
         check = _CHECKS[name]
         for node in nodes:
             yield from check(node)
+
+
+def _spells_or(data: bytes) -> bool:
+    """Whether `or` stands as a word anywhere (code, strings or comments alike)."""
+    return any(
+        match.start() == 0 or data[match.start() - 1] not in IDENTIFIER_BYTES
+        for match in OR_ENDING.finditer(data)
+    )
 
 
 def first_parser_error(root: Node, data: bytes) -> ParserError | None:
@@ -81,9 +123,10 @@ def _or_variable(node: Node) -> Iterator[ParserError]:
 
 
 def _chained_comparison(node: Node) -> Iterator[ParserError]:
+    """`a < b < c`: the query gives every binary expression whose left is one."""
     operator = node.child_by_field_name("operator")
     left = node.child_by_field_name("left")
-    if operator is None or left is None or left.type != "binary_expression":
+    if operator is None or left is None:
         return
     inner = left.child_by_field_name("operator")
     if inner is None:
@@ -97,20 +140,54 @@ def _chained_comparison(node: Node) -> Iterator[ParserError]:
 
 
 def _large_integer(node: Node) -> Iterator[ParserError]:
+    if node.end_byte - node.start_byte <= LONGEST_SAFE_INTEGER:
+        return
     if node.text is not None and int(node.text) > MAX_INTEGER:
         yield ParserError(f"syntax error: invalid integer '{node.text.decode()}'", node)
 
 
-def _dynamic_inherit(node: Node) -> Iterator[ParserError]:
-    yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
+def _inherit_name(node: Node) -> Iterator[ParserError]:
+    """`inherit "b" ${"c"} ${("d")};` name plain strings; anything computed is an error.
+
+    Nix takes `${...}` in an inherit when it holds one plain string literal (its
+    parser drops the parentheses), and rejects a string with an interpolation.
+    """
+    name = node
+    if name.type == "interpolation":
+        inner = name.child_by_field_name("expression")
+        while inner is not None and inner.type == "parenthesized_expression":
+            inner = inner.child_by_field_name("expression")
+        if inner is None or inner.type not in ("string_expression", "indented_string_expression"):
+            yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
+            return
+        name = inner
+    if any(child.type == "interpolation" for child in name.named_children):
+        yield ParserError("syntax error: dynamic attributes not allowed in inherit", node)
 
 
 def _path(node: Node) -> Iterator[ParserError]:
     text = node.text or b""
-    if text.endswith(b"/") and len(text) > 1:
+    if b"//" in text:
+        yield from _doubled_slash(node, text)
+    elif text.endswith(b"/") and len(text) > 1:
         yield ParserError("syntax error: path has a trailing slash", node)
-    elif b"//" in text:
+
+
+def _doubled_slash(node: Node, text: bytes) -> Iterator[ParserError]:
+    """`./a//b` is an error, but the grammar also lexes `a//b` and `a.b//c` as one path.
+
+    Nix's lexer reads a path only as `{PATH_CHAR}*(/{PATH_CHAR}+)+/?`, so `a//b` is
+    `a // b`: an update. A `//` right after a whole path is the doubled slash Nix
+    rejects; any other `//` is the operator, and the pieces must parse around it.
+    """
+    pieces = text.split(b"//")
+    if any(NIX_PATH.fullmatch(piece) for piece in pieces[:-1]):
         yield ParserError("syntax error: path has a doubled slash", node)
+        return
+    update = b" // ".join(pieces)
+    tree = _snippet_parser().parse(update)
+    if tree.root_node.has_error or first_parser_error(tree.root_node, update) is not None:
+        yield ParserError(f"syntax error: unexpected '//' {UPDATE_NEEDS}", node)
 
 
 def _duplicate_formals(node: Node) -> Iterator[ParserError]:
@@ -140,25 +217,35 @@ class _Entry:
     children: dict[str, _Entry] | None = None
 
 
-def _duplicate_attributes(node: Node) -> Iterator[ParserError]:
-    if not _may_repeat(node):
+def _duplicate_attributes(node: Node, data: bytes) -> Iterator[ParserError]:
+    if not _may_repeat(node, data):
         return
     if node.parent is None or node.parent.type not in (*LITERAL_SETS, "let_expression"):
         return
     yield from _insert_bindings(node, {}, ())
 
 
-def _may_repeat(binding_set: Node) -> bool:
-    """Cheap filter: a duplicate needs two bindings with the same first name."""
+def _may_repeat(binding_set: Node, data: bytes) -> bool:
+    """Cheap filter: a duplicate needs two bindings with the same first name.
+
+    A binding starts with its attrpath, so a plain first name is read off the
+    bytes at its start, with no node made for it: this runs on every set.
+    """
     if binding_set.named_child_count < 2:
         return False
     seen: set[bytes] = set()
+    match = PLAIN_NAME.match
     for child in binding_set.named_children:
-        if child.type == "binding":
-            attrpath = child.child(0)
-            first = attrpath.child(0) if attrpath is not None else None
-            names = [first.text] if first is not None and first.text is not None else []
-        elif child.type in ("inherit", "inherit_from"):
+        kind = child.type
+        if kind == "binding":
+            identifier = match(data, child.start_byte)
+            if identifier is not None:
+                names = [identifier.group()]
+            else:
+                attrpath = child.child(0)
+                first = attrpath.child(0) if attrpath is not None else None
+                names = [first.text] if first is not None and first.text is not None else []
+        elif kind in ("inherit", "inherit_from"):
             attrs = child.child_by_field_name("attrs")
             names = [a.text for a in attrs.named_children if a.text] if attrs else []
         else:
@@ -186,7 +273,7 @@ def _insert_bindings(
         elif child.type in ("inherit", "inherit_from"):
             attrs = child.child_by_field_name("attrs")
             for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
-                name = static_attr_name(attr)
+                name = None if attr.is_missing else static_attr_name(attr)  # `inherit;`
                 if name is not None:
                     yield from _define(entries, [name], None, prefix, attr)
 
@@ -243,9 +330,8 @@ def _already(path: tuple[str, ...], where: Node) -> ParserError:
 _CHECKS = {
     "or": _or_variable,
     "comparison": _chained_comparison,
-    "bindings": _duplicate_attributes,
     "formals": _duplicate_formals,
     "integer": _large_integer,
-    "dynamic_inherit": _dynamic_inherit,
+    "inherit_name": _inherit_name,
     "path": _path,
 }

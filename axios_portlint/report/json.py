@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from axios_portlint.model import Finding, PortDecl
+from axios_portlint.model import Finding, PortDecl, decl_to_dict
 from axios_portlint.report.summary import summary
 
 # Bumped only when a key is removed or changes meaning; new keys keep the version.
@@ -43,20 +43,15 @@ def ports_json(decls: Iterable[PortDecl]) -> str:
     return json.dumps([_decl_json(d) for d in decls], indent=2) + "\n"
 
 
+# The inventory's keys, in order: decl_to_dict's public part.
+INVENTORY_KEYS = (
+    *("option", "kind", "origin", "port", "end_port", "state", "expression"),
+    *("file", "line", "column", "reason", "name", "reads", "exposes"),
+)
+
+
 def _decl_json(decl: PortDecl) -> dict[str, Any]:
-    return {
-        "option": decl.option,
-        "kind": str(decl.kind),
-        "origin": str(decl.origin),
-        "port": decl.port,
-        "end_port": decl.end_port,
-        "state": str(decl.state),
-        "expression": decl.expression,
-        "file": decl.location.file,
-        "line": decl.location.line,
-        "column": decl.location.column,
-        "reason": decl.reason or None,
-        "name": decl.name,
-        "reads": decl.reads,
-        "exposes": decl.exposes,
-    }
+    row = decl_to_dict(decl)
+    shown = {key: row[key] for key in INVENTORY_KEYS}
+    shown["reason"] = shown["reason"] or None
+    return shown
