@@ -4,8 +4,9 @@
 same properties with FUZZ_FACTOR times as many (PORTLINT_FUZZ=1, see tests/fuzz/).
 
 * Generated modules (tests/fuzz/nixgen.py): every port option Nix declares is
-  extracted under its path with Nix's default or as unresolved, and nothing else
-  is placed: the contract of tests/test_extract_differential.py.
+  extracted under its path with exactly Nix's default ("unresolved" only where Nix
+  cannot evaluate it either), and nothing else is placed: the contract of
+  tests/test_extract_differential.py.
 * Mutated fixtures (tests/fuzz/mutate.py): whatever bytes the Nix files and the
   registry hold, discovery, extraction, the registry parser and the whole
   `api.check` pipeline return values; the CLI prints no traceback.

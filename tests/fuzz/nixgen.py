@@ -149,9 +149,14 @@ def int_exprs(draw: st.DrawFn, atoms: list[Expr], depth: int = 2) -> Expr:
 
 
 # Between two tokens: at least one blank, maybe newlines, CRLF and comments.
-separators = st.sampled_from(
-    [" ", " ", " ", "  ", "\n", "\n  ", "\t", "\r\n", " # note: 8080 = x;\n", " /* 1 */ ", "\n\n"]
-)
+BLANKS = (" ", " ", " ", "  ", "\n", "\n  ", "\t", "\r\n", "\n\n")
+COMMENTS = (" # note: 8080 = x;\n", " /* 1 */ ")
+separators = st.sampled_from([*BLANKS, *COMMENTS])
+# Inside parentheses: no comments. A comment there leaves the default unresolved
+# (a known bug, the fixture semantics/comment_in_parens.nix and its
+# KNOWN_UNRESOLVED entries in test_extract_differential.py): left out so that the
+# fuzz keeps looking for other disagreements. Fixing it: use `separators` here.
+separators_in_parens = st.sampled_from(BLANKS)
 # Around the dots of an attribute path: usually nothing.
 tight = st.sampled_from(["", "", "", "", " "])
 
@@ -329,10 +334,13 @@ def _attrpath(path: tuple[str, ...]) -> list[str]:
 def _render(draw: st.DrawFn, tokens: list[str]) -> str:
     out: list[str] = []
     previous = ""
+    depth = 0  # parentheses open before this token
     for token in tokens:
         if out:
             glued = token == "." or previous == "."
-            out.append(draw(tight) if glued else draw(separators))
+            blank = separators_in_parens if depth > 0 else separators
+            out.append(draw(tight) if glued else draw(blank))
         out.append(token)
+        depth += {"(": 1, ")": -1}.get(token, 0)
         previous = token
     return "".join(out) + "\n"
