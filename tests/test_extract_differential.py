@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from _pytest.mark.structures import ParameterSet
-from nixeval import ERROR, PortOption, evaluate_port_options_detailed, nix_available
+from nixeval import ERROR, PortOption, evaluate_port_options_detailed
 
 from axios_portlint.extract import extract_file
 from axios_portlint.model import Origin, PortDecl, SourceFile, ValueState
@@ -36,10 +36,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEMANTICS = FIXTURES / "semantics"
 FORMS = FIXTURES / "forms"
 AXIOS = FIXTURES / "axios" / "modules"
-
-NIX_MISSING = "nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)"
-
-pytestmark = pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
 
 # fixture (relative to tests/fixtures) -> why portlint disagrees with Nix.
 DISAGREEMENTS: dict[str, str] = {
@@ -282,6 +278,7 @@ def _excused(option: PortOption, found: list[PortDecl], known: Mapping[str, str]
 # --- tests --------------------------------------------------------------------
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize("module", _cases())
 def test_portlint_agrees_with_nix(module: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     nix = _nix_options(module, tmp_path_factory.getbasetemp())

@@ -30,10 +30,7 @@ NIX_INSTANTIATE = shutil.which("nix-instantiate")
 SYSTEMS = ["aarch64-linux", "x86_64-linux"]
 STORE_PATH = r"/nix/store/[0-9a-z]{32}-"
 
-needs_nix = pytest.mark.skipif(
-    NIX_INSTANTIATE is None,
-    reason="nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)",
-)
+needs_nix = pytest.mark.nix
 
 # A stand-in for the nixpkgs flake input: derivations are attrsets that keep their
 # arguments, Python packages are named placeholders.
@@ -127,8 +124,6 @@ def evaluate(expression: str) -> Any:
 
 @pytest.fixture(scope="module")
 def stubbed() -> dict[str, Any]:
-    if NIX_INSTANTIATE is None:
-        pytest.skip("nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)")
     result: dict[str, Any] = evaluate(f"({STUB_EVAL}) {ROOT}")
     return result
 
@@ -153,10 +148,12 @@ def test_flake_top_level() -> None:
     assert flake["outputsArgs"] == {"nixpkgs": False, "self": False}
 
 
+@needs_nix
 def test_every_system_has_a_package_an_app_and_a_check(stubbed: dict[str, Any]) -> None:
     assert stubbed["systems"] == {"packages": SYSTEMS, "apps": SYSTEMS, "checks": SYSTEMS}
 
 
+@needs_nix
 def test_package_builds_this_project_with_its_dependencies(stubbed: dict[str, Any]) -> None:
     for outputs in stubbed["outputs"].values():
         package = outputs["package"]
@@ -182,12 +179,14 @@ def test_package_builds_this_project_with_its_dependencies(stubbed: dict[str, An
         ]
 
 
+@needs_nix
 def test_app_runs_the_packaged_portlint(stubbed: dict[str, Any]) -> None:
     for outputs in stubbed["outputs"].values():
         assert outputs["app"]["type"] == "app"
         assert re.fullmatch(STORE_PATH + r"axios-portlint/bin/portlint", outputs["app"]["program"])
 
 
+@needs_nix
 def test_check_runs_portlint_on_the_example_tree(
     stubbed: dict[str, Any], portlint: Callable[..., Run]
 ) -> None:

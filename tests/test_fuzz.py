@@ -26,8 +26,8 @@ from fuzz.mutate import NIX_FIXTURES, REGISTRY_FIXTURES, TOKENS, mutated_fixture
 from fuzz.nixgen import Module, modules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nixeval import evaluate_port_options_detailed, nix_available
-from test_extract_differential import NIX_MISSING, disagreements
+from nixeval import evaluate_port_options_detailed
+from test_extract_differential import disagreements
 
 from axios_portlint.api import UsageError, check
 from axios_portlint.discover.read import content_problem
@@ -50,7 +50,7 @@ def fuzz_settings(base_examples: int) -> settings:
 # --- generated modules against Nix ----------------------------------------------
 
 
-@pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
+@pytest.mark.nix
 @fuzz_settings(25)
 @given(module=modules())
 def test_generated_module_agrees_with_nix(module: Module) -> None:
@@ -65,7 +65,7 @@ def test_generated_module_agrees_with_nix(module: Module) -> None:
     assert not problems, "\n".join([*problems, "--- module.nix ---", module.source])
 
 
-@pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
+@pytest.mark.nix
 @pytest.mark.parametrize("name", ["_", '"-a"', '"\'x"', '"é"'])
 def test_option_path_spelling_of_odd_names(name: str, tmp_path: Path) -> None:
     source = (

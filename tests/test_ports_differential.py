@@ -41,15 +41,12 @@ from pathlib import Path
 
 import pytest
 from _pytest.mark.structures import ParameterSet
-from nixeval import NixEvalError, NixPort, NixTree, evaluate_tree_detailed, nix_available
+from nixeval import NixEvalError, NixPort, NixTree, evaluate_tree_detailed
 from test_extract_differential import KNOWN_UNRESOLVED as EXTRACTION_KNOWN_UNRESOLVED
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SERVICES = FIXTURES / "services"
-
-NIX_MISSING = "nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)"
-pytestmark = pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
 
 # case (relative to tests/fixtures) -> why portlint disagrees with Nix today.
 DISAGREEMENTS: dict[str, str] = {
@@ -97,9 +94,6 @@ KNOWN_UNRESOLVED: dict[tuple[str, str, str], str] = {
         "`[ 8080 ]` is in the same file: list-valued option reads are not followed; Nix: 8080"
     ),
 }
-
-# case -> why Nix cannot judge it at all (the module does not evaluate).
-NIX_CANNOT: dict[str, str] = {}
 
 # --- cases --------------------------------------------------------------------------
 
@@ -329,9 +323,7 @@ def disagreements(
         for entry in left
         if not (
             key in declared_options
-            and (
-                _agrees(declared_options[key], entry) or listed(declared_options[key], entry)
-            )
+            and (_agrees(declared_options[key], entry) or listed(declared_options[key], entry))
         )
     )
     problems.extend(
@@ -383,14 +375,11 @@ def _files(tree: Path) -> list[Path]:
 # --- tests --------------------------------------------------------------------------------
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize("tree", _cases())
 def test_ports_agree_with_nix(tree: Path) -> None:
     run, nix = _results()[tree]
-    if isinstance(nix, str):
-        reason = NIX_CANNOT.get(_name(tree))
-        if reason is not None:
-            pytest.skip(reason)
-        raise AssertionError(f"Nix could not evaluate {_name(tree)}:\n{nix}")
+    assert not isinstance(nix, str), f"Nix could not evaluate {_name(tree)}:\n{nix}"
     entries = _entries(run, tree)
     problems = disagreements(nix, entries, _files(tree), known_unresolved_in(_name(tree)))
     assert not problems, f"{_name(tree)}:\n  " + "\n  ".join(problems)
@@ -407,7 +396,7 @@ def known_unresolved_in(case: str) -> dict[tuple[str, str], str]:
 
 def test_every_listed_case_exists() -> None:
     known = {_name(tree) for tree in _trees()}
-    listed = set(DISAGREEMENTS) | set(NIX_CANNOT) | {case for case, _, _ in KNOWN_UNRESOLVED}
+    listed = set(DISAGREEMENTS) | {case for case, _, _ in KNOWN_UNRESOLVED}
     assert sorted(listed - known) == []
 
 
@@ -476,6 +465,7 @@ def test_disagreements_flags_each_kind_of_violation(tmp_path: Path) -> None:
     assert "Nix says option a.port = 8080" in problems[0]
 
 
+@pytest.mark.nix
 def test_benchmark_corpus_agrees_with_nix(tmp_path: Path) -> None:
     """The generated benchmark corpus (a slice of it) is judged by Nix like any fixture."""
     spec = importlib.util.spec_from_file_location("bench", ROOT / "bench" / "bench.py")
@@ -519,7 +509,8 @@ def test_unresolved_is_lost_precision_unless_listed(tmp_path: Path) -> None:
         "unresolved [m.nix:1]",
         "wrong value: Nix says option c.port = 8082 [], portlint says option c.port = "
         "unresolved [m.nix:3]",
-        "wrong value: fallback literal is 8085, fallback services.gw.port = unresolved [home.nix:1]",
+        "wrong value: fallback literal is 8085, fallback services.gw.port = unresolved "
+        "[home.nix:1]",
     ]
     listed = {("option", "c.port"): "why", ("option", "d.port"): "why", ("config", "b.port"): "why"}
     problems = disagreements(nix, entries[:4], [], listed)
