@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -110,9 +110,41 @@ def run_portlint(*args: str | Path, cwd: Path) -> Run:
         timeout=120,
         check=False,
     )
+    assert_no_repository_cache(f"portlint {' '.join(map(str, args))} (in {cwd})")
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
 
 @pytest.fixture
 def portlint() -> Callable[..., Run]:
     return run_portlint
+
+
+# -- no test reads a cache left in the repository ----------------------------------------
+# `portlint check` keeps .portlint_cache/ in its working directory. One left in the
+# repository root (by `make run`, or a test run from there) once let a broken
+# extractor pass: its old results were reused. So CLI tests run in tmp_path or pass
+# --no-cache, a cache found in the root is moved aside for the session, and any
+# run that leaves one there fails the test that made it.
+REPOSITORY_CACHE = ROOT / ".portlint_cache"
+
+
+def assert_no_repository_cache(what: str) -> None:
+    assert not REPOSITORY_CACHE.exists(), (
+        f"{what} left {REPOSITORY_CACHE}: run it in tmp_path or pass --no-cache, so "
+        "that no later run reuses results of other code"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_cache_moved_aside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    aside = tmp_path_factory.mktemp("repository-cache") / REPOSITORY_CACHE.name
+    found = REPOSITORY_CACHE.exists()
+    if found:
+        shutil.move(REPOSITORY_CACHE, aside)
+    yield
+    left = REPOSITORY_CACHE.exists()  # made by a run outside run_portlint
+    if left:
+        shutil.rmtree(REPOSITORY_CACHE)
+    if found:
+        shutil.move(aside, REPOSITORY_CACHE)  # the developer's own cache, as it was
+    assert not left, f"a test left {REPOSITORY_CACHE}: run it in tmp_path or pass --no-cache"

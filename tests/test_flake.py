@@ -201,7 +201,7 @@ def test_check_runs_portlint_on_the_example_tree(
         assert args[3] == "--registry"
         assert re.fullmatch(STORE_PATH + "ports.md", args[4])
     # The same command on the paths the store paths were made from.
-    done = portlint("check", AXIOS / "modules", "--registry", REGISTRY, cwd=ROOT)
+    done = portlint("check", AXIOS / "modules", "--registry", REGISTRY, "--no-cache", cwd=ROOT)
     assert done.code == 0, done.stdout + done.stderr
 
 
