@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, Run
 
 from axios_portlint.extract import extract_file
 from axios_portlint.model import Kind, Origin, PortDecl, SourceFile, ValueState
@@ -280,3 +281,25 @@ in
         ("axios.observability.grafana", 3000),
         ("axios.observability.loki", 3100),
     ]
+
+
+# -- priority wrappers: the default is the wrapped value --------------------------------
+
+MKDEFAULT_PORTS = {"pim.port": 8080, "pim.tailscaleServe.httpsPort": 8443, "pim.metricsPort": 9464}
+
+
+def test_mkdefault_mkoverride_mkforce_defaults_are_unwrapped() -> None:
+    """`lib.mkDefault 8080`, `lib.mkOverride 900 8443`, `lib.mkForce 9464`: the numbers."""
+    decls = extract(FORMS / "mkdefault.nix")
+    assert {d.option: (d.state, d.port) for d in decls} == {
+        option: (ValueState.KNOWN, port) for option, port in MKDEFAULT_PORTS.items()
+    }
+
+
+def test_mkdefault_defaults_are_unwrapped_through_the_cli(portlint: Callable[..., Run]) -> None:
+    result = portlint("ports", FORMS / "mkdefault.nix", "--format", "json", cwd=FIXTURES)
+    assert result.code == 0, result.stderr
+    entries = json.loads(result.stdout)
+    assert {e["option"]: (e["state"], e["port"]) for e in entries} == {
+        option: ("known", port) for option, port in MKDEFAULT_PORTS.items()
+    }
