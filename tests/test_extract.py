@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, Run
 
+from axios_portlint.api import scan
 from axios_portlint.extract import extract_file
 from axios_portlint.model import Kind, Origin, PortDecl, SourceFile, ValueState
 
@@ -303,3 +304,34 @@ def test_mkdefault_defaults_are_unwrapped_through_the_cli(portlint: Callable[...
     assert {e["option"]: (e["state"], e["port"]) for e in entries} == {
         option: ("known", port) for option, port in MKDEFAULT_PORTS.items()
     }
+
+
+# -- reads across files are folded with Nix's arithmetic ------------------------------------
+
+BASE_MODULE = """{ lib, ... }: {
+  options.axios.base.port = lib.mkOption { type = lib.types.port; default = 8080; };
+}
+"""
+# (8080 - 8090) / 4 is -2.5: Nix's integer division truncates toward zero (-2), so
+# 8000 - 2; flooring (-3) would give 7997.
+SIDECAR_MODULE = """{ config, lib, ... }: {
+  options.axios.sidecar.port = lib.mkOption {
+    type = lib.types.port;
+    default = 8000 + (config.axios.base.port - 8090) / 4;
+  };
+}
+"""
+
+
+def test_division_across_files_truncates_toward_zero(
+    tmp_path: Path, portlint: Callable[..., Run]
+) -> None:
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "base.nix").write_text(BASE_MODULE)
+    (tmp_path / "modules" / "sidecar.nix").write_text(SIDECAR_MODULE)
+    inventory = scan([tmp_path / "modules"], cwd=tmp_path)
+    ports = {d.option: d.port for d in inventory.decls}
+    assert ports == {"axios.base.port": 8080, "axios.sidecar.port": 7998}
+    result = portlint("ports", "modules", "--format", "json", cwd=tmp_path)
+    entries = {e["option"]: e["port"] for e in json.loads(result.stdout)}
+    assert entries == ports

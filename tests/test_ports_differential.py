@@ -422,10 +422,16 @@ def test_fallback_sites_are_found_in_the_text() -> None:
     ]
 
 
-def test_disagreements_flags_each_kind_of_violation(tmp_path: Path) -> None:
-    """The comparison itself: wrong values, misses, false alarms and bad fallbacks count."""
+def _home_reading_gw(tmp_path: Path) -> Path:
+    """A home-manager module with one `or` fallback site: `...gw.port or 8085`."""
     home = tmp_path / "home.nix"
     home.write_text("{ osConfig, ... }: { x = osConfig.services.gw.port or 8085; }\n")
+    return home
+
+
+def test_disagreements_flags_each_kind_of_violation(tmp_path: Path) -> None:
+    """The comparison itself: wrong values, misses, false alarms and bad fallbacks count."""
+    home = _home_reading_gw(tmp_path)
     nix = NixTree(
         ports=(
             NixPort("a.port", "option", 8080, "known"),
@@ -490,8 +496,7 @@ def test_benchmark_corpus_agrees_with_nix(tmp_path: Path) -> None:
 
 def test_unresolved_is_lost_precision_unless_listed(tmp_path: Path) -> None:
     """ "unresolved" agrees only with a Nix error, or where KNOWN_UNRESOLVED says why."""
-    home = tmp_path / "home.nix"
-    home.write_text("{ osConfig, ... }: { x = osConfig.services.gw.port or 8085; }\n")
+    home = _home_reading_gw(tmp_path)
     nix = NixTree(
         ports=(
             NixPort("a.port", "option", 8080, "known"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SEED_REGISTRY, AxiosTree
+import pytest
+from conftest import SEED_REGISTRY, AxiosTree, run_portlint
 
 from axios_portlint.api import Report, check
 from axios_portlint.model import Finding, Origin
@@ -334,3 +335,26 @@ in
     findings = run(axios_tree).findings
     assert summary(findings) == [("PL017", "modules/services/sync.nix", 8)]
     assert findings[0].message == "axios.sync.metricsPort is 68080, which is not a port (0-65535)"
+
+
+SYNC_METRICS = """{ lib, ... }:
+let
+  base = 8080;
+in
+{
+  options.axios.sync.metricsPort = lib.mkOption {
+    type = lib.types.port;
+    default = base + OFFSET;
+  };
+}
+"""
+
+
+@pytest.mark.parametrize(("port", "invalid"), [(65535, False), (65536, True), (0, False)])
+def test_pl017_bounds_are_0_and_65535(axios_tree: AxiosTree, port: int, invalid: bool) -> None:
+    """The highest port is a port: PL017 starts at 65536 (and 0 is a port too)."""
+    axios_tree.write("modules/services/sync.nix", SYNC_METRICS.replace("OFFSET", str(port - 8080)))
+    codes = [f.code for f in run(axios_tree).findings]
+    assert ("PL017" in codes) is invalid, codes
+    result = run_portlint("check", "--format", "json", "--no-cache", cwd=axios_tree.root)
+    assert ('"code": "PL017"' in result.stdout) is invalid, result.stdout
