@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pytest
 from conftest import AXIOS, REGISTRY, AxiosTree, Run, run_portlint
-from nixeval import nix_available
 
 from axios_portlint.discover import DEFAULT_MAX_BYTES
 
@@ -340,7 +339,7 @@ def test_ten_thousand_levels_of_nesting_never_crash(
     assert result.code == 1
 
 
-@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+@pytest.mark.nix
 @pytest.mark.xfail(
     strict=True,
     reason=(

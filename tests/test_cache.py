@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, AxiosTree, Run
+from conftest import FIXTURES, ROOT, AxiosTree, Run
 
 from axios_portlint import __version__
 from axios_portlint.discover import discover
@@ -176,3 +180,71 @@ def test_cli_caches_by_default_and_not_with_no_cache(
     assert (axios_tree.root / CACHE_DIR / ".gitignore").read_text().endswith("*\n")
     axios_tree.edit("modules/services/immich.nix", "local = 2283;", "local = 11434;")
     assert run(cwd=axios_tree.root).code == 1  # the edited file is parsed again
+
+
+# Appended to the module that defines extract_file, in a copy of the package: the
+# "changed code" of the test below. Its version string is the same; its bytes are not.
+CHANGED_EXTRACTOR = """
+
+# Appended by tests/test_cache.py: this copy's extractor forgets every declaration.
+_extract_file_as_released = extract_file
+
+
+def extract_file(source):
+    import dataclasses
+
+    return dataclasses.replace(_extract_file_as_released(source), decls=())
+"""
+
+
+def _changed_package(folder: Path) -> dict[str, str]:
+    """A copy of axios_portlint whose extractor differs, and the environment that runs it."""
+    package = folder / "axios_portlint"
+    shutil.copytree(ROOT / "axios_portlint", package, ignore=shutil.ignore_patterns("__pycache__"))
+    defining = [p for p in package.rglob("*.py") if "\ndef extract_file(" in p.read_text()]
+    assert len(defining) == 1, f"extract_file is defined in {defining}"
+    with defining[0].open("a") as stream:
+        stream.write(CHANGED_EXTRACTOR)
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import axios_portlint; print(axios_portlint.__file__)"],
+        cwd=folder.parent,  # as `-m` runs it: the working directory, then PYTHONPATH
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == str(package / "__init__.py")  # the copy runs, not ROOT's
+    return env
+
+
+def test_a_cache_made_by_other_code_is_not_reused(
+    axios_tree: AxiosTree, portlint: Callable[..., Run], tmp_path: Path
+) -> None:
+    """The cache key covers the code itself, not only __version__.
+
+    Between two commits the version string stays the same while the extractor
+    changes; results cached by the old code must not stand in for the new code's.
+    """
+    env = _changed_package(tmp_path / "changed")
+
+    def changed_code(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "axios_portlint", *args],
+            cwd=axios_tree.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    fresh = changed_code("check", "--no-cache")
+    assert fresh.returncode == 1, fresh.stderr  # no declarations: the registry's rows are orphans
+    assert portlint("check", cwd=axios_tree.root).code == 0  # the released code warms the cache
+    assert (axios_tree.root / CACHE_DIR).exists()
+    warm = changed_code("check")
+    assert (warm.returncode, warm.stdout) == (fresh.returncode, fresh.stdout), (
+        "the changed extractor reused results the released code cached: the cache key "
+        "must cover the code (not only __version__)"
+    )

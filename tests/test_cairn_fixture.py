@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, Run, run_portlint
-from nixeval import _env, _nix_instantiate, evaluate_tree, nix_available
+from nixeval import _env, _nix_instantiate, evaluate_tree
 
 CAIRN = FIXTURES / "cairn"
 REGISTRY = "openspec/specs/networking/ports.md"
@@ -26,7 +26,7 @@ EXPECTED = CAIRN / "EXPECTED.md"
 SYNCED = CAIRN / "expected-synced-ports.md"
 _BLOCK = re.compile(r"<!-- expected: (?P<name>[\w-]+) -->\n```text\n(?P<body>.*?)```", re.DOTALL)
 
-needs_nix = pytest.mark.skipif(not nix_available(), reason="nix-instantiate is not installed")
+needs_nix = pytest.mark.nix
 until_issue_11 = pytest.mark.xfail(
     strict=True, reason="issue 11: the commands layer is being restructured"
 )

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, Run
-from nixeval import evaluate_tree_detailed, nix_available
+from nixeval import evaluate_tree_detailed
 
+from axios_portlint.api import scan
 from axios_portlint.extract import extract_file
 from axios_portlint.extract.link import link
 from axios_portlint.extract.portnames import port_named
@@ -304,7 +305,7 @@ ARITHMETIC_CASES = [
 ]
 
 
-@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+@pytest.mark.nix
 def test_arithmetic_is_nix_arithmetic(tmp_path: Path) -> None:
     terms = " ".join(f"(({left}) {op} ({right}))" for left, op, right in ARITHMETIC_CASES)
     nix = nix_eval(f"[ {terms} ]", tmp_path)
@@ -395,7 +396,7 @@ SNAKE_CASE_TREE = {
 }
 
 
-@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+@pytest.mark.nix
 def test_a_snake_case_port_set_in_config_is_not_read_at_its_default(
     tmp_path: Path, portlint: Callable[..., Run]
 ) -> None:
@@ -419,3 +420,56 @@ def test_a_snake_case_int_option_is_a_port_by_name(kind: str) -> None:
     (decl,) = extract_text(module.replace("types.port", f"types.{kind}"))
     assert (decl.option, decl.port) == ("svc.http_port", 3000)
     assert decl.origin is (Origin.OPTION_BY_NAME if kind == "int" else Origin.OPTION)
+
+
+# -- priority wrappers: the default is the wrapped value --------------------------------
+
+MKDEFAULT_PORTS = {"pim.port": 8080, "pim.tailscaleServe.httpsPort": 8443, "pim.metricsPort": 9464}
+
+
+def test_mkdefault_mkoverride_mkforce_defaults_are_unwrapped() -> None:
+    """`lib.mkDefault 8080`, `lib.mkOverride 900 8443`, `lib.mkForce 9464`: the numbers."""
+    decls = extract(FORMS / "mkdefault.nix")
+    assert {d.option: (d.state, d.port) for d in decls} == {
+        option: (ValueState.KNOWN, port) for option, port in MKDEFAULT_PORTS.items()
+    }
+
+
+def test_mkdefault_defaults_are_unwrapped_through_the_cli(portlint: Callable[..., Run]) -> None:
+    result = portlint("ports", FORMS / "mkdefault.nix", "--format", "json", cwd=FIXTURES)
+    assert result.code == 0, result.stderr
+    entries = json.loads(result.stdout)
+    assert {e["option"]: (e["state"], e["port"]) for e in entries} == {
+        option: ("known", port) for option, port in MKDEFAULT_PORTS.items()
+    }
+
+
+# -- reads across files are folded with Nix's arithmetic ------------------------------------
+
+BASE_MODULE = """{ lib, ... }: {
+  options.axios.base.port = lib.mkOption { type = lib.types.port; default = 8080; };
+}
+"""
+# (8080 - 8090) / 4 is -2.5: Nix's integer division truncates toward zero (-2), so
+# 8000 - 2; flooring (-3) would give 7997.
+SIDECAR_MODULE = """{ config, lib, ... }: {
+  options.axios.sidecar.port = lib.mkOption {
+    type = lib.types.port;
+    default = 8000 + (config.axios.base.port - 8090) / 4;
+  };
+}
+"""
+
+
+def test_division_across_files_truncates_toward_zero(
+    tmp_path: Path, portlint: Callable[..., Run]
+) -> None:
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "base.nix").write_text(BASE_MODULE)
+    (tmp_path / "modules" / "sidecar.nix").write_text(SIDECAR_MODULE)
+    inventory = scan([tmp_path / "modules"], cwd=tmp_path)
+    ports = {d.option: d.port for d in inventory.decls}
+    assert ports == {"axios.base.port": 8080, "axios.sidecar.port": 7998}
+    result = portlint("ports", "modules", "--format", "json", cwd=tmp_path)
+    entries = {e["option"]: e["port"] for e in json.loads(result.stdout)}
+    assert entries == ports

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import AXIOS, REGISTRY, ROOT, AxiosTree
+from conftest import AXIOS, REGISTRY, ROOT, AxiosTree, nix_required
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -45,10 +45,7 @@ STORE_PATH = r"/nix/store/[0-9a-z]{32}-"
 # What the flake's source needs: the package's files and what its checks read.
 FLAKE_SOURCES = ["flake.nix", "pyproject.toml", "README.md", "ports.md", "axios_portlint"]
 
-needs_nix = pytest.mark.skipif(
-    NIX_INSTANTIATE is None,
-    reason="nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)",
-)
+needs_nix = pytest.mark.nix
 
 # The flake's outputs with the stand-in as nixpkgs, `self` tied as Nix ties it.
 OUTPUTS = f"""
@@ -381,7 +378,10 @@ def nix_flakes_available() -> bool:
 @pytest.fixture(scope="module")
 def nix_flake(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if not nix_flakes_available():
-        pytest.skip("no `nix` command with flakes (Debian's nix-bin has one)")
+        message = "no `nix` command with flakes (Debian's nix-bin has one)"
+        if nix_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     assert NIX is not None
     work = tmp_path_factory.mktemp("flake")
     source = work / "portlint"

@@ -4,8 +4,9 @@
 same properties with FUZZ_FACTOR times as many (PORTLINT_FUZZ=1, see tests/fuzz/).
 
 * Generated modules (tests/fuzz/nixgen.py): every port option Nix declares is
-  extracted under its path with Nix's default or as unresolved, and nothing else
-  is placed: the contract of tests/test_extract_differential.py.
+  extracted under its path with exactly Nix's default ("unresolved" only where Nix
+  cannot evaluate it either), and nothing else is placed: the contract of
+  tests/test_extract_differential.py.
 * Mutated fixtures (tests/fuzz/mutate.py): whatever bytes the Nix files and the
   registry hold, discovery, extraction, the registry parser and the whole
   `api.check` pipeline return values; the CLI prints no traceback.
@@ -25,8 +26,8 @@ from fuzz.mutate import NIX_FIXTURES, REGISTRY_FIXTURES, TOKENS, mutated_fixture
 from fuzz.nixgen import Module, modules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nixeval import evaluate_port_options_detailed, nix_available
-from test_extract_differential import NIX_MISSING, disagreements
+from nixeval import evaluate_port_options_detailed
+from test_extract_differential import disagreements
 
 from axios_portlint.api import UsageError, check
 from axios_portlint.discover.read import content_problem
@@ -49,7 +50,7 @@ def fuzz_settings(base_examples: int) -> settings:
 # --- generated modules against Nix ----------------------------------------------
 
 
-@pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
+@pytest.mark.nix
 @fuzz_settings(25)
 @given(module=modules())
 def test_generated_module_agrees_with_nix(module: Module) -> None:
@@ -64,7 +65,7 @@ def test_generated_module_agrees_with_nix(module: Module) -> None:
     assert not problems, "\n".join([*problems, "--- module.nix ---", module.source])
 
 
-@pytest.mark.skipif(not nix_available(), reason=NIX_MISSING)
+@pytest.mark.nix
 @pytest.mark.parametrize("name", ["_", '"-a"', '"\'x"', '"é"'])
 def test_option_path_spelling_of_odd_names(name: str, tmp_path: Path) -> None:
     source = (

@@ -19,7 +19,6 @@ from nixeval import (
     evaluate_port_options_detailed,
     evaluate_tree,
     evaluate_tree_detailed,
-    nix_available,
     split_option,
 )
 
@@ -27,11 +26,6 @@ FORMS = Path(__file__).resolve().parent / "fixtures" / "forms"
 SERVICES = Path(__file__).resolve().parent / "fixtures" / "services"
 EXPECTED_JSON = FORMS / "EXPECTED.json"
 UNRESOLVED = "<unresolved>"
-
-pytestmark = pytest.mark.skipif(
-    not nix_available(),
-    reason="nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)",
-)
 
 
 def _expected() -> dict[str, dict[str, int | str | None]]:
@@ -45,6 +39,7 @@ FIXTURES = sorted(p.name for p in FORMS.glob("*.nix"))
 # --- hand-computed expectations ----------------------------------------------
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
@@ -109,6 +104,7 @@ def test_fixture_defaults(fixture: str, expected: dict[str, PortDefault]) -> Non
     assert evaluate_port_options(FORMS / fixture) == expected
 
 
+@pytest.mark.nix
 def test_unresolved_defaults_are_errors_and_siblings_survive() -> None:
     assert evaluate_port_options(FORMS / "unresolved.nix") == {
         "axios.unresolved.fromPackage": ERROR,
@@ -118,6 +114,7 @@ def test_unresolved_defaults_are_errors_and_siblings_survive() -> None:
     }
 
 
+@pytest.mark.nix
 def test_mkdefault_defaults_are_flagged_as_wrapped() -> None:
     by_path = {o.path: o for o in evaluate_port_options_detailed(FORMS / "mkdefault.nix")}
     assert all(o.wrapped for o in by_path.values())
@@ -125,6 +122,7 @@ def test_mkdefault_defaults_are_flagged_as_wrapped() -> None:
     assert not any(o.wrapped for o in plain)
 
 
+@pytest.mark.nix
 def test_detailed_types() -> None:
     options = evaluate_port_options_detailed(FORMS / "types_variants.nix")
     assert {o.path: o.type for o in options} == {
@@ -142,6 +140,7 @@ def test_expected_json_covers_every_fixture() -> None:
     assert sorted(_expected()) == FIXTURES
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_harness_agrees_with_expected_json(fixture: str) -> None:
     expected = _expected()[fixture]
@@ -151,6 +150,7 @@ def test_harness_agrees_with_expected_json(fixture: str) -> None:
     assert {path: actual[path] for path in known} == known
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_fixture_parses(fixture: str) -> None:
     exe = shutil.which("nix-instantiate")
@@ -175,6 +175,7 @@ def _module(tmp_path: Path, body: str) -> Path:
     return path
 
 
+@pytest.mark.nix
 def test_throwing_and_non_int_defaults_are_caught_in_band(tmp_path: Path) -> None:
     module = _module(
         tmp_path,
@@ -195,6 +196,7 @@ def test_throwing_and_non_int_defaults_are_caught_in_band(tmp_path: Path) -> Non
     }
 
 
+@pytest.mark.nix
 def test_missing_default_is_none_but_flagged(tmp_path: Path) -> None:
     module = _module(
         tmp_path,
@@ -207,11 +209,13 @@ def test_missing_default_is_none_but_flagged(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.nix
 def test_shorthand_module_without_options(tmp_path: Path) -> None:
     module = _module(tmp_path, "{ services.nginx.enable = true; }")
     assert evaluate_port_options(module) == {}
 
 
+@pytest.mark.nix
 def test_submodule_options_are_not_entered(tmp_path: Path) -> None:
     module = _module(
         tmp_path,
@@ -227,12 +231,14 @@ def test_submodule_options_are_not_entered(tmp_path: Path) -> None:
     assert evaluate_port_options(module) == {}
 
 
+@pytest.mark.nix
 def test_syntax_error_raises_with_nix_stderr(tmp_path: Path) -> None:
     module = _module(tmp_path, "{ lib, ... }: { options.x = ; }")
     with pytest.raises(NixEvalError, match="syntax error"):
         evaluate_port_options(module)
 
 
+@pytest.mark.nix
 def test_stub_lib_type_names() -> None:
     lib = Path(__file__).resolve().parent / "nix" / "lib.nix"
     exe = shutil.which("nix-instantiate")
@@ -356,11 +362,13 @@ def test_tree_expectations_cover_every_services_tree() -> None:
     assert sorted(TREE_EXPECTED) == sorted(d.name for d in SERVICES.iterdir() if d.is_dir())
 
 
+@pytest.mark.nix
 @pytest.mark.parametrize("tree", sorted(TREE_EXPECTED))
 def test_tree_ports(tree: str) -> None:
     assert _seen(evaluate_tree(SERVICES / tree)) == TREE_EXPECTED[tree]
 
 
+@pytest.mark.nix
 def test_ranges_carry_their_end() -> None:
     ranges = [p for p in evaluate_tree(SERVICES / "firewall") if p.end_port is not None]
     assert sorted((p.option, p.port, p.end_port) for p in ranges) == [
@@ -369,6 +377,7 @@ def test_ranges_carry_their_end() -> None:
     ]
 
 
+@pytest.mark.nix
 def test_tailscale_definitions_know_their_name_and_whether_they_apply() -> None:
     services = {
         p.name: p for p in evaluate_tree(SERVICES / "tailscale") if p.origin == "tailscale-service"
@@ -382,6 +391,7 @@ def test_tailscale_definitions_know_their_name_and_whether_they_apply() -> None:
     }
 
 
+@pytest.mark.nix
 def test_axios_mirror_enabled_by_a_host(tmp_path: Path) -> None:
     """With every service enabled, the merged config holds what the definitions say."""
     host = tmp_path / "host.nix"
@@ -419,6 +429,7 @@ def test_axios_mirror_enabled_by_a_host(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.nix
 def test_inactive_definitions_are_not_in_the_merged_config() -> None:
     values = config_values(SERVICES / "axios", ["services.ollama.port", f"{TS}.axios-mail.port"])
     # Defined under a false mkIf: the path exists but has no value ("used but
@@ -427,6 +438,7 @@ def test_inactive_definitions_are_not_in_the_merged_config() -> None:
     assert not values[f"{TS}.axios-mail.port"].defined
 
 
+@pytest.mark.nix
 def test_mkdefault_loses_to_a_plain_definition(tmp_path: Path) -> None:
     a = tmp_path / "a.nix"
     a.write_text("{ lib, ... }: { services.redis.port = lib.mkDefault 6379; }")
@@ -437,6 +449,7 @@ def test_mkdefault_loses_to_a_plain_definition(tmp_path: Path) -> None:
     assert sorted(p.port or 0 for p in evaluate_tree([a, b])) == [6379, 6380]
 
 
+@pytest.mark.nix
 def test_uncatchable_errors_leave_siblings_evaluated(tmp_path: Path) -> None:
     module = tmp_path / "m.nix"
     module.write_text(
@@ -461,6 +474,7 @@ def test_uncatchable_errors_leave_siblings_evaluated(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.nix
 def test_submodule_function_form_gets_its_name(tmp_path: Path) -> None:
     module = tmp_path / "m.nix"
     module.write_text(
@@ -486,6 +500,7 @@ def test_submodule_function_form_gets_its_name(tmp_path: Path) -> None:
     assert (values["vhosts.web.tlsPort"].port, values["vhosts.web.port"].port) == (8443, 8080)
 
 
+@pytest.mark.nix
 def test_declared_lists_every_option_of_the_tree() -> None:
     declared = evaluate_tree_detailed(SERVICES / "axios").declared
     assert {"pim.enable", "pim.role", f"{TS}.<name>.backend", "desktop.scale"} <= declared

@@ -53,15 +53,11 @@ from pathlib import Path
 from typing import Final, Literal
 
 import pytest
-from nixeval import nix_available
 
 from axios_portlint.model import SourceFile, SyntaxIssue
 from axios_portlint.parse import parse_source
 
-pytestmark = pytest.mark.skipif(
-    not nix_available(),
-    reason="nix-instantiate not found: install Debian's nix-bin (apt-get install nix-bin)",
-)
+pytestmark = pytest.mark.nix  # every test here asks `nix-instantiate --parse`
 
 FIXTURES: Final = Path(__file__).resolve().parent / "fixtures" / "parse"
 NIX_TIMEOUT_SECONDS: Final = 60

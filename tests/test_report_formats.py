@@ -23,6 +23,7 @@ import pytest
 from conftest import ROOT, AxiosTree, Run, run_portlint
 
 from axios_portlint import __version__, report
+from axios_portlint.api import check as check_api
 from axios_portlint.model import Finding, Location, Severity
 from axios_portlint.rules import all_rules
 
@@ -389,3 +390,37 @@ def finding(severity: Severity, message: str = "message", where: Location | None
 def test_schema_is_the_copy_its_notice_describes() -> None:
     notice = (SCHEMA.parent / "NOTICE.md").read_text()
     assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() in notice
+
+
+# -- sarif levels follow the severity --------------------------------------------------------
+
+
+def firewall_opens_webui(tree: AxiosTree) -> int:
+    """The firewall opens Open WebUI's local port, which Tailscale fronts: PL013, a warning."""
+    tree.edit(
+        "modules/ai/webui.nix",
+        "  config = lib.mkIf cfg.enable {\n",
+        "  config = lib.mkIf cfg.enable {\n"
+        "    networking.firewall.allowedTCPPorts = [ cfg.port ];\n",
+    )
+    return line_of(tree.modules / "ai/webui.nix", "allowedTCPPorts")
+
+
+def test_sarif_level_of_a_warning_is_warning(axios_tree: AxiosTree) -> None:
+    line = firewall_opens_webui(axios_tree)
+    result = run_portlint("check", "--format", "sarif", cwd=axios_tree.root)
+    assert result.code == 0, result.stderr  # a warning does not fail the default --fail-on
+    document = json.loads(result.stdout)
+    validate(document)
+    (run,) = document["runs"]
+    (warning,) = results_of(run, "PL013", "modules/ai/webui.nix")
+    assert warning["level"] == "warning"
+    assert warning["locations"][0]["physicalLocation"]["region"]["startLine"] == line
+
+
+def test_sarif_level_of_a_warning_through_the_api(axios_tree: AxiosTree) -> None:
+    firewall_opens_webui(axios_tree)
+    findings = check_api([axios_tree.modules], axios_tree.registry, cwd=axios_tree.root).findings
+    assert [(f.code, f.severity) for f in findings] == [("PL013", Severity.WARNING)]
+    document = json.loads(report.sarif(findings, all_rules(), root=axios_tree.root))
+    assert [r["level"] for r in document["runs"][0]["results"]] == ["warning"]

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import SEED_REGISTRY, AxiosTree, Run
+import pytest
+from conftest import SEED_REGISTRY, AxiosTree, Run, run_portlint
 
 from axios_portlint.api import Report, check
 from axios_portlint.model import ALLOCATABLE_PORTS, PORTS, Finding, Origin
@@ -353,6 +354,19 @@ PORT_PROBE = """{ lib, ... }:
 """
 
 
+SYNC_METRICS = """{ lib, ... }:
+let
+  base = 8080;
+in
+{
+  options.axios.sync.metricsPort = lib.mkOption {
+    type = lib.types.port;
+    default = base + OFFSET;
+  };
+}
+"""
+
+
 def test_port_0_is_valid_in_code_and_not_in_a_registry_cell(
     axios_tree: AxiosTree, portlint: Callable[..., Run]
 ) -> None:
@@ -377,3 +391,13 @@ def test_one_port_range_for_code_and_registry(axios_tree: AxiosTree) -> None:
         codes = [f.code for f in run(axios_tree).findings]
         assert codes == ([] if valid else ["PL017"])
         assert (parse_port_cell(str(port))[1] is None) is valid
+
+
+@pytest.mark.parametrize(("port", "invalid"), [(65535, False), (65536, True), (0, False)])
+def test_pl017_bounds_are_0_and_65535(axios_tree: AxiosTree, port: int, invalid: bool) -> None:
+    """The highest port is a port: PL017 starts at 65536 (and 0 is a port too)."""
+    axios_tree.write("modules/services/sync.nix", SYNC_METRICS.replace("OFFSET", str(port - 8080)))
+    codes = [f.code for f in run(axios_tree).findings]
+    assert ("PL017" in codes) is invalid, codes
+    result = run_portlint("check", "--format", "json", "--no-cache", cwd=axios_tree.root)
+    assert ('"code": "PL017"' in result.stdout) is invalid, result.stdout

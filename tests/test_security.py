@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 from conftest import AXIOS, REGISTRY, ROOT
-from nixeval import nix_available
 
 from axios_portlint.extract.cache import content_key
 
@@ -242,7 +241,7 @@ def _plant_trap(tree: Path, port: int) -> dict[str, Path]:
     return markers
 
 
-@pytest.mark.skipif(not nix_available(), reason="nix-instantiate not found")
+@pytest.mark.nix
 def test_the_trap_is_real_when_nix_evaluates_it(tree: Path, listener: socket.socket) -> None:
     """Control: Nix itself, allowed to, runs the trap: import and exec leave their markers."""
     markers = _plant_trap(tree, listener.getsockname()[1])
@@ -430,15 +429,6 @@ def test_read_only_tree_is_left_exactly_as_it_was(tree: Path) -> None:
 
 
 def test_registry_sync_writes_only_the_registry(tree: Path) -> None:
-    probe = subprocess.run(
-        [sys.executable, "-m", "axios_portlint", "registry", "sync", "--help"],
-        cwd=tree,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    if probe.returncode != 0:
-        pytest.skip("`portlint registry sync` does not exist yet")
     tree.joinpath("modules/pim/default.nix").write_text(
         tree.joinpath("modules/pim/default.nix").read_text().replace("8080;", "8081;", 1)
     )

@@ -298,3 +298,25 @@ def test_api_returns_the_plan_without_writing(tmp_path: Path) -> None:
     assert result.after.to_bytes() == EXPECTED
     assert len(result.plan.changes) == 9
     assert registry.read_bytes() == before
+
+
+def test_rows_added_to_a_crlf_registry_end_in_crlf(tmp_path: Path, portlint: Portlint) -> None:
+    """Sync adds rows (wiki, gateway, grafana) and a column; a CRLF file stays all CRLF."""
+    registry = sync_tree(tmp_path, b"\r\n")
+    before = registry.read_bytes().split(b"\r\n")
+    assert portlint("registry", "sync", cwd=tmp_path).code == 0
+    after = registry.read_bytes()
+    added = [line for line in after.split(b"\r\n") if line not in before]
+    assert any(b"wiki" in line for line in added)
+    assert all(b"\n" not in line and b"\r" not in line for line in added), added
+    assert after.count(b"\n") == after.count(b"\r\n")
+
+
+def test_sync_api_keeps_a_crlf_registry_crlf(tmp_path: Path) -> None:
+    registry = sync_tree(tmp_path, b"\r\n")
+    result = sync(cwd=tmp_path)
+    written = result.after.to_bytes()
+    assert result.changed and b"wiki" in written
+    assert written.count(b"\n") == written.count(b"\r\n")
+    assert written == EXPECTED.replace(b"\n", b"\r\n")
+    assert registry.read_bytes() == (SYNC / "ports.md").read_bytes().replace(b"\n", b"\r\n")

