@@ -20,7 +20,8 @@ import pytest
 from conftest import FIXTURES, AxiosTree, Run
 
 from axios_portlint.api import check
-from axios_portlint.registry.sync import sync
+from axios_portlint.commands.options import Options
+from axios_portlint.commands.sync import plan
 
 SYNC = FIXTURES / "registry-sync"
 EXPECTED = (SYNC / "expected.md").read_bytes()
@@ -269,7 +270,7 @@ def test_missing_registry_is_a_usage_error(tmp_path: Path, portlint: Portlint) -
 def test_api_returns_the_plan_without_writing(tmp_path: Path) -> None:
     registry = sync_tree(tmp_path)
     before = registry.read_bytes()
-    result = sync([tmp_path / "modules"], registry, cwd=tmp_path)
+    result = plan(Options(cwd=tmp_path, paths=(tmp_path / "modules",), registry=registry))
     assert result.changed
     assert result.after.to_bytes() == EXPECTED
     assert len(result.plan.changes) == 9
