@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from axios_portlint.commands.formats import RulesFormat
+from axios_portlint.commands.formats import ListingFormat
 from axios_portlint.commands.rules import rules
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.write import write_atomically
@@ -139,7 +139,7 @@ def test_table_pads_every_column_but_the_last() -> None:
 
 
 def test_rules_listing_is_that_table() -> None:
-    listing = rules(RulesFormat.TABLE).stdout
+    listing = rules(ListingFormat.TABLE).stdout
     assert listing.splitlines()[0].split() == ["CODE", "NAME", "SEVERITY", "SUMMARY"]
     first = listing.splitlines()[1]
     assert first.startswith("PL001  local-port-conflict")

@@ -20,9 +20,8 @@ from axios_portlint import __version__
 from axios_portlint.commands import Outcome
 from axios_portlint.commands.formats import (
     GraphFormat,
-    InventoryFormat,
+    ListingFormat,
     OutputFormat,
-    RulesFormat,
     SuggestFormat,
 )
 from axios_portlint.commands.options import Flags, Options, resolve
@@ -146,8 +145,8 @@ def ports_command(
     paths: PathsArgument = None,
     exclude: ExcludeOption = None,
     output_format: Annotated[
-        InventoryFormat, typer.Option("--format", help="Output format.")
-    ] = InventoryFormat.TABLE,
+        ListingFormat, typer.Option("--format", help="Output format.")
+    ] = ListingFormat.TABLE,
     config: ConfigOption = None,
 ) -> None:
     """List every port declaration in the module tree."""
@@ -168,8 +167,8 @@ def explain_command(
 @app.command("rules")
 def rules_command(
     output_format: Annotated[
-        RulesFormat, typer.Option("--format", help="Output format.")
-    ] = RulesFormat.TABLE,
+        ListingFormat, typer.Option("--format", help="Output format.")
+    ] = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
     _finish(rules(output_format))

@@ -14,15 +14,8 @@ class OutputFormat(enum.StrEnum):
     GITHUB = "github"
 
 
-class InventoryFormat(enum.StrEnum):
-    """`portlint ports`: the port declarations."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
-class RulesFormat(enum.StrEnum):
-    """`portlint rules`: the rule table."""
+class ListingFormat(enum.StrEnum):
+    """`portlint ports` and `portlint rules`: a listing, as a table or JSON."""
 
     TABLE = "table"
     JSON = "json"

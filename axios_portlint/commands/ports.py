@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from axios_portlint.commands import Outcome
-from axios_portlint.commands.formats import InventoryFormat
+from axios_portlint.commands.formats import ListingFormat
 from axios_portlint.commands.options import Options
 
 if TYPE_CHECKING:
@@ -25,10 +25,10 @@ def scan_tree(options: Options) -> Inventory:
     )
 
 
-def ports(options: Options, output_format: InventoryFormat = InventoryFormat.TABLE) -> Outcome:
+def ports(options: Options, output_format: ListingFormat = ListingFormat.TABLE) -> Outcome:
     from axios_portlint import report
 
     decls = scan_tree(options).decls
-    if output_format is InventoryFormat.JSON:
+    if output_format is ListingFormat.JSON:
         return Outcome(report.ports_json(decls))
     return Outcome(report.ports_table(decls))

@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 
 from axios_portlint.commands import Outcome
-from axios_portlint.commands.formats import RulesFormat
+from axios_portlint.commands.formats import ListingFormat
 from axios_portlint.errors import UsageError
 from axios_portlint.report.text import table
 from axios_portlint.rules import Rule, all_rules, render_doc
 
 
-def rules(output_format: RulesFormat = RulesFormat.TABLE) -> Outcome:
+def rules(output_format: ListingFormat = ListingFormat.TABLE) -> Outcome:
     """Every rule with its code, name, default severity and summary."""
     listed = all_rules()
-    if output_format is RulesFormat.JSON:
+    if output_format is ListingFormat.JSON:
         return Outcome(rules_json(listed))
     header = ("CODE", "NAME", "SEVERITY", "SUMMARY")
     rows = [(r.code, r.name, str(r.severity), r.summary) for r in listed]

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from axios_portlint.commands import EXIT_FINDINGS, Outcome
+from axios_portlint.commands.categories import category_words, names_category
 from axios_portlint.commands.formats import SuggestFormat
 from axios_portlint.commands.options import Options
 from axios_portlint.commands.ports import scan_tree
@@ -29,7 +30,6 @@ from axios_portlint.model import (
     Registry,
     RegistryRange,
 )
-from axios_portlint.registry.categories import category_words, names_category
 
 
 class UnknownCategoryError(Exception):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from axios_portlint.commands import EXIT_FINDINGS, Outcome
+from axios_portlint.commands.categories import category_words, same_category
 from axios_portlint.commands.check import run_check
 from axios_portlint.commands.edits import Edit, Insert, apply, apply_edits
 from axios_portlint.commands.options import Options
@@ -49,7 +50,6 @@ from axios_portlint.registry.build import (
     header_columns,
     is_allocation,
 )
-from axios_portlint.registry.categories import category_words, same_category
 from axios_portlint.registry.document import Document
 from axios_portlint.registry.tables import Row, Span, Table
 from axios_portlint.rules import Selection
