@@ -220,12 +220,16 @@ def test_sync_reads_a_pipe_registry_once(tmp_path: Path) -> None:
         with fifo.open("wb") as stream:
             stream.write(data)
 
+    # A reader end held open lets the writer finish into the pipe's buffer first, so
+    # the run reads the whole registry, then end of file, whatever the scheduling.
+    keeper = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     writer = threading.Thread(target=feed)
     writer.start()
+    writer.join(timeout=30)
     try:
         outcome = sync(Options(cwd=tmp_path, registry=fifo), check_only=True)
     finally:
-        writer.join(timeout=30)
+        os.close(keeper)
     assert outcome.exit_code == 1
     assert outcome.stdout.startswith("--- pipe.md\n+++ pipe.md\n")
 
