@@ -1,6 +1,8 @@
-"""The library entry points: `scan` a tree, `check` it against the registry.
+"""The pipeline as a library: `scan` a tree, `check` it against the registry.
 
-The CLI is a thin shell over these; tests call them directly as well.
+Everything here is pure analysis over the files it reads: no output format, no
+writing. The commands (axios_portlint.commands) sit on top; tests call these
+directly as well.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axios_portlint.config import Listeners, classify
 from axios_portlint.discover import DiscoveryError, default_paths, discover
+from axios_portlint.discover.paths import display_path
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_all
 from axios_portlint.extract.cache import Cache
@@ -32,11 +36,23 @@ from axios_portlint.rules import (
     select_rules,
 )
 from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
-from axios_portlint.rules.pl020_unused_suppression import unused_suppressions
-from axios_portlint.suppress import Suppression, apply_suppressions
+from axios_portlint.suppress import Suppression, apply_suppressions, unused_suppressions
 from axios_portlint.suppress.nix import nix_suppressions
 
-__all__ = ["Inventory", "Report", "UsageError", "check", "locate_registry", "scan"]
+if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that use them
+    from axios_portlint.graph import PortGraph
+    from axios_portlint.registry import RegistrySource
+
+__all__ = [
+    "Inventory",
+    "Report",
+    "UsageError",
+    "check",
+    "find_registry",
+    "locate_registry",
+    "read_registry",
+    "scan",
+]
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
 
@@ -55,10 +71,21 @@ class Inventory:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """What a check found, with what it was found from: the registry as read and the graph.
+
+    `registry sync` plans its edits from `source` and `graph`, so it never reads,
+    parses or matches anything a second time.
+    """
+
     findings: tuple[Finding, ...]
     inventory: Inventory
-    registry: Registry | None
+    source: RegistrySource
+    graph: PortGraph
     suppressed: tuple[Finding, ...] = ()  # silenced by a `portlint: ignore` comment
+
+    @property
+    def registry(self) -> Registry:
+        return self.source.registry
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         failing = any(f.severity.rank >= fail_on.rank for f in self.findings)
@@ -106,41 +133,34 @@ def scan(
     )
 
 
-def locate_registry(explicit: Path | None, cwd: Path) -> Path:
-    """`--registry FILE`, else ./ports.md, else ./openspec/specs/networking/ports.md."""
+def find_registry(explicit: Path | None, cwd: Path) -> Path | None:
+    """`--registry FILE`, else ./ports.md, else ./openspec/specs/networking/ports.md, else None."""
     if explicit is not None:
         return explicit
-    for candidate in REGISTRY_CANDIDATES:
-        if (cwd / candidate).is_file():
-            return cwd / candidate
-    raise UsageError(
-        "no port registry found: pass --registry FILE or add ports.md "
-        "(looked for ./ports.md and ./openspec/specs/networking/ports.md)"
-    )
+    return next((cwd / c for c in REGISTRY_CANDIDATES if (cwd / c).is_file()), None)
 
 
-def read_registry(path: Path, cwd: Path) -> Registry:
-    return read_registry_with_text(path, cwd)[0]
+def locate_registry(explicit: Path | None, cwd: Path) -> Path:
+    """The registry `find_registry` finds; a usage error when there is none."""
+    found = find_registry(explicit, cwd)
+    if found is None:
+        raise UsageError(
+            "no port registry found: pass --registry FILE or add ports.md "
+            "(looked for ./ports.md and ./openspec/specs/networking/ports.md)"
+        )
+    return found
 
 
-def read_registry_with_text(path: Path, cwd: Path) -> tuple[Registry, str]:
-    """The registry and its text, read once (a pipe can be read only once)."""
+def read_registry(path: Path, cwd: Path) -> RegistrySource:
+    """The registry file read and parsed once; a file that is not text is a usage error."""
     # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
-    from axios_portlint.registry import RegistryError, read_registry_text, registry_from_text
+    from axios_portlint.registry import RegistryError
+    from axios_portlint.registry import read_registry as read_source
 
-    display = display_path(path, cwd)
     try:
-        text = read_registry_text(path, display)
-        return registry_from_text(text, path, display), text
+        return read_source(path, display_path(path, cwd))
     except RegistryError as error:
         raise UsageError(str(error)) from None
-
-
-def registry_suppressions(text: str, registry: Registry) -> tuple[Suppression, ...]:
-    """The registry's `<!-- portlint: ignore -->` comments."""
-    from axios_portlint.suppress.markdown import markdown_suppressions
-
-    return markdown_suppressions(text, registry.path)
 
 
 def check(
@@ -164,8 +184,8 @@ def check(
         rules = select_rules(selection)
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
-    registry_path = locate_registry(registry, cwd)
-    registry_file, registry_text = read_registry_with_text(registry_path, cwd)
+    source = read_registry(locate_registry(registry, cwd), cwd)
+    registry_file = source.registry
     inventory = scan(
         paths,
         excludes=excludes,
@@ -176,37 +196,32 @@ def check(
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
+    graph = PortGraph(inventory.decls, registry_file)
     context = Context(
         decls=inventory.decls,
         syntax_issues=inventory.syntax_issues,
         file_problems=inventory.file_problems,
         registry=registry_file,
-        graph=PortGraph(inventory.decls, registry_file),
+        graph=graph,
     )
     findings = run_rules(context, rules)
-    suppressions = inventory.suppressions + registry_suppressions(registry_text, registry_file)
+    from axios_portlint.suppress.markdown import markdown_suppressions
+
+    suppressions = inventory.suppressions + markdown_suppressions(source.text, registry_file.path)
     applied = apply_suppressions(findings, suppressions)
     kept = list(applied.findings)
     if any(rule.code == UNUSED_SUPPRESSION.code for rule in rules):
-        kept.extend(
-            unused_suppressions(
-                suppressions,
-                applied,
-                known={rule.code for rule in all_rules()},
-                selected={rule.code for rule in rules},
-            )
+        unused = unused_suppressions(
+            suppressions,
+            applied,
+            known={rule.code for rule in all_rules()},
+            selected={rule.code for rule in rules},
         )
+        kept.extend(UNUSED_SUPPRESSION.finding(where, why) for where, why in unused)
     return Report(
         findings=tuple(sorted(kept, key=Finding.sort_key)),
         inventory=inventory,
-        registry=registry_file,
+        source=source,
+        graph=graph,
         suppressed=applied.suppressed,
     )
-
-
-def display_path(path: Path, cwd: Path) -> str:
-    absolute = path if path.is_absolute() else cwd / path
-    try:
-        return absolute.relative_to(cwd).as_posix()
-    except ValueError:
-        return absolute.as_posix()

@@ -46,7 +46,24 @@ class Kind(enum.StrEnum):
 
     @property
     def is_listener(self) -> bool:
-        return self in (Kind.LOCAL, Kind.TAILSCALE)
+        return self in LISTENER_KINDS
+
+    @property
+    def label(self) -> str:
+        """The kind as a message names it: "local", "Tailscale" (a proper name), "firewall"."""
+        return "Tailscale" if self is Kind.TAILSCALE else self.value
+
+    @property
+    def column(self) -> str:
+        """The registry column of a listener kind: "Local Port", "Tailscale Port"."""
+        return f"{self.label[0].upper()}{self.label[1:]} Port"
+
+
+# The kinds the registry allocates: a row has a column for each, in this order.
+LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
+
+# The registry's offset convention: a service's Tailscale port is its local port + 363.
+TAILSCALE_OFFSET = 363
 
 
 class Origin(enum.StrEnum):

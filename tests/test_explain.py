@@ -9,7 +9,8 @@ import pytest
 from conftest import ROOT, Run
 
 from axios_portlint.cli import main
-from axios_portlint.rules import all_rules, render_doc, rule_by_code
+from axios_portlint.commands.rules import find_rule
+from axios_portlint.rules import all_rules, render_doc
 
 Portlint = Callable[..., Run]
 DOCS = ROOT / "docs" / "rules"
@@ -30,8 +31,7 @@ def test_explain_by_name(portlint: Portlint) -> None:
 @pytest.mark.parametrize("code", [rule.code for rule in all_rules()])
 def test_every_rule_explains_itself(code: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", code]) == 0
-    rule = rule_by_code(code)
-    assert rule is not None
+    rule = find_rule(code)
     assert capsys.readouterr().out == render_doc(rule) == (DOCS / f"{code}.md").read_text()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from axios_portlint.graph import PortGraph, port_node
 from axios_portlint.model import Kind, Location, PortDecl, ValueState
-from axios_portlint.rules import Context, rule_by_code
+from axios_portlint.rules import Context
+from axios_portlint.rules.pl001_local_port_conflict import RULE as PL001
 
 
 def decl(option: str, port: int, kind: Kind = Kind.LOCAL, line: int = 1) -> PortDecl:
@@ -28,10 +29,9 @@ def test_ten_thousand_services_on_one_port_make_a_linear_graph() -> None:
     assert graph.graph.number_of_edges() == 2 * count
     assert graph.graph.in_degree(port_node(Kind.LOCAL, 8080)) == count
 
-    rule = rule_by_code("PL001")
-    assert rule is not None
     context = Context(tuple(decls), (), (), None, graph)
-    findings = list(rule.check(context))
+    assert PL001.check is not None
+    findings = list(PL001.check(context))
     assert len(findings) == count - 1
     assert all(len(f.related) == 1 for f in findings)
 
@@ -51,9 +51,8 @@ def test_local_and_tailscale_ports_are_separate_namespaces() -> None:
 def test_one_option_declared_twice_is_not_a_conflict() -> None:
     decls = [decl("pim.port", 8080, line=3), decl("pim.port", 8080, line=9)]
     graph = PortGraph(decls, None)
-    rule = rule_by_code("PL001")
-    assert rule is not None
-    assert list(rule.check(Context(tuple(decls), (), (), None, graph))) == []
+    assert PL001.check is not None
+    assert list(PL001.check(Context(tuple(decls), (), (), None, graph))) == []
 
 
 def test_other_kind_options_are_not_listeners() -> None:

@@ -16,9 +16,9 @@ from axios_portlint.model import (
 from axios_portlint.registry import (
     NO_ALLOCATION_TABLE,
     RegistryError,
-    load_registry,
     parse_port_cell,
     parse_registry,
+    read_registry,
 )
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "registry"
@@ -36,6 +36,10 @@ INVALID = CellKind.INVALID
 # Written as escapes: ruff rightly flags look-alike dashes in source.
 EN = "\u2013"
 EM = "\u2014"
+
+
+def load_registry(path: pathlib.Path, display: str) -> Registry:
+    return read_registry(path, display).registry
 
 
 def load(name: str) -> Registry:

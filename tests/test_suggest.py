@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, AxiosTree, Run
 
+from axios_portlint.commands.suggest import FullRangeError, suggest
 from axios_portlint.model import Kind, Location, PortDecl, ValueState
 from axios_portlint.registry import parse_registry
-from axios_portlint.registry.suggest import FullRangeError, suggest
 
 Portlint = Callable[..., Run]
 SYNC = FIXTURES / "registry-sync"

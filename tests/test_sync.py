@@ -20,7 +20,8 @@ import pytest
 from conftest import FIXTURES, AxiosTree, Run
 
 from axios_portlint.api import check
-from axios_portlint.registry.sync import sync
+from axios_portlint.commands.options import Options
+from axios_portlint.commands.sync import plan
 
 SYNC = FIXTURES / "registry-sync"
 EXPECTED = (SYNC / "expected.md").read_bytes()
@@ -293,7 +294,7 @@ def test_missing_registry_is_a_usage_error(tmp_path: Path, portlint: Portlint) -
 def test_api_returns_the_plan_without_writing(tmp_path: Path) -> None:
     registry = sync_tree(tmp_path)
     before = registry.read_bytes()
-    result = sync([tmp_path / "modules"], registry, cwd=tmp_path)
+    result = plan(Options(cwd=tmp_path, paths=(tmp_path / "modules",), registry=registry))
     assert result.changed
     assert result.after.to_bytes() == EXPECTED
     assert len(result.plan.changes) == 9
@@ -314,7 +315,7 @@ def test_rows_added_to_a_crlf_registry_end_in_crlf(tmp_path: Path, portlint: Por
 
 def test_sync_api_keeps_a_crlf_registry_crlf(tmp_path: Path) -> None:
     registry = sync_tree(tmp_path, b"\r\n")
-    result = sync(cwd=tmp_path)
+    result = plan(Options(cwd=tmp_path, paths=(tmp_path / "modules",), registry=registry))
     written = result.after.to_bytes()
     assert result.changed and b"wiki" in written
     assert written.count(b"\n") == written.count(b"\r\n")

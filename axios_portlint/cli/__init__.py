@@ -1,8 +1,12 @@
-"""The `portlint` command: argument parsing only; the work happens in `axios_portlint.api`."""
+"""The `portlint` command: argument parsing only.
+
+Each command gathers its flags into `Flags`, resolves them with the settings
+file into one `Options` (axios_portlint.commands.options), calls its command
+in axios_portlint.commands and prints the `Outcome` it returns.
+"""
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
 from collections.abc import Sequence
@@ -13,14 +17,22 @@ import typer
 
 from axios_portlint import __version__
 from axios_portlint.cli.compat import ClickException, command_path, error_message
-from axios_portlint.cli.listing import rules_json, rules_table
-from axios_portlint.config import ConfigError, Settings, load_settings
+from axios_portlint.commands import Outcome
+from axios_portlint.commands.formats import (
+    GraphFormat,
+    ListingFormat,
+    OutputFormat,
+    SuggestFormat,
+)
+from axios_portlint.commands.options import Flags, Options, resolve
+from axios_portlint.commands.rules import explain, rules
+from axios_portlint.config import ConfigError
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
-from axios_portlint.rules import Rule, Selection, all_rules, render_doc, unknown_selectors
 
-# The pipeline (tree-sitter, the extractors) and the formatters are imported by the
-# commands that run them, so `--version`, `explain` and `rules` start in a blink.
+# Each command is imported by the function that runs it, and imports the pipeline
+# (tree-sitter, networkx, markdown-it) itself: `--version`, `explain` and `rules` start
+# in a blink.
 
 app = typer.Typer(
     name="portlint",
@@ -32,35 +44,6 @@ app = typer.Typer(
 )
 
 EXIT_USAGE = 2
-
-
-class OutputFormat(enum.StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    SARIF = "sarif"
-    GITHUB = "github"
-
-
-class InventoryFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-class RulesFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-class SuggestFormat(enum.StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-class GraphFormat(enum.StrEnum):
-    DOT = "dot"
-    MERMAID = "mermaid"
-    SVG = "svg"
-
 
 PathsArgument = Annotated[
     list[Path] | None,
@@ -124,10 +107,7 @@ NoCacheOption = Annotated[
 @app.command("check")
 def check_command(
     paths: PathsArgument = None,
-    registry: Annotated[
-        Path | None,
-        typer.Option(help="The port registry (default: ./ports.md, else openspec/specs/...)."),
-    ] = None,
+    registry: RegistryOption = None,
     exclude: ExcludeOption = None,
     output_format: Annotated[
         OutputFormat | None, typer.Option("--format", help="Output format [default: text].")
@@ -143,38 +123,21 @@ def check_command(
     no_cache: NoCacheOption = False,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
-    settings = _settings(config)
-    # Command-line flags win over the settings file, which wins over the defaults.
-    output_format = output_format or OutputFormat(settings.format or OutputFormat.TEXT)
-    fail_on = fail_on or settings.fail_on or Severity.ERROR
-    flags = Selection(
-        select=_selectors("--select", select) if select else None,
-        extend_select=_selectors("--extend-select", extend_select),
-        ignore=_selectors("--ignore", ignore),
-    )
-    from axios_portlint.api import check
-    from axios_portlint.extract.cache import CACHE_DIR
+    from axios_portlint.commands.check import check
 
-    result = check(
-        paths or settings.paths or [],
-        registry or settings.registry,
-        excludes=_excludes(exclude, settings),
-        selection=[settings.selection, flags],
-        listeners=settings.listeners,
-        cache_dir=None if no_cache else Path.cwd() / CACHE_DIR,
+    flags = Flags(
+        paths=paths or (),
+        registry=registry,
+        exclude=exclude,
+        config=config,
+        output_format=output_format,
+        fail_on=fail_on,
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
+        no_cache=no_cache,
     )
-    from axios_portlint import report
-
-    files = len(result.inventory.files) + len(result.inventory.file_problems)
-    if output_format is OutputFormat.JSON:
-        typer.echo(report.json_report(result.findings, files), nl=False)
-    elif output_format is OutputFormat.SARIF:
-        typer.echo(report.sarif(result.findings, all_rules(), root=Path.cwd()), nl=False)
-    elif output_format is OutputFormat.GITHUB:
-        typer.echo(report.github(result.findings), nl=False)
-    else:
-        typer.echo(report.text(result.findings, files, color=_use_color()), nl=False)
-    raise typer.Exit(result.exit_code(fail_on))
+    _finish(check(_options(flags), color=_use_color()))
 
 
 @app.command("ports")
@@ -182,25 +145,15 @@ def ports_command(
     paths: PathsArgument = None,
     exclude: ExcludeOption = None,
     output_format: Annotated[
-        InventoryFormat, typer.Option("--format", help="Output format.")
-    ] = InventoryFormat.TABLE,
+        ListingFormat, typer.Option("--format", help="Output format.")
+    ] = ListingFormat.TABLE,
     config: ConfigOption = None,
 ) -> None:
     """List every port declaration in the module tree."""
-    settings = _settings(config)
-    from axios_portlint.api import scan
+    from axios_portlint.commands.ports import ports
 
-    inventory = scan(
-        paths or settings.paths or [],
-        excludes=_excludes(exclude, settings),
-        listeners=settings.listeners,
-    )
-    from axios_portlint import report
-
-    if output_format is InventoryFormat.JSON:
-        typer.echo(report.ports_json(inventory.decls), nl=False)
-    else:
-        typer.echo(report.ports_table(inventory.decls), nl=False)
+    flags = Flags(paths=paths or (), exclude=exclude, config=config, no_cache=True)
+    _finish(ports(_options(flags), output_format))
 
 
 @app.command("explain")
@@ -208,19 +161,17 @@ def explain_command(
     code: Annotated[str, typer.Argument(help="A rule code (PL005) or name (registry-mismatch).")],
 ) -> None:
     """Print a rule's documentation: what it reports, why, an example and the fix."""
-    typer.echo(render_doc(_rule(code)), nl=False)
+    _finish(explain(code))
 
 
 @app.command("rules")
 def rules_command(
     output_format: Annotated[
-        RulesFormat, typer.Option("--format", help="Output format.")
-    ] = RulesFormat.TABLE,
+        ListingFormat, typer.Option("--format", help="Output format.")
+    ] = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
-    rules = all_rules()
-    text = rules_json(rules) if output_format is RulesFormat.JSON else rules_table(rules)
-    typer.echo(text, nl=False)
+    _finish(rules(output_format))
 
 
 registry_app = typer.Typer(
@@ -245,37 +196,13 @@ def registry_sync_command(
     config: ConfigOption = None,
 ) -> None:
     """Rewrite the registry's allocation tables from what the code declares."""
-    # Imported here: `portlint check` and `portlint ports` never pay for them.
-    from axios_portlint.registry.document import write_atomically
-    from axios_portlint.registry.sync import sync
+    from axios_portlint.commands.sync import sync
 
-    settings = _settings(config)
-    result = sync(
-        paths or settings.paths or [],
-        registry or settings.registry,
-        excludes=_excludes(exclude, settings),
-        # No cache: sync writes the registry and nothing else.
-        listeners=settings.listeners,
+    # No cache: sync writes the registry and nothing else.
+    flags = Flags(
+        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
     )
-    for note in result.plan.notes:
-        typer.echo(f"portlint: note: {note}", err=True)
-    if not result.changed:
-        typer.echo(f"{result.display} is in sync with the code.")
-        raise typer.Exit(0)
-    if check_only:
-        typer.echo(result.diff(), nl=False)
-        raise typer.Exit(1)
-    try:
-        write_atomically(result.path, result.after.to_bytes())
-    except OSError as error:
-        raise UsageError(f"{result.display}: cannot write: {error.strerror or error}") from None
-    for change in result.plan.changes:
-        typer.echo(change)
-    count = len(result.plan.changes)
-    typer.echo(f"Updated {result.display}: {count} change{'s' if count != 1 else ''}.")
-
-
-EXIT_FULL_RANGE = 1
+    _finish(sync(_options(flags), check_only=check_only))
 
 
 @app.command("suggest")
@@ -293,49 +220,12 @@ def suggest_command(
     config: ConfigOption = None,
 ) -> None:
     """Print the next free local and Tailscale port for a new service in a category."""
-    from axios_portlint.api import locate_registry, read_registry
-    from axios_portlint.registry import suggest as suggesting
+    from axios_portlint.commands.suggest import suggest_command
 
-    settings = _settings(config)
-    registry_file = read_registry(
-        locate_registry(registry or settings.registry, Path.cwd()), Path.cwd()
+    flags = Flags(
+        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
     )
-    from axios_portlint.api import scan
-
-    inventory = scan(
-        paths or settings.paths or [],
-        excludes=_excludes(exclude, settings),
-        listeners=settings.listeners,
-    )
-    wanted = [category] if category else suggesting.categories(registry_file)
-    results: list[dict[str, object]] = []
-    texts: list[str] = []
-    failed = False
-    for name in wanted:
-        try:
-            found = suggesting.suggest(name, inventory.decls, registry_file)
-        except suggesting.UnknownCategoryError as error:
-            raise UsageError(str(error)) from None
-        except suggesting.FullRangeError as error:
-            if category and output_format is SuggestFormat.TEXT:
-                typer.echo(f"portlint: error: {name}: {error}", err=True)
-                raise typer.Exit(EXIT_FULL_RANGE) from None
-            failed = True
-            results.append(suggesting.error_data(name, str(error)))
-            texts.append(f"category:  {name}\nerror: {error}\n")
-            continue
-        results.append(suggesting.suggestion_data(found))
-        texts.append(suggesting.suggestion_text(found))
-    if output_format is SuggestFormat.JSON:
-        import json
-
-        data: object = results[0] if category else results
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        typer.echo("\n".join(texts), nl=False)
-    # A full range is an answer, not a usage error: 1, as for a finding. Listing every
-    # category (no CATEGORY) is a report and succeeds even when some range is full.
-    raise typer.Exit(EXIT_FULL_RANGE if failed and category else 0)
+    _finish(suggest_command(_options(flags), category, output_format))
 
 
 @app.command("graph")
@@ -352,68 +242,25 @@ def graph_command(
     config: ConfigOption = None,
 ) -> None:
     """Draw the conflict graph: services, ports, registry rows and ranges."""
-    from axios_portlint.api import REGISTRY_CANDIDATES, locate_registry, read_registry
-    from axios_portlint.drawing import build_drawing, to_dot, to_mermaid, to_svg
-    from axios_portlint.graph import PortGraph
+    from axios_portlint.commands.graph import graph
 
-    settings = _settings(config)
-    explicit = registry or settings.registry
-    cwd = Path.cwd()
-    registry_file = None
-    if explicit is not None or any((cwd / c).is_file() for c in REGISTRY_CANDIDATES):
-        registry_file = read_registry(locate_registry(explicit, cwd), cwd)
-    from axios_portlint.api import scan
-
-    inventory = scan(
-        paths or settings.paths or [],
-        excludes=_excludes(exclude, settings),
-        listeners=settings.listeners,
+    flags = Flags(
+        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
     )
-    drawing = build_drawing(PortGraph(inventory.decls, registry_file))
-    if output_format is GraphFormat.SVG:
-        text = to_svg(drawing)
-    elif output_format is GraphFormat.MERMAID:
-        text = to_mermaid(drawing)
-    else:
-        text = to_dot(drawing)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{output}: cannot write: {error.strerror or error}") from None
+    _finish(graph(_options(flags), output_format, output))
 
 
-def _rule(code: str) -> Rule:
-    wanted = code.strip().lower()
-    found = next((r for r in all_rules() if wanted in (r.code.lower(), r.name)), None)
-    if found is None:
-        raise UsageError(f"unknown rule {code!r} (`portlint rules` lists them)")
-    return found
+def _options(flags: Flags) -> Options:
+    """The run's one resolved Options: flags over the settings file over the defaults."""
+    return resolve(flags, Path.cwd(), formats=[str(f) for f in OutputFormat])
 
 
-def _settings(explicit: Path | None) -> Settings:
-    return load_settings(Path.cwd(), explicit, formats=[str(f) for f in OutputFormat])
-
-
-def _excludes(flags: list[str] | None, settings: Settings) -> list[str]:
-    if flags is not None:
-        return flags
-    return list(settings.exclude or ())
-
-
-def _selectors(flag: str, values: list[str] | None) -> tuple[str, ...]:
-    """`--select PL001,PL005 --select PL007`: ruff's spelling, both ways at once."""
-    codes = tuple(code.strip() for value in values or () for code in value.split(","))
-    codes = tuple(code for code in codes if code)
-    if values and not codes:
-        # `--select "$EMPTY"` must not quietly select nothing and pass every check.
-        raise UsageError(f"{flag}: no rule code or prefix given")
-    unknown = unknown_selectors(codes)
-    if unknown:
-        raise UsageError(f"{flag}: unknown rule code or prefix {unknown[0]!r}")
-    return codes
+def _finish(outcome: Outcome) -> None:
+    if outcome.stderr:
+        typer.echo(outcome.stderr, err=True, nl=False)
+    if outcome.stdout:
+        typer.echo(outcome.stdout, nl=False)
+    raise typer.Exit(outcome.exit_code)
 
 
 def _use_color() -> bool:

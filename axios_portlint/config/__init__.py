@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from axios_portlint.config.listeners import DEFAULT_LOCAL, DEFAULT_TAILSCALE, Listeners, classify
+from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PYPROJECT_TOML, settings_file
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
@@ -85,7 +86,7 @@ def load_settings(
 
 
 def read_settings(path: Path, cwd: Path, *, formats: Collection[str] = ()) -> Settings:
-    shown = _display(path, cwd)
+    shown = display_path(path, cwd)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -258,10 +259,3 @@ def _key_line(text: str, key: str, table: str | None) -> int | None:
         elif current == table and assignment.match(line):
             return number
     return None
-
-
-def _display(path: Path, cwd: Path) -> str:
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        return path.as_posix()

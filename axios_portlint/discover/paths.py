@@ -46,3 +46,13 @@ def printable(path: str) -> str:
     except UnicodeEncodeError:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
     return path
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """How messages show any path a user named (a file, the registry, a settings file).
+
+    The same display as discovered sources get: relative to `cwd` when below it
+    (through a symlinked `cwd` too), else absolute; always with `/`.
+    """
+    absolute = path if path.is_absolute() else cwd / path
+    return DisplayPaths(cwd).of(str(absolute))

@@ -6,15 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from axios_portlint.graph import LISTENER_KINDS, PortGraph
-from axios_portlint.model import CellKind, Kind, Origin, RegistryRow, ValueState
+from axios_portlint.graph import PortGraph
+from axios_portlint.model import LISTENER_KINDS, CellKind, Kind, Origin, RegistryRow, ValueState
 
 SERVICE = "service"
 PORT = "port"
 TAILSCALE_SERVICE = "tailscale-service"
 ROW = "row"
 RANGE = "range"
-KIND_LABEL = {Kind.LOCAL: "local", Kind.TAILSCALE: "tailscale"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ def build_drawing(ports: PortGraph) -> Drawing:
 
 
 def port_id(kind: Kind, port: int) -> str:
-    return f"{KIND_LABEL[kind]}:{port}"
+    return f"{kind.value}:{port}"
 
 
 def _add_services(graph: Any, ports: PortGraph, owners: dict[str, set[str]]) -> None:
@@ -118,7 +117,7 @@ def _add_ranges(graph: Any, ports: PortGraph) -> None:
 def _port(graph: Any, kind: Kind, port: int) -> str:
     node = port_id(kind, port)
     if node not in graph:
-        label = f"{KIND_LABEL[kind]} {port}"
+        label = f"{kind.value} {port}"
         graph.add_node(node, label=label, group=PORT, kind=kind, port=port, conflict=False)
     return node
 

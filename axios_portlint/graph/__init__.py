@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from axios_portlint.model import (
+    LISTENER_KINDS,
     CellKind,
     Kind,
     Origin,
@@ -26,12 +27,10 @@ from axios_portlint.model import (
     split_option_path,
 )
 
-LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
 LITERAL_BACKEND = re.compile(r"port (\d+)")  # a backend URL with a literal port
 # Words that name a kind of service rather than the service itself ("Ollama API").
 GENERIC_WORDS = ("api", "service", "server", "daemon")
 
-DeclNode = tuple[str, int]
 PortNode = tuple[str, Kind, int]
 
 
@@ -40,8 +39,7 @@ class RowMatch:
     """How a registry row found its service in code (or that it found none)."""
 
     row: RegistryRow
-    namespaces: tuple[str, ...]
-    via: str  # "module", "name", "port" or "" when unmatched
+    namespaces: tuple[str, ...]  # none when the row found no service in code
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +122,14 @@ class PortGraph:
         if row.module:
             wanted = tuple(split_option_path(row.module.strip()))
             found = [ns for ns in self.services if _ends_with(split_option_path(ns), wanted)]
-            return RowMatch(row, tuple(sorted(found)), "module" if found else "")
+            return RowMatch(row, tuple(sorted(found)))
         if row.tailscale.kind is CellKind.NAMED and row.tailscale.name is not None:
             named = {self.service_of(d) for d in self.tailscale_services(row.tailscale.name)}
             if named:
-                return RowMatch(row, tuple(sorted(named)), "tailscale-service")
+                return RowMatch(row, tuple(sorted(named)))
         by_name = [ns for ns in self.services if _names_match(row.service, ns)]
         if by_name:
-            return RowMatch(row, tuple(sorted(by_name)), "name")
+            return RowMatch(row, tuple(sorted(by_name)))
         by_port = sorted(
             {
                 decl.namespace
@@ -140,7 +138,7 @@ class PortGraph:
                 for decl in self.claimants(kind, port)
             }
         )
-        return RowMatch(row, tuple(by_port), "port" if by_port else "")
+        return RowMatch(row, tuple(by_port))
 
     # -- queries --------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """The port registry (ports.md): allocation tables and the port ranges summary.
 
-A malformed registry is reported as RegistryProblems on the returned Registry;
-only a registry that cannot be read as text at all raises RegistryError.
+The reader only: `read_registry` reads the file once and keeps everything a
+later stage needs from it (the byte-exact lines, the tables with their source
+spans, the Registry they make), so nothing reads or parses it a second time.
+A malformed registry is reported as RegistryProblems on the Registry; only a
+registry that cannot be read as text at all raises RegistryError.
 """
 
 from __future__ import annotations
@@ -10,19 +13,23 @@ import codecs
 import dataclasses
 import os
 import pathlib
+from dataclasses import dataclass
 
 from axios_portlint.model import Registry
 from axios_portlint.registry.build import NO_ALLOCATION_TABLE, build_registry
 from axios_portlint.registry.cells import parse_port_cell
+from axios_portlint.registry.document import Document
 from axios_portlint.registry.references import cross_references
-from axios_portlint.registry.tables import read_tables
+from axios_portlint.registry.tables import Table, read_tables
 
 __all__ = [
     "NO_ALLOCATION_TABLE",
+    "Document",
     "RegistryError",
-    "load_registry",
+    "RegistrySource",
     "parse_port_cell",
     "parse_registry",
+    "read_registry",
 ]
 
 
@@ -37,26 +44,42 @@ class RegistryError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def load_registry(path: pathlib.Path, display_path: str) -> Registry:
-    return registry_from_text(read_registry_text(path, display_path), path, display_path)
+@dataclass(frozen=True, slots=True)
+class RegistrySource:
+    """The registry as read once: its file, its lines byte for byte, its tables, its meaning."""
+
+    path: pathlib.Path  # the file, as given (a pipe can be read only once: never again)
+    display: str  # its path as messages show it
+    document: Document  # every line with its own ending, and the byte order mark
+    tables: tuple[Table, ...]  # every table, with the source span of each cell
+    registry: Registry
+
+    @property
+    def text(self) -> str:
+        return self.document.text
 
 
-def registry_from_text(text: str, path: pathlib.Path, display_path: str) -> Registry:
-    registry = parse_registry(text, display_path)
+def read_registry(path: pathlib.Path, display_path: str) -> RegistrySource:
+    """Read, decode and parse the registry file, once."""
+    data = _read_bytes(path, display_path)
+    _decode(data, display_path)  # a registry that is not UTF-8 is refused with its line
+    document = Document.from_bytes(data)
+    tables = tuple(read_tables(document.text))
+    registry = build_registry(tables, display_path)
     # Links are relative to the registry's own folder, which only the real path knows.
-    return dataclasses.replace(registry, references=cross_references(text, path.parent))
-
-
-def read_registry_text(path: pathlib.Path, display_path: str) -> str:
-    """The registry's text, read once; anything but a regular file is refused up front."""
-    return _read_text(path, display_path)
+    registry = dataclasses.replace(
+        registry, references=cross_references(document.text, path.parent)
+    )
+    return RegistrySource(path, display_path, document, tables, registry)
 
 
 def parse_registry(text: str, display_path: str) -> Registry:
+    """The Registry a text describes (no file: cross-references are not resolved)."""
     return build_registry(read_tables(text), display_path)
 
 
-def _read_text(path: pathlib.Path, display_path: str) -> str:
+def _read_bytes(path: pathlib.Path, display_path: str) -> bytes:
+    """The file's bytes; anything but a regular file or a pipe is refused up front."""
     try:
         if path.is_dir():
             raise IsADirectoryError(path)
@@ -68,7 +91,7 @@ def _read_text(path: pathlib.Path, display_path: str) -> str:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise RegistryError(display_path, f"cannot read registry file: {reason}") from exc
-    return _decode(data, display_path)
+    return data
 
 
 def _read_once(path: pathlib.Path) -> bytes:

@@ -25,10 +25,11 @@ STATUS = "status"
 RANGE = "range"
 PURPOSE = "purpose"
 
-_LABELS = {
+# Each column's name as the registry's own tables write it.
+LABELS = {
     SERVICE: "Service",
-    LOCAL: "Local Port",
-    TAILSCALE: "Tailscale Port",
+    LOCAL: Kind.LOCAL.column,
+    TAILSCALE: Kind.TAILSCALE.column,
     MODULE: "Module",
     STATUS: "Status",
     RANGE: "Range",
@@ -37,6 +38,9 @@ _LABELS = {
 _ALLOCATION = frozenset({SERVICE, LOCAL, TAILSCALE})
 _RANGES = frozenset({RANGE, PURPOSE})
 _RANGE_CELL_KINDS = frozenset({CellKind.PORT, CellKind.RANGE})
+
+# The column holding each listener kind's port.
+COLUMN_OF = {Kind.LOCAL: LOCAL, Kind.TAILSCALE: TAILSCALE}
 
 NO_ALLOCATION_TABLE = (
     "no allocation table (a table with Service, Local Port and Tailscale Port columns)"
@@ -91,10 +95,10 @@ def _columns(header: Row) -> tuple[Columns, list[RegistryProblem]]:
     problems: list[RegistryProblem] = []
     for index, cell in enumerate(header.cells):
         name = " ".join(cell.text.split()).lower()
-        if name not in _LABELS:
+        if name not in LABELS:
             continue  # a column the registry does not define, e.g. "Notes"
         if name in columns:
-            message = f"duplicate '{_LABELS[name]}' column; the first one is used"
+            message = f"duplicate '{LABELS[name]}' column; the first one is used"
             problems.append(RegistryProblem(header.line, cell.column, message))
         else:
             columns[name] = index
@@ -144,7 +148,7 @@ def _port_cell(row: Row, columns: Columns, name: str, problems: list[RegistryPro
 
 
 def _cell_problem(row: Row, cell: Cell, name: str, reason: str) -> RegistryProblem:
-    return RegistryProblem(row.line, cell.column, f"{_LABELS[name]} cell '{cell.text}': {reason}")
+    return RegistryProblem(row.line, cell.column, f"{LABELS[name]} cell '{cell.text}': {reason}")
 
 
 def _optional_text(row: Row, columns: Columns, name: str) -> str:

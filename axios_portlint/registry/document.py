@@ -1,42 +1,18 @@
-"""The registry file as lines that can be edited in place and written back atomically.
+"""The registry file as lines, byte for byte: what `registry sync` edits and writes back.
 
 Every line keeps its own ending (LF, CRLF or a lone CR, as markdown-it counts
-lines), a byte order mark is kept, and only the character spans an edit names
-change: whatever `registry sync` does not own stays byte for byte.
+lines) and a byte order mark is kept, so that whatever an edit does not name
+stays byte for byte (the edits themselves are `commands.edits`).
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import os
 import re
-import stat
-import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 _LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """Replace characters [start, end) of a 0-based line; start == end inserts."""
-
-    line: int
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Insert:
-    """New lines (without endings) after a 0-based line."""
-
-    after: int
-    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,61 +49,3 @@ class Document:
 
     def to_bytes(self) -> bytes:
         return self.bom + self.text.encode("utf-8")
-
-    def apply(self, edits: Iterable[Edit], inserts: Iterable[Insert]) -> Document:
-        lines = list(self.lines)
-        by_line: dict[int, list[Edit]] = defaultdict(list)
-        for edit in edits:
-            by_line[edit.line].append(edit)
-        for index, line_edits in by_line.items():
-            lines[index] = apply_edits(lines[index], line_edits)
-        added: dict[int, list[str]] = defaultdict(list)
-        for insert in inserts:
-            added[insert.after].extend(insert.lines)
-        new_lines: list[str] = []
-        new_endings: list[str] = []
-        for index, line in enumerate(lines):
-            extra = added.get(index, [])
-            ending = self.endings[index]
-            new_lines.extend([line, *extra])
-            # The line before the new ones needs an ending even when it was the last one;
-            # the last new line takes over the original ending (none at the end of a file).
-            if extra:
-                newlines = [self.newline] * (len(extra) - 1)
-                new_endings.extend([ending or self.newline, *newlines, ending])
-            else:
-                new_endings.append(ending)
-        return Document(self.bom, tuple(new_lines), tuple(new_endings))
-
-
-def apply_edits(line: str, edits: Iterable[Edit]) -> str:
-    """Apply one line's edits from the right, so earlier offsets stay valid.
-
-    Two edits at one offset (an insertion beside a replacement) keep their given order.
-    """
-    ordered = sorted(enumerate(edits), key=lambda item: (item[1].start, item[0]), reverse=True)
-    for _, edit in ordered:
-        line = line[: edit.start] + edit.text + line[edit.end :]
-    return line
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the file, then rename over it: readers see the old or the new file.
-
-    The file's permission bits are kept; a symbolic link is followed, not replaced.
-    """
-    target = path.resolve()
-    mode = stat.S_IMODE(target.stat().st_mode)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        temporary.chmod(mode)
-        temporary.replace(target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise

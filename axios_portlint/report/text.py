@@ -1,4 +1,4 @@
-"""The human formats: one line per finding, and the port inventory as a table."""
+"""The human formats: one line per finding, the port inventory and other listings as tables."""
 
 from __future__ import annotations
 
@@ -61,11 +61,15 @@ def ports_table(decls: Sequence[PortDecl]) -> str:
         )
         for d in decls
     ]
+    count = len(decls)
+    return table(header, rows) + f"{count} port declaration{'s' if count != 1 else ''}.\n"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns two spaces apart, each as wide as its widest cell; the last one unpadded."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
-    count = len(decls)
-    lines.append(f"{count} port declaration{'s' if count != 1 else ''}.")
     return "\n".join(lines) + "\n"

@@ -24,7 +24,6 @@ __all__ = [
     "UnknownSelectorError",
     "all_rules",
     "render_doc",
-    "rule_by_code",
     "run_rules",
     "select_rules",
     "unknown_selectors",
@@ -43,15 +42,11 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=lambda rule: rule.code))
 
 
-def rule_by_code(code: str) -> Rule | None:
-    return next((rule for rule in all_rules() if rule.code == code), None)
-
-
 def run_rules(context: Context, rules: Iterable[Rule] | None = None) -> list[Finding]:
     selected = all_rules() if rules is None else tuple(rules)
     findings: list[Finding] = []
     for rule in selected:
-        if rule.needs_registry and context.registry is None:
+        if rule.check is None or (rule.needs_registry and context.registry is None):
             continue
         findings.extend(rule.check(context))
     return sorted(set(findings), key=Finding.sort_key)

@@ -48,7 +48,8 @@ class Rule:
     name: str
     severity: Severity
     summary: str
-    check: Check
+    # None for a rule the pipeline computes itself (PL020, where suppressions are applied).
+    check: Check | None
     needs_registry: bool = False
     # The rule module's docstring: what it does, why, an example, how to fix.
     doc: str = ""

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.graph import LISTENER_KINDS, RowMatch
+from axios_portlint.graph import RowMatch
 from axios_portlint.model import (
+    LISTENER_KINDS,
     CellKind,
     Finding,
     Kind,
@@ -45,8 +46,6 @@ from axios_portlint.model import (
     ValueState,
 )
 from axios_portlint.rules.base import Context, Rule
-
-COLUMN = {Kind.LOCAL: "Local Port", Kind.TAILSCALE: "Tailscale Port"}
 
 
 def check(context: Context) -> Iterator[Finding]:
@@ -76,7 +75,7 @@ def _compare(
         if cell.kind is not CellKind.NONE:
             yield RULE.finding(
                 registry.location(row.line),
-                f"'{row.service}' registers {COLUMN[kind]} {cell.text} but {namespace} "
+                f"'{row.service}' registers {kind.column} {cell.text} but {namespace} "
                 f"declares no {kind} port option",
                 port=cell.single,
             )
@@ -84,20 +83,21 @@ def _compare(
     for decl in of_kind:
         if decl.state is ValueState.UNRESOLVED:
             continue  # PL009 says so; comparing a guess would be a false alarm
-        if _agrees(decl, cell):
+        if agrees(decl, cell):
             continue
         registered = "no port" if cell.kind is CellKind.NONE else cell.text
         yield RULE.finding(
             decl.location,
             f"{decl.option} {_default_text(decl)}, but {where} registers {registered} "
-            f"as the {COLUMN[kind]} of '{row.service}'",
+            f"as the {kind.column} of '{row.service}'",
             option=decl.option,
             port=decl.port,
             related=[registry.location(row.line)],
         )
 
 
-def _agrees(decl: PortDecl, cell: PortCell) -> bool:
+def agrees(decl: PortDecl, cell: PortCell) -> bool:
+    """Does the registry cell say what the declaration declares? `registry sync` asks this too."""
     if decl.state is not ValueState.KNOWN:
         return cell.kind is CellKind.NONE
     if cell.kind is CellKind.NAMED and decl.name != cell.name:

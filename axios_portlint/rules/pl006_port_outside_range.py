@@ -22,8 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.graph import LISTENER_KINDS
-from axios_portlint.model import CellKind, Finding, Kind, Origin, Severity, ValueState
+from axios_portlint.model import (
+    LISTENER_KINDS,
+    CellKind,
+    Finding,
+    Kind,
+    Origin,
+    Severity,
+    ValueState,
+)
 from axios_portlint.rules.base import Context, Rule
 
 

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Kind, Origin, Severity, ValueState
+from axios_portlint.model import TAILSCALE_OFFSET, Finding, Kind, Origin, Severity, ValueState
 from axios_portlint.rules.base import Context, Rule
-
-OFFSET = 363
 
 
 def check(context: Context) -> Iterator[Finding]:
@@ -43,7 +41,7 @@ def check(context: Context) -> Iterator[Finding]:
         for tailscale in (d for d in known if d.kind is Kind.TAILSCALE):
             for local in locals_:
                 assert local.port is not None
-                expected = local.port + OFFSET
+                expected = local.port + TAILSCALE_OFFSET
                 if tailscale.port == expected:
                     continue
                 if tailscale_ranges and not any(expected in r for r in tailscale_ranges):
@@ -51,7 +49,7 @@ def check(context: Context) -> Iterator[Finding]:
                 yield RULE.finding(
                     tailscale.location,
                     f"{tailscale.option} is {tailscale.port}; the convention gives "
-                    f"{local.option} + {OFFSET} = {expected}",
+                    f"{local.option} + {TAILSCALE_OFFSET} = {expected}",
                     option=tailscale.option,
                     port=tailscale.port,
                     related=[local.location],

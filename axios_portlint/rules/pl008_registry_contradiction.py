@@ -26,11 +26,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from axios_portlint.graph import LISTENER_KINDS
-from axios_portlint.model import Finding, Kind, Registry, RegistryRow, Severity
+from axios_portlint.model import LISTENER_KINDS, Finding, Kind, Registry, RegistryRow, Severity
 from axios_portlint.rules.base import Context, Rule
-
-NAMES = {Kind.LOCAL: "local", Kind.TAILSCALE: "Tailscale"}
 
 
 def check(context: Context) -> Iterator[Finding]:
@@ -65,7 +62,7 @@ def _row_overlaps(context: Context, registry: Registry, kind: Kind) -> Iterator[
     for (later, earlier), ports in sorted(shared.items(), key=lambda item: item[0][0].line):
         yield RULE.finding(
             registry.location(later.line),
-            f"{NAMES[kind]} {_ports_text(ports)} of {_describe(later, kind)} "
+            f"{kind.label} {_ports_text(ports)} of {_describe(later, kind)} "
             f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(earlier, kind)} "
             f"at line {earlier.line}",
             port=ports[0],
@@ -80,7 +77,7 @@ def _range_overlaps(registry: Registry, kind: Kind) -> Iterator[Finding]:
             if later.low <= earlier.high and earlier.low <= later.high:
                 yield RULE.finding(
                     registry.location(later.line),
-                    f"{NAMES[kind]} range {later.label} ({later.purpose}) overlaps "
+                    f"{kind.label} range {later.label} ({later.purpose}) overlaps "
                     f"{earlier.label} ({earlier.purpose}) at line {earlier.line}",
                     port=max(later.low, earlier.low),
                     related=[registry.location(earlier.line)],

@@ -18,61 +18,26 @@ default = 8453;  # the registry now says 8453 too: nothing left to ignore
 Delete the comment, or the codes in it that no longer apply. PL020 is judged
 after suppressions are applied, so it cannot itself be suppressed inline;
 `--ignore PL020` turns it off.
+
+## How it is computed
+Not from the rules' shared context like other rules: the pipeline applies the
+suppressions once every other selected rule has run, and each comment that
+silenced nothing becomes a PL020 finding at the comment. So a code the comment
+names that is unknown, or not selected in this run, is reported too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
-
-from axios_portlint.model import Finding, Severity
-from axios_portlint.rules.base import Context, Rule
-from axios_portlint.suppress import Applied, Suppression
-
-
-def check(context: Context) -> Iterator[Finding]:
-    # Nothing to see in the Context: unused suppressions are known only once every
-    # other rule has run and suppression has been applied (see `unused_suppressions`).
-    return iter(())
-
-
-def unused_suppressions(
-    suppressions: Iterable[Suppression],
-    applied: Applied,
-    *,
-    known: Collection[str],
-    selected: Collection[str],
-) -> Iterator[Finding]:
-    """One finding per suppression comment that did not earn its place."""
-    for suppression in suppressions:
-        if suppression.problem:
-            message = f"malformed suppression: {suppression.problem}"
-            yield RULE.finding(suppression.location, message)
-            continue
-        used = applied.used_codes(suppression)
-        if not suppression.codes:
-            if not used:
-                yield RULE.finding(
-                    suppression.location, "unused suppression: no finding on this line or the next"
-                )
-            continue
-        reasons = []
-        for code in suppression.codes:
-            if code in used:
-                continue
-            if code not in known:
-                reasons.append(f"unknown rule code {code}")
-            elif code not in selected:
-                reasons.append(f"{code} is not selected")
-            else:
-                reasons.append(f"no {code} finding on this line or the next")
-        if reasons:
-            yield RULE.finding(suppression.location, "unused suppression: " + "; ".join(reasons))
-
+from axios_portlint.model import Severity
+from axios_portlint.rules.base import Rule
 
 RULE = Rule(
     code="PL020",
     name="unused-suppression",
     severity=Severity.INFO,
     summary="A `portlint: ignore` comment suppresses nothing",
-    check=check,
+    # No check over the Context: which comments went unused is known only once every
+    # other rule has run, so the pipeline computes PL020 where it applies suppressions
+    # (`suppress.unused_suppressions`, called by `api.check`).
+    check=None,
 )

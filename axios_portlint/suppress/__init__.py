@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from axios_portlint.model import Finding, Location
 
-__all__ = ["MARKER", "Applied", "Suppression", "apply_suppressions", "directives"]
+__all__ = [
+    "MARKER",
+    "Applied",
+    "Suppression",
+    "apply_suppressions",
+    "directives",
+    "unused_suppressions",
+]
 
 # Cheap test before any parsing: a file without it has no suppression.
 MARKER = "portlint:"
@@ -89,3 +96,40 @@ def apply_suppressions(findings: Iterable[Finding], suppressions: Iterable[Suppr
         used.update((s, finding.code) for s in matching)
         (suppressed if matching else kept).append(finding)
     return Applied(tuple(kept), tuple(suppressed), frozenset(used))
+
+
+def unused_suppressions(
+    suppressions: Iterable[Suppression],
+    applied: Applied,
+    *,
+    known: Collection[str],
+    selected: Collection[str],
+) -> Iterator[tuple[Location, str]]:
+    """(where, why) of each comment that did not earn its place: what PL020 reports.
+
+    Known only here, once every rule has run and the suppressions have been applied.
+    """
+    for suppression in suppressions:
+        if suppression.problem:
+            yield suppression.location, f"malformed suppression: {suppression.problem}"
+            continue
+        used = applied.used_codes(suppression)
+        if not suppression.codes:
+            if not used:
+                yield (
+                    suppression.location,
+                    "unused suppression: no finding on this line or the next",
+                )
+            continue
+        reasons = []
+        for code in suppression.codes:
+            if code in used:
+                continue
+            if code not in known:
+                reasons.append(f"unknown rule code {code}")
+            elif code not in selected:
+                reasons.append(f"{code} is not selected")
+            else:
+                reasons.append(f"no {code} finding on this line or the next")
+        if reasons:
+            yield suppression.location, "unused suppression: " + "; ".join(reasons)

@@ -12,14 +12,24 @@ each kind, with a note saying why the convention could not hold.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from axios_portlint.model import Kind, PortDecl, Registry, RegistryRange
-from axios_portlint.registry.categories import category_words, names_category
-
-OFFSET = 363
-KIND_NAMES = {Kind.LOCAL: "local", Kind.TAILSCALE: "Tailscale"}
+from axios_portlint.commands import EXIT_FINDINGS, Outcome
+from axios_portlint.commands.categories import category_words, names_category
+from axios_portlint.commands.formats import SuggestFormat
+from axios_portlint.commands.options import Options
+from axios_portlint.commands.ports import scan_tree
+from axios_portlint.errors import UsageError
+from axios_portlint.model import (
+    LISTENER_KINDS,
+    TAILSCALE_OFFSET,
+    Kind,
+    PortDecl,
+    Registry,
+    RegistryRange,
+)
 
 
 class UnknownCategoryError(Exception):
@@ -41,6 +51,43 @@ class Suggestion:
     notes: tuple[str, ...] = ()
 
 
+def suggest_command(
+    options: Options, category: str | None, output_format: SuggestFormat = SuggestFormat.TEXT
+) -> Outcome:
+    """`portlint suggest [CATEGORY]`: the next free pair of one category, or of every one.
+
+    A full range is an answer, not a usage error: exit 1, as for a finding. Listing
+    every category (no CATEGORY) is a report and succeeds even when some range is full.
+    """
+    from axios_portlint.api import locate_registry, read_registry
+
+    registry = read_registry(locate_registry(options.registry, options.cwd), options.cwd).registry
+    decls = scan_tree(options).decls
+    wanted = [category] if category else categories(registry)
+    results: list[dict[str, object]] = []
+    texts: list[str] = []
+    failed = False
+    for name in wanted:
+        try:
+            found = suggest(name, decls, registry)
+        except UnknownCategoryError as error:
+            raise UsageError(str(error)) from None
+        except FullRangeError as error:
+            if category and output_format is SuggestFormat.TEXT:
+                return Outcome("", f"portlint: error: {name}: {error}\n", EXIT_FINDINGS)
+            failed = True
+            results.append(error_data(name, str(error)))
+            texts.append(f"category:  {name}\nerror: {error}\n")
+            continue
+        results.append(suggestion_data(found))
+        texts.append(suggestion_text(found))
+    exit_code = EXIT_FINDINGS if failed and category else 0
+    if output_format is SuggestFormat.JSON:
+        data: object = results[0] if category else results
+        return Outcome(json.dumps(data, indent=2) + "\n", "", exit_code)
+    return Outcome("\n".join(texts), "", exit_code)
+
+
 def categories(registry: Registry) -> list[str]:
     """Every category the ranges table names, in the table's order."""
     seen: list[str] = []
@@ -55,7 +102,7 @@ def used_ports(decls: Iterable[PortDecl], registry: Registry) -> dict[int, str]:
     """Every port in use, with who uses it (for the notes)."""
     used: dict[int, str] = {}
     for row in registry.rows:
-        for kind in (Kind.LOCAL, Kind.TAILSCALE):
+        for kind in LISTENER_KINDS:
             for port in row.cell(kind).ports:
                 used.setdefault(port, f"'{row.service}' at {registry.path}:{row.line}")
     for decl in decls:
@@ -74,13 +121,13 @@ def suggest(category: str, decls: Iterable[PortDecl], registry: Registry) -> Sug
             f"no range in {registry.path} is for {category!r} (categories: {known})"
         )
     used = used_ports(decls, registry)
-    free = {kind: _free(ranges, kind, used, registry) for kind in (Kind.LOCAL, Kind.TAILSCALE)}
+    free = {kind: _free(ranges, kind, used, registry) for kind in LISTENER_KINDS}
     locals_, tailscales = free[Kind.LOCAL], free[Kind.TAILSCALE]
     twins = set(tailscales)
-    pair = next((port for port in locals_ if port + OFFSET in twins), None)
+    pair = next((port for port in locals_ if port + TAILSCALE_OFFSET in twins), None)
     if pair is not None:
         notes = _skipped_note(locals_[0], pair, used) if pair != locals_[0] else ()
-        return _suggestion(category, ranges, pair, pair + OFFSET, notes)
+        return _suggestion(category, ranges, pair, pair + TAILSCALE_OFFSET, notes)
     local = locals_[0] if locals_ else None
     tailscale = tailscales[0] if tailscales else None
     notes = tuple(_why_no_offset(category, ranges, local, used))
@@ -114,8 +161,7 @@ def _full_message(ranges: list[RegistryRange], kind: Kind, registry: Registry) -
     hint = f"; reserved: {', '.join(reserved)} (shrink a reservation to free a port)"
     verb = "is" if len(ranges) == 1 else "are"
     return (
-        f"the {KIND_NAMES[kind]} range {spans} {verb} full in {registry.path}"
-        f"{hint if reserved else ''}"
+        f"the {kind.label} range {spans} {verb} full in {registry.path}{hint if reserved else ''}"
     )
 
 
@@ -134,7 +180,7 @@ def _suggestion(
         category=category,
         local=local,
         tailscale=tailscale,
-        offset=local is not None and tailscale == local + OFFSET,
+        offset=local is not None and tailscale == local + TAILSCALE_OFFSET,
         local_range=_range_of(ranges, Kind.LOCAL, local),
         tailscale_range=_range_of(ranges, Kind.TAILSCALE, tailscale),
         notes=notes,
@@ -146,11 +192,11 @@ def _range_of(ranges: list[RegistryRange], kind: Kind, port: int | None) -> Regi
 
 
 def _skipped_note(first: int, chosen: int, used: dict[int, str]) -> tuple[str, ...]:
-    twin = first + OFFSET
+    twin = first + TAILSCALE_OFFSET
     why = f"is taken by {used[twin]}" if twin in used else "is outside the Tailscale ranges"
     return (
-        f"local {first} is free but {twin} (= {first} + {OFFSET}) {why}; "
-        f"{chosen} is the first local port whose +{OFFSET} twin is free",
+        f"local {first} is free but {twin} (= {first} + {TAILSCALE_OFFSET}) {why}; "
+        f"{chosen} is the first local port whose +{TAILSCALE_OFFSET} twin is free",
     )
 
 
@@ -167,14 +213,14 @@ def _why_no_offset(
     if Kind.TAILSCALE not in kinds:
         notes.append(f"no Tailscale range is for {category!r}")
     if local is not None and Kind.TAILSCALE in kinds:
-        twin = local + OFFSET
+        twin = local + TAILSCALE_OFFSET
         why = (
             f"is taken by {used[twin]}"
             if twin in used
             else f"lies outside the {category} Tailscale ranges"
         )
         notes.append(
-            f"the offset convention cannot hold: {twin} (= {local} + {OFFSET}) {why}, "
+            f"the offset convention cannot hold: {twin} (= {local} + {TAILSCALE_OFFSET}) {why}, "
             "as for every other free local port"
         )
     return notes
@@ -192,7 +238,7 @@ def suggestion_text(suggestion: Suggestion) -> str:
         where = f" (range {span.label}, {span.purpose})" if span is not None else ""
         lines.append(f"{label + ':':<10} {port if port is not None else '-'}{where}")
     if suggestion.offset:
-        lines.append(f"offset:    Tailscale = local + {OFFSET}")
+        lines.append(f"offset:    Tailscale = local + {TAILSCALE_OFFSET}")
     lines.extend(f"note: {note}" for note in suggestion.notes)
     return "\n".join(lines) + "\n"
 

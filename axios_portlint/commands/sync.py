@@ -20,9 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axios_portlint.api import UsageError, check, display_path, locate_registry
-from axios_portlint.config import Listeners
+from axios_portlint.commands import EXIT_FINDINGS, Outcome
+from axios_portlint.commands.categories import category_words, same_category
+from axios_portlint.commands.check import run_check
+from axios_portlint.commands.edits import Edit, Insert, apply, apply_edits
+from axios_portlint.commands.options import Options
+from axios_portlint.errors import UsageError
 from axios_portlint.model import (
+    LISTENER_KINDS,
     CellKind,
     Finding,
     Kind,
@@ -34,6 +39,8 @@ from axios_portlint.model import (
     ValueState,
 )
 from axios_portlint.registry.build import (
+    COLUMN_OF,
+    LABELS,
     LOCAL,
     MODULE,
     SERVICE,
@@ -43,13 +50,14 @@ from axios_portlint.registry.build import (
     header_columns,
     is_allocation,
 )
-from axios_portlint.registry.categories import category_words, same_category
-from axios_portlint.registry.document import Document, Edit, Insert, apply_edits
-from axios_portlint.registry.tables import Row, Span, Table, read_tables
+from axios_portlint.registry.document import Document
+from axios_portlint.registry.tables import Row, Span, Table
 from axios_portlint.rules import Selection
+from axios_portlint.rules.pl005_registry_mismatch import agrees
 
 if TYPE_CHECKING:
     from axios_portlint.graph import PortGraph, RowMatch
+    from axios_portlint.registry import RegistrySource
 
 UNSORTED = "Unsorted"
 UNSORTED_NOTE = (
@@ -58,14 +66,6 @@ UNSORTED_NOTE = (
 )
 REMOVED = "Removed"
 ACTIVE = "Active"
-_COLUMN_OF = {Kind.LOCAL: LOCAL, Kind.TAILSCALE: TAILSCALE}
-_LABEL = {
-    SERVICE: "Service",
-    LOCAL: "Local Port",
-    TAILSCALE: "Tailscale Port",
-    MODULE: "Module",
-    STATUS: "Status",
-}
 _NEW_TABLE_COLUMNS = (SERVICE, LOCAL, TAILSCALE, MODULE, STATUS)
 # Emphasis or a code span around a cell's value, kept when the value changes.
 _WRAPPED = re.compile(r"(?P<mark>\*\*|__|\*|_|`+)(?P<inner>.+?)(?P=mark)")
@@ -96,44 +96,42 @@ class SyncResult:
         return "".join(line + "\n" for line in lines)
 
 
-def sync(
-    paths: Sequence[Path] = (),
-    registry: Path | None = None,
-    *,
-    excludes: Sequence[str] = (),
-    cwd: Path | None = None,
-    listeners: Listeners | None = None,
-    cache_dir: Path | None = None,
-) -> SyncResult:
-    """What `registry sync` would write; raises UsageError when it must refuse."""
-    cwd = cwd or Path.cwd()
-    report = check(
-        paths,
-        registry,
-        excludes=excludes,
-        cwd=cwd,
-        selection=[Selection(select=REFUSE_ON)],
-        listeners=listeners,
-        cache_dir=cache_dir,
-    )
-    path = locate_registry(registry, cwd)
-    display = display_path(path, cwd)
-    blocking = [finding for finding in report.findings if finding.code in REFUSE_ON]
-    if blocking or report.registry is None:
-        raise UsageError(refusal(display, blocking))
-    # check() has just read and decoded the file, so reading it again succeeds.
-    document = Document.from_bytes(path.read_bytes())
-    from axios_portlint.graph import PortGraph
+def plan(options: Options) -> SyncResult:
+    """What `registry sync` would write; raises UsageError when it must refuse.
 
-    graph = PortGraph(report.inventory.decls, report.registry)
-    plan = plan_sync(document, report.registry, graph)
-    after = document.apply(plan.edits, plan.inserts)
-    return SyncResult(path, display, document, after, plan)
+    One check reads the registry and builds the graph; the plan is made from
+    what that check kept (the registry's lines, its tables, the matches).
+    """
+    report = run_check(options, selection=(Selection(select=REFUSE_ON),))
+    source = report.source
+    blocking = [finding for finding in report.findings if finding.code in REFUSE_ON]
+    if blocking:
+        raise UsageError(refusal(source.display, blocking))
+    changes = plan_sync(source, report.graph)
+    after = apply(source.document, changes.edits, changes.inserts)
+    return SyncResult(source.path, source.display, source.document, after, changes)
+
+
+def sync(options: Options, *, check_only: bool = False) -> Outcome:
+    """`registry sync`: write the planned registry (or, with `check_only`, print its diff)."""
+    from axios_portlint.discover.write import write_atomically
+
+    result = plan(options)
+    notes = "".join(f"portlint: note: {note}\n" for note in result.plan.notes)
+    if not result.changed:
+        return Outcome(f"{result.display} is in sync with the code.\n", notes)
+    if check_only:
+        return Outcome(result.diff(), notes, EXIT_FINDINGS)
+    try:
+        write_atomically(result.path, result.after.to_bytes())
+    except OSError as error:
+        raise UsageError(f"{result.display}: cannot write: {error.strerror or error}") from None
+    count = len(result.plan.changes)
+    summary = f"Updated {result.display}: {count} change{'s' if count != 1 else ''}.\n"
+    return Outcome("".join(f"{change}\n" for change in result.plan.changes) + summary, notes)
 
 
 def refusal(display: str, blocking: Sequence[Finding]) -> str:
-    if not blocking:
-        return f"refusing to sync {display}: the registry could not be read"
     first = blocking[0]
     where = f"{first.location.file}:{first.location.line}"
     more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
@@ -149,10 +147,6 @@ class SyncPlan:
     inserts: tuple[Insert, ...] = ()
     changes: tuple[str, ...] = ()  # one sentence per change, for the summary
     notes: tuple[str, ...] = ()  # what sync could not settle by itself
-
-    @property
-    def empty(self) -> bool:
-        return not self.edits and not self.inserts
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +175,7 @@ class _Allocation:
 @dataclass(slots=True)
 class _Planner:
     document: Document
+    tables: tuple[Table, ...]
     registry: Registry
     graph: PortGraph
     path: str
@@ -213,7 +208,7 @@ class _Planner:
 
     def _allocations(self) -> list[_Allocation]:
         found = []
-        for table in read_tables(self.document.text):
+        for table in self.tables:
             columns = header_columns(table.header)
             if is_allocation(columns):
                 lines = self.document.lines
@@ -235,7 +230,7 @@ class _Planner:
                 continue
             if match.namespaces:
                 decls = [d for ns in match.namespaces for d in self.graph.services[ns]]
-                for kind in (Kind.LOCAL, Kind.TAILSCALE):
+                for kind in LISTENER_KINDS:
                     self._sync_port(allocation, source, row, kind, decls)
             elif row.is_active and STATUS in allocation.columns:
                 self._mark_removed(allocation, source, row)
@@ -252,11 +247,11 @@ class _Planner:
         wanted = wanted_cell(cell, [d for d in decls if d.kind is kind], allocation.dash)
         if wanted is None:
             return
-        column = _COLUMN_OF[kind]
+        column = COLUMN_OF[kind]
         line, (start, end), raw = allocation.raw(source, column)
         self.edits.append(Edit(line, start, end, rewrite(raw, wanted)))
         self.changes.append(
-            f"{self.path}:{source.line}: '{row.service}' {_LABEL[column]} "
+            f"{self.path}:{source.line}: '{row.service}' {LABELS[column]} "
             f"{cell.text or '(empty)'} -> {wanted}"
         )
 
@@ -287,9 +282,9 @@ class _Planner:
             source.line: module_text(matches.get(source.line), rows.get(source.line))
             for source in table.body
         }
-        width = max(len(value) for value in [_LABEL[MODULE], *values.values(), *extra])
+        width = max(len(value) for value in [LABELS[MODULE], *values.values(), *extra])
         header, body = table.header, table.body
-        self._insert_cell(allocation, header.line, header.spans, _pad(_LABEL[MODULE], width))
+        self._insert_cell(allocation, header.line, header.spans, _pad(LABELS[MODULE], width))
         dashes = " " + "-" * width + " "
         self._insert_cell(allocation, header.line + 1, table.delimiter, dashes, delimiter=True)
         for source in body:
@@ -349,7 +344,7 @@ class _Planner:
 
     def _destination(self, decls: list[PortDecl], tables: list[_Allocation]) -> int | None:
         """The table of the category whose range holds the local port, else the Tailscale one."""
-        for kind in (Kind.LOCAL, Kind.TAILSCALE):
+        for kind in LISTENER_KINDS:
             ports = [d.port for d in decls if d.kind is kind and d.port is not None]
             for port in ports:
                 for span in self.registry.ranges:
@@ -372,7 +367,7 @@ class _Planner:
         last = tables[-1].table if tables else None
         level = max(last.heading_level, 2) if last is not None else 2
         after = _last_line(last) - 1 if last is not None else len(self.document.lines) - 1
-        header = [_LABEL[column] for column in _NEW_TABLE_COLUMNS]
+        header = [LABELS[column] for column in _NEW_TABLE_COLUMNS]
         rows = [[values[column] for column in _NEW_TABLE_COLUMNS] for values in new]
         widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
         lines = [
@@ -390,9 +385,10 @@ class _Planner:
         return Insert(after, tuple(lines))
 
 
-def plan_sync(document: Document, registry: Registry, graph: PortGraph) -> SyncPlan:
-    """The edits that make `document` (the registry `registry` was read from) match `graph`."""
-    return _Planner(document, registry, graph, registry.path).plan()
+def plan_sync(source: RegistrySource, graph: PortGraph) -> SyncPlan:
+    """The edits that make the registry `source` match the code in `graph`."""
+    registry = source.registry
+    return _Planner(source.document, source.tables, registry, graph, registry.path).plan()
 
 
 # -- cells ------------------------------------------------------------------------------
@@ -405,17 +401,9 @@ def wanted_cell(cell: PortCell, decls: list[PortDecl], dash: str) -> str | None:
     if not decls:
         return None if cell.kind is CellKind.NONE else dash
     judged = [d for d in decls if d.state is not ValueState.UNRESOLVED]
-    if all(_agrees(d, cell) for d in judged):
+    if all(agrees(d, cell) for d in judged):
         return None
     return port_text(judged, dash)
-
-
-def _agrees(decl: PortDecl, cell: PortCell) -> bool:
-    if decl.state is not ValueState.KNOWN:
-        return cell.kind is CellKind.NONE
-    if cell.kind is CellKind.NAMED and decl.name != cell.name:
-        return False
-    return decl.port in cell.ports
 
 
 def port_text(decls: Iterable[PortDecl], dash: str) -> str:
@@ -442,7 +430,7 @@ def module_text(match: RowMatch | None, row: RegistryRow | None) -> str:
 
 
 def new_row_values(namespace: str, decls: list[PortDecl], dash: str) -> dict[str, str]:
-    by_kind = {kind: [d for d in decls if d.kind is kind] for kind in (Kind.LOCAL, Kind.TAILSCALE)}
+    by_kind = {kind: [d for d in decls if d.kind is kind] for kind in LISTENER_KINDS}
     name = namespace.rsplit(".", 1)[-1].strip('"') if namespace else decls[0].option
     return {
         SERVICE: escape(name),
