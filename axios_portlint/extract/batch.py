@@ -130,9 +130,11 @@ _SHARED: Sequence[SourceFile] = ()
 
 def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
     global _SHARED
+    if not sources:
+        return []
     count = workers if workers is not None else (os.cpu_count() or 1)
     # Imported here: a fully warm run extracts nothing and never loads the parser.
-    from axios_portlint.extract import extract_file
+    from axios_portlint.extract.declarations import extract_file
 
     if count < 2 or len(sources) < threshold:
         return [extract_file(source) for source in sources]
@@ -156,6 +158,6 @@ def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> 
 
 
 def _extract_share(start: int, step: int) -> list[FileResult]:
-    from axios_portlint.extract import extract_file
+    from axios_portlint.extract.declarations import extract_file
 
     return [extract_file(source) for source in _SHARED[start::step]]
