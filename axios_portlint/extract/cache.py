@@ -95,8 +95,12 @@ def _grammar_folder() -> Path:
     return Path(origin).parent if origin else Path(axios_portlint.__file__).parent
 
 
+STAT_FIELDS = 5  # discover.StatFile.signature: size, mtime, ctime, inode, device
+
+
 def stat_key(path: str, signature: tuple[int, ...]) -> str:
     """Display path and stat signature: asked before the file is read."""
+    assert len(signature) == STAT_FIELDS
     return " ".join(map(str, signature)) + f" {path}"
 
 
@@ -108,6 +112,10 @@ def content_key(path: str, data: bytes) -> str:
 
 def _path_of(key: str) -> str:
     return key.split(" ", 1)[1]
+
+
+def _stat_path(stat: str) -> str:
+    return stat.split(" ", STAT_FIELDS)[-1]
 
 
 class Cache:
@@ -164,7 +172,7 @@ class Cache:
         """The content key a stat key was last seen with, if its entry is still here."""
         self._ensure_loaded()
         key = self._stored_stats.get(stat)
-        if not isinstance(key, str) or key not in self._stored or _path_of(key) != _path_of(stat):
+        if not isinstance(key, str) or key not in self._stored or _path_of(key) != _stat_path(stat):
             return None
         self._stats[stat] = key
         return key
