@@ -41,22 +41,7 @@ __all__ = [
     "may_hold_port",
     "value_state",
 ]
-_LAZY = frozenset(
-    {
-        "MKOPTION_QUERY",
-        "NULLABLE",
-        "OTHER_TYPES",
-        "PENDING_REASON",
-        "PORT_TYPES",
-        "SPELLED_TYPE",
-        "TRANSPARENT_BODIES",
-        "classify",
-        "extract_file",
-        "extract_ports",
-        "may_hold_port",
-        "value_state",
-    }
-)
+_LAZY = frozenset(__all__)
 
 
 def __getattr__(name: str) -> Any:
