@@ -13,14 +13,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from axios_portlint.config import Listeners, classify
-from axios_portlint.discover import DiscoveryError, default_paths, discover
+from axios_portlint.discover import (
+    DEFAULT_MAX_BYTES,
+    DiscoveryError,
+    StatFile,
+    default_paths,
+    discover_stats,
+    read_file,
+    sorted_problems,
+)
 from axios_portlint.discover.paths import display_path
 from axios_portlint.errors import UsageError
-from axios_portlint.extract.batch import extract_all
+from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
 from axios_portlint.extract.link import link
 from axios_portlint.model import (
     FileProblem,
+    FileResult,
     Finding,
     PortDecl,
     Registry,
@@ -37,7 +46,11 @@ from axios_portlint.rules import (
 )
 from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
 from axios_portlint.suppress import Suppression, apply_suppressions, unused_suppressions
-from axios_portlint.suppress.nix import nix_suppressions
+from axios_portlint.suppress.nix import (
+    nix_suppressions,
+    suppressions_from_json,
+    suppressions_to_json,
+)
 
 if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that use them
     from axios_portlint.graph import PortGraph
@@ -109,10 +122,22 @@ def scan(
     """
     cwd = cwd or Path.cwd()
     try:
-        found = discover(list(paths) or default_paths(cwd), excludes=excludes, cwd=cwd)
+        found = discover_stats(list(paths) or default_paths(cwd), excludes=excludes, cwd=cwd)
     except DiscoveryError as error:
         raise UsageError(str(error)) from None
-    results = extract_all(found.files, Cache(cache_dir) if cache_dir is not None else None)
+    cache = Cache(cache_dir) if cache_dir is not None else None
+    # With a cache every file's suppressions are kept beside its result, so a warm
+    # run reads no file; without one only a check needs them.
+    wants_notes = cache is not None or with_suppressions
+    batch = extract_found(
+        found.files,
+        cache,
+        max_bytes=DEFAULT_MAX_BYTES,
+        note=(lambda source: suppressions_to_json(nix_suppressions(source)))
+        if wants_notes
+        else None,
+    )
+    results = batch.results
     # Fold what files read from each other's options, now that all are known.
     defined_by = {path: result.path for result in results for path in result.defines}
     decls = tuple(link([decl for result in results for decl in result.decls], defined_by))
@@ -120,17 +145,30 @@ def scan(
         decls = classify(decls, listeners)
     issues = tuple(r.syntax_issue for r in results if r.syntax_issue is not None)
     return Inventory(
-        files=tuple(source.path for source in found.files),
+        files=tuple(result.path for result in results),
         decls=tuple(sorted(decls, key=lambda d: d.location.sort_key())),
         syntax_issues=issues,
-        file_problems=found.problems,
-        # Only a check applies suppressions; finding them re-parses the files that have one.
+        file_problems=sorted_problems([*found.problems, *batch.problems]),
         suppressions=(
-            tuple(s for source in found.files for s in nix_suppressions(source))
-            if with_suppressions
-            else ()
+            _suppressions(results, batch.notes, found.files) if with_suppressions else ()
         ),
     )
+
+
+def _suppressions(
+    results: Sequence[FileResult], notes: Sequence[object], files: Sequence[StatFile]
+) -> tuple[Suppression, ...]:
+    by_display = {file.display: file for file in files}
+    found: list[Suppression] = []
+    for result, note in zip(results, notes, strict=True):
+        try:
+            found.extend(suppressions_from_json(result.path, note))
+        except ValueError:
+            # A note this code cannot decode: the file itself still can.
+            source = read_file(by_display[result.path], DEFAULT_MAX_BYTES)
+            if not isinstance(source, FileProblem):
+                found.extend(nix_suppressions(source))
+    return tuple(found)
 
 
 def find_registry(explicit: Path | None, cwd: Path) -> Path | None:

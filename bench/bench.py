@@ -362,6 +362,9 @@ def render(sections: list[tuple[str, list[Row]]]) -> str:
     return "\n".join(lines)
 
 
+LOAD_AT_START = os.getloadavg()
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -370,10 +373,12 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
+    start = ", ".join(f"{value:.1f}" for value in LOAD_AT_START)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
         f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}, load average {load} when written"
+        f"{platform.system()} {platform.release()}, load average {start} when started "
+        f"and {load} when written"
     )
 
 

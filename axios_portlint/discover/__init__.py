@@ -15,7 +15,7 @@ from pathlib import Path
 
 from axios_portlint.discover.excludes import ExcludeMatcher
 from axios_portlint.discover.paths import DisplayPaths
-from axios_portlint.discover.read import read_all
+from axios_portlint.discover.read import StatFile, read_file, stat_all
 from axios_portlint.discover.walk import (
     SKIPPED_NAMES,
     Candidate,
@@ -31,8 +31,13 @@ __all__ = [
     "Discovery",
     "DiscoveryError",
     "EmptySelectionError",
+    "StatFile",
+    "Stats",
     "default_paths",
     "discover",
+    "discover_stats",
+    "read_file",
+    "sorted_problems",
 ]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -73,6 +78,14 @@ def empty_selection_message(paths: Sequence[str], excludes: Sequence[str] = ()) 
 @dataclass(frozen=True, slots=True)
 class Discovery:
     files: tuple[SourceFile, ...]  # sorted by display path
+    problems: tuple[FileProblem, ...]  # sorted by (path, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What `discover_stats` found: files not yet read, and the problems stat() showed."""
+
+    files: tuple[StatFile, ...]  # sorted by display path
     problems: tuple[FileProblem, ...]  # sorted by (path, message)
 
 
@@ -133,6 +146,32 @@ def discover(
     ``DiscoveryError``: checking nothing must never pass. No ``paths`` at all
     is the caller's business (``default_paths``) and finds nothing.
     """
+    found = discover_stats(paths, excludes=excludes, cwd=cwd, max_bytes=max_bytes)
+    files: list[SourceFile] = []
+    problems = list(found.problems)
+    for file in found.files:
+        result = read_file(file, max_bytes)
+        if isinstance(result, SourceFile):
+            files.append(result)
+        else:
+            problems.append(result)
+    return Discovery(tuple(files), sorted_problems(problems))
+
+
+def discover_stats(
+    paths: Sequence[Path],
+    *,
+    excludes: Sequence[str] = (),
+    cwd: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Stats:
+    """`discover` up to the reading: each file with its stat signature, read by `read_file`.
+
+    A caller with a stat-keyed cache reads only the files whose signature it has
+    not seen; problems only the bytes show (binary, not UTF-8, a file swapped
+    since the stat) come from `read_file` and must join `problems`
+    (`sorted_problems`), so that the outcome is exactly `discover`'s.
+    """
     base = (Path.cwd() if cwd is None else cwd).absolute()
     displays = DisplayPaths(base)
     roots = [(str(base / path), path) for path in paths]
@@ -151,10 +190,14 @@ def discover(
 
     if roots and not out.candidates and not out.problems:
         raise EmptySelectionError([displays.of(absolute) for absolute, _ in roots], excludes)
-    files, problems = read_all(out.candidates, max_bytes)
-    problems.extend(out.problems)
-    problems.sort(key=lambda problem: (problem.path, problem.message))
-    return Discovery(tuple(files), tuple(_unique(problems)))
+    files, problems = stat_all(out.candidates, max_bytes)
+    return Stats(tuple(files), sorted_problems([*problems, *out.problems]))
+
+
+def sorted_problems(problems: Sequence[FileProblem]) -> tuple[FileProblem, ...]:
+    """Sorted by (path, message), each once: overlapping inputs walk a broken directory twice."""
+    ordered = sorted(problems, key=lambda problem: (problem.path, problem.message))
+    return tuple(dict.fromkeys(ordered))
 
 
 def _stat_input(absolute: str, given: Path) -> bool | OSError:
@@ -165,11 +208,6 @@ def _stat_input(absolute: str, given: Path) -> bool | OSError:
         if error.errno in _MISSING:
             raise DiscoveryError(given) from None
         return error
-
-
-def _unique(problems: list[FileProblem]) -> list[FileProblem]:
-    # Overlapping inputs walk a broken directory twice; say so once.
-    return list(dict.fromkeys(problems))
 
 
 def _quote(path: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from axios_portlint.discover.walk import Candidate, error_text
 from axios_portlint.model import FileProblem, SourceFile
@@ -17,6 +18,21 @@ _CHUNK = 1024 * 1024
 _Identity = tuple[int, int]
 
 
+@dataclass(frozen=True, slots=True)
+class StatFile:
+    """A file found and stat()ed but not yet read: what a stat-keyed cache is asked with.
+
+    `signature` is (size, mtime_ns, ctime_ns, inode, device): an unchanged signature
+    means an unchanged file except when someone rewrites it in place with the
+    same size and restores both times, the known limit of every stat cache
+    (git's index, make, ruff share it; see docs/security.md).
+    """
+
+    path: str  # what the OS opens
+    display: str  # what users see, and what every later stage keys on
+    signature: tuple[int, int, int, int, int]
+
+
 def read_all(
     candidates: Iterable[Candidate], max_bytes: int
 ) -> tuple[list[SourceFile], list[FileProblem]]:
@@ -25,7 +41,27 @@ def read_all(
     Real paths sort before paths through a symlink, so an alias never wins over
     the file's own location; among equals the smaller display path wins.
     """
+    found, problems = stat_all(candidates, max_bytes)
     files: list[SourceFile] = []
+    for file in found:
+        result = read_file(file, max_bytes)
+        if isinstance(result, SourceFile):
+            files.append(result)
+        else:
+            problems.append(result)
+    problems.sort(key=lambda p: (p.path, p.message))
+    return files, problems
+
+
+def stat_all(
+    candidates: Iterable[Candidate], max_bytes: int
+) -> tuple[list[StatFile], list[FileProblem]]:
+    """`read_all` without the reading: each distinct file once, with its stat signature.
+
+    Everything stat() can tell (unreadable, not a regular file, too large) is a
+    problem here already; what only the bytes tell comes from `read_file`.
+    """
+    files: list[StatFile] = []
     problems: list[FileProblem] = []
     seen_paths: set[str] = set()
     seen_files: set[_Identity] = set()
@@ -33,20 +69,20 @@ def read_all(
         if candidate.display in seen_paths:
             continue
         seen_paths.add(candidate.display)
-        result = _read_one(candidate, max_bytes, seen_files)
-        if isinstance(result, SourceFile):
+        result = _stat_one(candidate, max_bytes, seen_files)
+        if isinstance(result, StatFile):
             files.append(result)
         elif result is not None:
             problems.append(result)
-    files.sort(key=lambda f: f.path)
+    files.sort(key=lambda f: f.display)
     problems.sort(key=lambda p: (p.path, p.message))
     return files, problems
 
 
-def _read_one(
+def _stat_one(
     candidate: Candidate, max_bytes: int, seen: set[_Identity]
-) -> SourceFile | FileProblem | None:
-    """None when the file was already read under another path."""
+) -> StatFile | FileProblem | None:
+    """None when the file was already found under another path."""
     display = candidate.display
     try:
         status = os.stat(candidate.path)  # noqa: PTH116 - a str from scandir; no Path per file
@@ -60,13 +96,25 @@ def _read_one(
     problem = _status_problem(status, max_bytes)
     if problem:
         return FileProblem(display, problem)
+    signature = (
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+        status.st_dev,
+    )
+    return StatFile(candidate.path, display, signature)
+
+
+def read_file(file: StatFile, max_bytes: int) -> SourceFile | FileProblem:
+    """The bytes of a file `stat_all` found, or why they cannot be a source."""
     try:
-        data = _load(candidate.path, max_bytes)
+        data = _load(file.path, max_bytes)
     except _UnfitError as unfit:
-        return FileProblem(display, str(unfit))
+        return FileProblem(file.display, str(unfit))
     except OSError as error:
-        return FileProblem(display, f"cannot read: {error_text(error)}")
-    return content_problem(display, data) or SourceFile(display, data)
+        return FileProblem(file.display, f"cannot read: {error_text(error)}")
+    return content_problem(file.display, data) or SourceFile(file.display, data)
 
 
 class _UnfitError(Exception):

@@ -11,6 +11,16 @@ is signed with an HMAC whose key never leaves this machine's current boot (a
 forged or copied cache, say one committed to hide a conflict, fails the check
 and is ignored), and anything that does not decode exactly is a miss.
 
+Two keys lead to an entry. The stat key (display path and the file's stat
+signature: size, mtime, ctime, inode, device) is asked first and needs no read
+at all; it names the content key (display path and a hash of the bytes), which
+holds the result. A stat miss reads the file and asks by content, so a fresh
+checkout (new mtimes, same bytes) still hits. Beside each result the cache keeps
+the file's note: what a warm run would otherwise re-read the file for (its
+suppression comments). A stat key can be fooled by a file rewritten in place
+with the same size and both times restored; docs/security.md says why that is
+accepted, as git's index, make and ruff accept it.
+
 Layout, compact because a warm run reads all of it: the signature's hex digest,
 a newline, then the JSON document exactly as signed. Most files declare no port,
 and their entry is a bare 0.
@@ -21,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import tempfile
@@ -28,8 +39,6 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import tree_sitter_nix
 
 import axios_portlint
 from axios_portlint import __version__
@@ -42,7 +51,7 @@ from axios_portlint.model import (
 )
 
 CACHE_DIR = ".portlint_cache"
-FORMAT = 3
+FORMAT = 4
 FILE_NAME = "results.json"
 # Random per boot and readable only on this machine: a signing key nobody can plant.
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
@@ -71,12 +80,28 @@ def code_key() -> str:
     """
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
     package = Path(axios_portlint.__file__).parent
-    grammar = Path(tree_sitter_nix.__file__).parent
+    grammar = _grammar_folder()
     files = [*sorted(package.rglob("*.py")), *sorted(grammar.glob("*.so")), *grammar.glob("*.pyd")]
     for file in files:
         status = file.stat()
         digest.update(f"{file} {status.st_size} {status.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+def _grammar_folder() -> Path:
+    # Found, not imported: a fully warm run never loads the parser.
+    spec = importlib.util.find_spec("tree_sitter_nix")
+    origin = spec.origin if spec is not None else None
+    return Path(origin).parent if origin else Path(axios_portlint.__file__).parent
+
+
+STAT_FIELDS = 5  # discover.StatFile.signature: size, mtime, ctime, inode, device
+
+
+def stat_key(path: str, signature: tuple[int, ...]) -> str:
+    """Display path and stat signature: asked before the file is read."""
+    assert len(signature) == STAT_FIELDS
+    return " ".join(map(str, signature)) + f" {path}"
 
 
 def content_key(path: str, data: bytes) -> str:
@@ -89,12 +114,20 @@ def _path_of(key: str) -> str:
     return key.split(" ", 1)[1]
 
 
+def _stat_path(stat: str) -> str:
+    return stat.split(" ", STAT_FIELDS)[-1]
+
+
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._key = _signing_key()
         self._stored: dict[str, Any] = {}
+        self._stored_stats: dict[str, str] = {}
+        self._stored_notes: dict[str, Any] = {}
         self._fresh: dict[str, Any] = {}
+        self._stats: dict[str, str] = {}
+        self._notes: dict[str, Any] = {}
         self._loaded = False
 
     def _load(self) -> None:
@@ -108,17 +141,23 @@ class Cache:
             document = json.loads(payload)
         except (OSError, ValueError):
             return
-        if (
+        if not (
             isinstance(document, dict)
             and document.get("format") == FORMAT
             and document.get("code") == code_key()
-            and isinstance(document.get("entries"), dict)
+            and all(isinstance(document.get(part), dict) for part in ("entries", "stats", "notes"))
         ):
-            self._stored = document["entries"]
+            return
+        self._stored = document["entries"]
+        self._stored_stats = document["stats"]
+        self._stored_notes = document["notes"]
 
-    def get(self, key: str) -> FileResult | None:
+    def _ensure_loaded(self) -> None:
         if not self._loaded:
             self._load()
+
+    def get(self, key: str) -> FileResult | None:
+        self._ensure_loaded()
         entry = self._stored.get(key)
         if entry is None:
             return None
@@ -129,18 +168,45 @@ class Cache:
         self._fresh[key] = entry
         return result
 
+    def resolve(self, stat: str) -> str | None:
+        """The content key a stat key was last seen with, if its entry is still here."""
+        self._ensure_loaded()
+        key = self._stored_stats.get(stat)
+        if not isinstance(key, str) or key not in self._stored or _path_of(key) != _stat_path(stat):
+            return None
+        self._stats[stat] = key
+        return key
+
+    def note(self, key: str) -> tuple[bool, Any]:
+        """(found, value) of the note stored beside `key`'s result."""
+        self._ensure_loaded()
+        if key not in self._stored_notes:
+            return False, None
+        value = self._stored_notes[key]
+        self._notes[key] = value
+        return True, value
+
     def put(self, key: str, result: FileResult) -> None:
         self._fresh[key] = _result_to_json(result)
+
+    def link(self, stat: str, key: str) -> None:
+        self._stats[stat] = key
+
+    def put_note(self, key: str, value: Any) -> None:
+        self._notes[key] = value
 
     def save(self, keys: Iterable[str]) -> None:
         """Keep the entries of this run only, written atomically; a failed write is harmless."""
         wanted = set(keys)
         if self._key is None:
             return
-        if wanted == set(self._stored) and all(k in self._stored for k in self._fresh):
-            return  # nothing new: leave the file alone
         entries = {key: value for key, value in self._fresh.items() if key in wanted}
+        stats = {stat: key for stat, key in self._stats.items() if key in wanted}
+        notes = {key: value for key, value in self._notes.items() if key in wanted}
+        if (entries, stats, notes) == (self._stored, self._stored_stats, self._stored_notes):
+            return  # nothing new: leave the file alone
         document = {"format": FORMAT, "code": code_key(), "entries": entries}
+        document |= {"stats": stats, "notes": notes}
         payload = json.dumps(document, separators=(",", ":")).encode()
         with contextlib.suppress(OSError):
             self.folder.mkdir(exist_ok=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from tree_sitter import Node
+from typing import TYPE_CHECKING
 
 from axios_portlint.model import Pending
+
+if TYPE_CHECKING:  # annotations only: extract.link folds values on warm runs without a parser
+    from tree_sitter import Node
 
 
 @dataclass(frozen=True, slots=True)

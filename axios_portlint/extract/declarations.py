@@ -1,0 +1,415 @@
+"""Find every port-typed option a Nix module declares, without evaluating it.
+
+A tree-sitter query finds the `mkOption` calls; for each, the option's `type`
+is classified, its path is read off the bindings around it (placement.py), and
+its `default` is folded statically (scope.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor
+
+from axios_portlint.extract.config import defined_config_paths, is_defined
+from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
+from axios_portlint.extract.placement import UNPLACED, Placement, placements
+from axios_portlint.extract.portnames import port_named
+from axios_portlint.extract.scope import (
+    Arguments,
+    Folder,
+    apply_chain,
+    bound_expression,
+    peel_parens,
+)
+from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
+from axios_portlint.model import (
+    TAILSCALE_SUFFIX,
+    FileResult,
+    Kind,
+    Origin,
+    Pending,
+    PortDecl,
+    SourceFile,
+    ValueState,
+    join_option_path,
+)
+from axios_portlint.parse import ParsedFile, nix_language, parse_source
+from axios_portlint.parse.names import attrpath_names
+
+MKOPTION_QUERY = """
+(apply_expression
+  function: [
+    (variable_expression name: (identifier) @name)
+    (select_expression attrpath: (attrpath attr: (identifier) @name .))
+  ]
+  (#eq? @name "mkOption")) @call
+"""
+
+PORT_TYPES = frozenset({("types", "port"), ("types", "ints", "u16")})
+NULLABLE = ("types", "nullOr")
+# `types.str`, `lib.types.ints.u16`: a type spelled plainly, the name after `types.`.
+SPELLED_TYPE = re.compile(rb"(?:lib\.)?types\.([A-Za-z0-9_.']+)")
+OTHER_TYPES = frozenset(
+    {"str", "bool", "int", "path", "package", "lines", "attrs", "anything", "raw", "float"}
+    | {"listOf", "attrsOf", "enum", "submodule", "either", "oneOf", "strMatching"}
+    | {"nonEmptyStr", "singleLineStr", "commas", "envVar", "separatedString", "functionTo"}
+)
+TRANSPARENT_BODIES = ("with_expression", "let_expression")
+PENDING_REASON = "reads options declared in other files"
+
+
+@cache
+def _query(source: str) -> Query:
+    return Query(nix_language(), source)
+
+
+def extract_file(source: SourceFile) -> FileResult:
+    """Parse one file and extract its port declarations (the per-file unit of work)."""
+    parsed = parse_source(source)
+    decls, defines = extract_ports(parsed)
+    return FileResult(
+        path=source.path,
+        decls=tuple(decls),
+        syntax_issue=parsed.syntax_issue,
+        defines=defines,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """An attribute of mkOption's argument: where it is written, and how to fold it."""
+
+    node: Node  # the expression, or the name in `inherit default;`
+    inherit: Node | None = None  # the inherit node when written as `inherit default;`
+
+    def fold(self, folder: Folder) -> Value:
+        if self.inherit is None:
+            return folder.fold(self.node)
+        return folder.resolve(folder.inherited_value(self.inherit, "default"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    call: Node
+    placement: Placement
+    default: _Field | None
+    origin: Origin = Origin.OPTION
+
+    @property
+    def option(self) -> tuple[str, ...]:
+        return self.placement.path
+
+
+def may_hold_port(data: bytes) -> bool:
+    """Whether a file can declare or set a port at all: a pre-filter before extraction.
+
+    Every port either side finds is spelled in the file: a port-named option or
+    path (`port`, `*Port` such as `httpPort` or `allowedTCPPorts`, `-port`,
+    `_port`), a port type (`types.port`, `ints.u16`) or a Tailscale service.
+    `port` after a letter or digit is `import`, `support`, `export`: the regex
+    this replaces let those through, a third of all files in a real tree.
+    """
+    if b"Port" in data or b"tailscale" in data or b"u16" in data:
+        return True
+    find = data.find
+    at = find(b"port")
+    while at != -1:
+        if at == 0 or not data[at - 1 : at].isalnum():
+            return True
+        at = find(b"port", at + 4)
+    return False
+
+
+def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
+    """The file's port declarations, and the port-named paths its config sections set."""
+    data = parsed.source.data
+    if not may_hold_port(data):
+        return [], ()
+    candidates = list(_port_candidates(parsed)) if b"mkOption" in data else []
+    by_path = {c.option: c for c in candidates if c.placement.placed}
+    config_side = _ConfigSide(parsed)
+    folders: dict[Arguments, Folder] = {}
+
+    def folder_for(candidate: _Candidate) -> Folder:
+        # Defaults inside a helper function fold with the call site's arguments bound.
+        return folder_for_arguments(candidate.placement.arguments)
+
+    def folder_for_config() -> Folder:
+        return folder_for_arguments(())
+
+    def folder_for_arguments(arguments: Arguments) -> Folder:
+        if arguments not in folders:
+            folders[arguments] = Folder(parsed.root, lookup, arguments)
+        return folders[arguments]
+
+    def lookup(path: tuple[str, ...]) -> Value | None:
+        candidate = by_path.get(path)
+        if candidate is None:
+            return None
+        return _option_default(folder_for(candidate), candidate, config_side, path)
+
+    symbolic: dict[Arguments, Folder] = {}
+
+    def symbolic_for(candidate: _Candidate) -> Folder:
+        # Every option read stays a reference, so the link pass can re-check the value
+        # against config that other files set (`pim.port = 9000;` on some host).
+        arguments = candidate.placement.arguments
+        if arguments not in symbolic:
+            symbolic[arguments] = Folder(parsed.root, lambda _path: None, arguments)
+        return symbolic[arguments]
+
+    decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
+    config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
+    decls.extend(config_decls)
+    return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
+
+
+class _ConfigSide:
+    """This file's config definitions, computed only when a default reads config."""
+
+    def __init__(self, parsed: ParsedFile) -> None:
+        self._root = parsed.root
+        self._paths: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+
+    def defines(self, path: tuple[str, ...]) -> bool:
+        if self._paths is None:
+            self._paths = defined_config_paths(self._root)
+        return is_defined(path, *self._paths)
+
+
+def _option_default(
+    folder: Folder, candidate: _Candidate | None, config_side: _ConfigSide, path: tuple[str, ...]
+) -> Value | None:
+    if candidate is None:
+        return None
+    if config_side.defines(path):
+        return Unknown(
+            f"config.{'.'.join(path)} is also defined in this module's config section, "
+            "so its value is not just the declared default"
+        )
+    if candidate.placement.conditional:
+        return Unknown(f"option {'.'.join(path)} is declared conditionally")
+    if candidate.default is None:
+        return Unknown(f"reads option {'.'.join(path)}, which has no default")
+    return candidate.default.fold(folder)
+
+
+def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
+    folder = Folder(parsed.root, lambda _path: None)
+    cursor = QueryCursor(_query(MKOPTION_QUERY))
+    for _pattern, captures in cursor.matches(parsed.root):
+        call = captures["call"][0]
+        argument = call.child_by_field_name("argument")
+        if argument is None:
+            continue
+        option_node, fields = _option_value(parsed, folder, call, folder.eval(argument))
+        type_field = _field(fields, "type")
+        if type_field is None or type_field.inherit is not None:
+            continue
+        by_type = _is_port_type(folder, type_field.node)
+        if not by_type and not (_is_int_type(type_field.node) and _named_like_port(option_node)):
+            continue
+        default = _field(fields, "default")
+        for placement in placements(parsed, folder, option_node):
+            if by_type:
+                yield _Candidate(call=call, placement=placement, default=default)
+            elif placement.placed and port_named(placement.path[-1]):
+                origin = Origin.OPTION_BY_NAME
+                yield _Candidate(call=call, placement=placement, default=default, origin=origin)
+
+
+def _option_value(
+    parsed: ParsedFile, folder: Folder, call: Node, fields: Value
+) -> tuple[Node, Value]:
+    """`mkOption { ... } // { default = 5056; }` is still the option, with that default."""
+    node = call
+    # Climb only as far as the option reaches (usually one step): a full ancestor
+    # chain per call would be quadratic on mkOption calls nested without bound.
+    parent = call.parent
+    while parent is not None:
+        if parent.type == "parenthesized_expression":
+            node, parent = parent, parent.parent
+            continue
+        operator = parent.child_by_field_name("operator")
+        right = parent.child_by_field_name("right")
+        if (
+            parent.type != "binary_expression"
+            or operator is None
+            or operator.type != "//"
+            or right is None
+            or node == right
+        ):
+            break
+        fields = Update(fields, folder.eval(right))
+        node, parent = parent, parent.parent
+    return node, fields
+
+
+def _field(fields: Value, name: str) -> _Field | None:
+    """Where `name` is set in mkOption's argument set (the right of `//` wins)."""
+    if isinstance(fields, Update):
+        return _field(fields.right, name) or _field(fields.left, name)
+    if not isinstance(fields, Attrs) or fields.binding_set is None or fields.prefix:
+        return None
+    for child in fields.binding_set.named_children:
+        if child.type == "binding":
+            expression = bound_expression(child, name)
+            if expression is not None:
+                return _Field(expression)
+        elif child.type in ("inherit", "inherit_from"):
+            attrs = child.child_by_field_name("attrs")
+            for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
+                if attr.text == name.encode():
+                    return _Field(attr, inherit=child)
+    return None
+
+
+def _is_int_type(node: Node) -> bool:
+    """`types.int`, `types.ints.unsigned`, `ints.between 1 65535`: a port by name only."""
+    if node.type == "select_expression" and node.text is not None:
+        plain = SPELLED_TYPE.fullmatch(node.text)
+        if plain is not None:  # the common case, read off the text without walking
+            return plain.group(1) == b"int" or plain.group(1).startswith(b"ints.")
+    head, _args = apply_chain(peel_parens(node))
+    spelled = _spelled_path(head)
+    return spelled[-2:] == ("types", "int") or "ints" in spelled[-3:-1]
+
+
+def _named_like_port(option: Node) -> bool:
+    """Cheap pre-check before placing an integer option: is it bound under a port name?"""
+    binding = option.parent
+    attrpath = binding.child_by_field_name("attrpath") if binding is not None else None
+    if binding is None or binding.type != "binding" or attrpath is None:
+        return True  # bound indirectly: place it to find out
+    names = attrpath_names(attrpath)
+    return bool(names) and names[-1] is not None and port_named(names[-1])
+
+
+def _is_port_type(folder: Folder, node: Node) -> bool:
+    node = peel_parens(node)
+    if node.type == "select_expression" and node.text is not None:
+        plain = SPELLED_TYPE.fullmatch(node.text)
+        if plain is not None and plain.group(1).split(b".")[0].decode() in OTHER_TYPES:
+            return False  # `lib.types.str`: settled by its spelling alone
+    spelled = _spelled_path(node)
+    if spelled[-2:-1] == ("types",) and spelled[-1] in OTHER_TYPES:
+        return False  # `types.str` and friends: no need to resolve where `types` came from
+    while node.type in TRANSPARENT_BODIES:  # `with lib.types; nullOr port`
+        body = node.child_by_field_name("body")
+        if body is None:
+            return False
+        node = peel_parens(body)
+    head, args = apply_chain(node)
+    if args:
+        return (
+            len(args) == 1
+            and _type_path(folder, head)[-2:] == NULLABLE
+            and _is_port_type(folder, args[0])
+        )
+    path = _type_path(folder, node)
+    return path[-2:] in PORT_TYPES or path[-3:] in PORT_TYPES
+
+
+def _type_path(folder: Folder, node: Node) -> tuple[str, ...]:
+    value = folder.eval(node)
+    if isinstance(value, LibRef):
+        return value.path
+    # Fall back to the spelling (`pkgs.lib.types.port`): a missed port is worse than a guess
+    # about where `types` came from.
+    return _spelled_path(node)
+
+
+def _spelled_path(node: Node) -> tuple[str, ...]:
+    node = peel_parens(node)
+    if node.type == "variable_expression":
+        name = node.child_by_field_name("name")
+        return (name.text.decode(),) if name is not None and name.text is not None else ()
+    if node.type == "select_expression":
+        base = node.child_by_field_name("expression")
+        attrpath = node.child_by_field_name("attrpath")
+        if base is None or attrpath is None:
+            return ()
+        names = attrpath_names(attrpath)
+        if None in names:
+            return ()
+        return _spelled_path(base) + tuple(n for n in names if n is not None)
+    return ()
+
+
+# -- the declaration ----------------------------------------------------------
+
+
+def _declaration(
+    parsed: ParsedFile, folder: Folder, candidate: _Candidate, symbolic: Folder
+) -> PortDecl:
+    placement = candidate.placement
+    option = join_option_path(placement.path)
+    if not placement.placed:
+        option = f"{UNPLACED}.{option}" if option else UNPLACED
+    kind = classify(placement.path) if placement.placed else Kind.OTHER
+    if candidate.origin is Origin.OPTION_BY_NAME:
+        kind = Kind.OTHER  # an integer named like a port: inventoried, never a listener
+    default = candidate.default
+    anchor = default.node if default is not None else candidate.call
+    if placement.site is not None:
+        anchor = placement.site  # `mkPortOption 3000`: the port is written at the call
+    expression = parsed.text(default.node) if default is not None else ""
+    if default is not None and default.inherit is not None:
+        expression = f"inherit {expression}"
+    value = default.fold(folder) if default is not None else None
+    state, port, reason = value_state(value) if value is not None else (ValueState.ABSENT, None, "")
+    pending = value.pending if isinstance(value, Deferred) else None
+    if isinstance(value, int) and default is not None:
+        reads = default.fold(symbolic)
+        if isinstance(reads, Deferred):
+            pending = reads.pending  # known here; the link pass confirms nobody overrides it
+    if not placement.placed:
+        reason = "cannot tell statically which option path this mkOption call declares"
+    elif placement.conditional and state is not ValueState.UNRESOLVED:
+        state, port = ValueState.UNRESOLVED, None
+        reason = "declared under a condition (`if`, or `//` with an unknown right side)"
+    return PortDecl(
+        option=option,
+        kind=kind,
+        port=port,
+        state=state,
+        expression=expression,
+        location=parsed.location(anchor),
+        reason=reason,
+        placed=placement.placed,
+        pending=pending if placement.placed and not placement.conditional else None,
+        origin=candidate.origin,
+    )
+
+
+def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending | None]:
+    state, port, reason = value_state(value)
+    return state, port, reason, value.pending if isinstance(value, Deferred) else None
+
+
+def value_state(value: Value) -> tuple[ValueState, int | None, str]:
+    if isinstance(value, bool):
+        return ValueState.UNRESOLVED, None, "the default is not an integer"
+    if isinstance(value, int):
+        return ValueState.KNOWN, value, ""
+    if isinstance(value, Null):
+        return ValueState.NULL, None, ""
+    if isinstance(value, Unknown):
+        return ValueState.UNRESOLVED, None, value.reason
+    if isinstance(value, Deferred):
+        return ValueState.UNRESOLVED, None, PENDING_REASON
+    return ValueState.UNRESOLVED, None, "the default is not an integer"
+
+
+def classify(path: tuple[str, ...]) -> Kind:
+    if path[-len(TAILSCALE_SUFFIX) :] == TAILSCALE_SUFFIX:
+        return Kind.TAILSCALE
+    if path[-5:-2] == TAILSCALE_SERVICES and path[-1] == "port":
+        return Kind.TAILSCALE  # networking.tailscale.services.<name>.port
+    if path and path[-1] == "port":
+        return Kind.LOCAL
+    return Kind.OTHER
