@@ -21,7 +21,7 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         options.paths,
         options.registry,
         excludes=options.excludes,
-        cwd=options.cwd,
+        cwd=options.root,
         selection=options.selection if selection is None else selection,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
@@ -43,7 +43,7 @@ def render(report: Report, output_format: OutputFormat, options: Options, *, col
     if output_format is OutputFormat.JSON:
         return formats.json_report(report.findings, files)
     if output_format is OutputFormat.SARIF:
-        return formats.sarif(report.findings, all_rules(), root=options.cwd)
+        return formats.sarif(report.findings, all_rules(), root=options.root)
     if output_format is OutputFormat.GITHUB:
         return formats.github(report.findings)
     return formats.text(report.findings, files, color=color)

@@ -31,8 +31,8 @@ __all__ = [
     "Discovery",
     "DiscoveryError",
     "EmptySelectionError",
-    "default_paths",
     "discover",
+    "empty_selection_message",
 ]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -74,12 +74,6 @@ def empty_selection_message(paths: Sequence[str], excludes: Sequence[str] = ()) 
 class Discovery:
     files: tuple[SourceFile, ...]  # sorted by display path
     problems: tuple[FileProblem, ...]  # sorted by (path, message)
-
-
-def default_paths(cwd: Path) -> list[Path]:
-    """What to check when no path is given: ``modules/`` of an axios checkout, else cwd."""
-    modules = cwd / "modules"
-    return [modules] if modules.is_dir() else [cwd]
 
 
 def discover(
@@ -131,7 +125,7 @@ def discover(
     and nothing that failed to read; an empty folder, a folder of other files,
     excludes that match everything), ``EmptySelectionError`` is raised, a
     ``DiscoveryError``: checking nothing must never pass. No ``paths`` at all
-    is the caller's business (``default_paths``) and finds nothing.
+    is the caller's business (the whole project, see ``api.scan``) and finds nothing.
     """
     base = (Path.cwd() if cwd is None else cwd).absolute()
     displays = DisplayPaths(base)
