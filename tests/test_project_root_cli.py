@@ -114,3 +114,104 @@ def test_an_exclude_matching_everything_names_only_the_users_exclude(
     result = portlint("--no-cache", "--exclude", "*", cwd=axios_tree.root)
     assert (result.code, result.stdout) == (2, "")
     assert result.stderr == "portlint: error: no Nix file found in '.' with excludes '*'\n"
+
+
+# -- one CLI: the same discovery options everywhere, and check's output options ----------
+
+TREE_OPTIONS = {"paths", "registry", "exclude", "config", "no_cache"}
+
+
+@pytest.mark.parametrize("name", ["check", "ports", "suggest", "graph", "sync"])
+def test_every_tree_reading_command_takes_the_same_discovery_options(name: str) -> None:
+    import inspect
+
+    from axios_portlint import cli
+
+    function = getattr(cli, f"{'registry_' if name == 'sync' else ''}{name}_command")
+    parameters = inspect.signature(function).parameters
+    assert set(parameters) >= TREE_OPTIONS
+    shared = {
+        "paths": "PathsArgument",
+        "registry": "RegistryOption",
+        "exclude": "ExcludeOption",
+        "config": "ConfigOption",
+        "no_cache": "NoCacheOption",
+    }
+    # The module's annotations are strings (`from __future__ import annotations`).
+    for key, alias in shared.items():
+        assert parameters[key].annotation == alias, (name, key)
+        assert hasattr(cli, alias)
+
+
+def test_exit_zero_keeps_the_findings_and_exits_0(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    axios_tree.write("modules/extra.nix", "{ services.extra.port = 17001; }\n")
+    failing = portlint("--no-cache", cwd=axios_tree.root)
+    passing = portlint("--no-cache", "--exit-zero", cwd=axios_tree.root)
+    assert failing.code == 1
+    assert (passing.code, passing.stdout) == (0, failing.stdout)
+
+
+def test_statistics_counts_findings_per_rule(cairn: Path, portlint: Callable[..., Run]) -> None:
+    result = portlint("--no-cache", "--statistics", cwd=cairn)
+    findings = portlint("--no-cache", cwd=cairn).stdout.splitlines()[:-1]
+    lines = result.stdout.splitlines()
+    assert result.code == 1
+    counts = {line.split("\t")[1]: int(line.split("\t")[0]) for line in lines}
+    expected = {code: sum(f" {code} [" in line for line in findings) for code in counts}
+    assert counts == expected
+    assert sum(counts.values()) == len(findings)
+    # Most frequent first, each line `count<TAB>code<TAB>[severity] name`.
+    assert [int(line.split("\t")[0]) for line in lines] == sorted(counts.values(), reverse=True)
+    assert "\tPL009\t[info] unresolved-default" in result.stdout
+    as_json = portlint("--no-cache", "--statistics", "--format", "json", cwd=cairn)
+    assert '"code": "PL009"' in as_json.stdout and '"count": 1' in as_json.stdout
+
+
+def test_quiet_prints_the_findings_only(cairn: Path, portlint: Callable[..., Run]) -> None:
+    full = portlint("--no-cache", cwd=cairn)
+    for flag in ("--quiet", "-q"):
+        quiet = portlint("--no-cache", flag, cwd=cairn)
+        assert (quiet.code, quiet.stdout) == (full.code, full.stdout.rsplit("Found ", 1)[0])
+
+
+def test_quiet_on_a_clean_tree_prints_nothing(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    result = portlint("--no-cache", "-q", cwd=axios_tree.root)
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_output_file_is_written_from_the_working_folder(
+    cairn: Path, portlint: Callable[..., Run]
+) -> None:
+    printed = portlint("--no-cache", "--format", "json", cwd=cairn)
+    written = portlint(
+        "--no-cache", "--format", "json", "--output-file", "report.json", cwd=cairn / "modules"
+    )
+    assert (written.code, written.stdout, written.stderr) == (printed.code, "", "")
+    assert (cairn / "modules" / "report.json").read_text() == printed.stdout
+    # The report is no Nix file: the next run finds the same.
+    assert portlint("--no-cache", "--format", "json", cwd=cairn).stdout == printed.stdout
+
+
+def test_output_file_that_cannot_be_written_is_one_line(
+    cairn: Path, portlint: Callable[..., Run]
+) -> None:
+    result = portlint("--no-cache", "--output-file", "missing/report.txt", cwd=cairn)
+    assert result.code == 2
+    assert result.stderr.startswith("portlint: error: missing/report.txt: cannot write: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_check_help_has_no_stray_spaces(portlint: Callable[..., Run], tmp_path: Path) -> None:
+    result = portlint("check", "--help", cwd=tmp_path)
+    assert result.code == 0
+    text = " ".join(result.stdout.split())
+    assert " . " not in text and not text.endswith(" .") and " )" not in text
+    for option in ("--exit-zero", "--statistics", "--quiet", "--output-file", "--no-cache"):
+        assert option in text
+    assert "Output format [default: text]." in text
+    assert "exit code 1 [default: error]." in text
+    assert "pyproject.toml [tool.portlint])." in text
