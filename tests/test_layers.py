@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"discover", "parse"}),
     frozenset({"extract", "suppress", "registry", "graph"}),
     frozenset({"rules"}),
-    frozenset({"config", "report", "drawing", "narrow"}),
+    frozenset({"config", "report", "drawing"}),
     frozenset({"api"}),
     frozenset({"commands"}),
     frozenset({"cli"}),
