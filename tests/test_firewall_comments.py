@@ -78,6 +78,13 @@ def test_no_unresolved_finding_for_a_comment(tmp_path: Path, portlint: Portlint)
     report = check([FIXTURE], registry, cwd=ROOT)
     assert [f.code for f in report.findings if f.code == "PL009"] == []
     result = portlint(
-        "check", FIXTURE.relative_to(ROOT), "--registry", registry, "--select", "PL009", cwd=ROOT
+        "check",
+        FIXTURE.relative_to(ROOT),
+        "--registry",
+        registry,
+        "--select",
+        "PL009",
+        "--no-cache",
+        cwd=ROOT,
     )
     assert (result.code, result.stdout) == (0, "All checks passed (1 file checked).\n")

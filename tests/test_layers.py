@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "axios_portlint"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"axios_portlint", "model", "errors"}),
     frozenset({"discover", "parse"}),
-    frozenset({"extract", "suppress", "registry", "graph"}),
+    frozenset({"extract", "suppress", "narrow", "registry", "graph"}),
     frozenset({"rules"}),
     frozenset({"config", "report", "drawing"}),
     frozenset({"api"}),

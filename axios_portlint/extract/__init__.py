@@ -22,6 +22,7 @@ from axios_portlint.extract.scope import (
     Arguments,
     Folder,
     apply_chain,
+    bound_expression,
     peel_parens,
 )
 from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
@@ -256,13 +257,8 @@ def _field(fields: Value, name: str) -> _Field | None:
         return None
     for child in fields.binding_set.named_children:
         if child.type == "binding":
-            attrpath = child.child_by_field_name("attrpath")
-            expression = child.child_by_field_name("expression")
-            if (
-                attrpath is not None
-                and expression is not None
-                and attrpath_names(attrpath) == [name]
-            ):
+            expression = bound_expression(child, name)
+            if expression is not None:
                 return _Field(expression)
         elif child.type in ("inherit", "inherit_from"):
             attrs = child.child_by_field_name("attrs")

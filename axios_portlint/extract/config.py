@@ -16,6 +16,7 @@ from tree_sitter import Node
 from axios_portlint.extract.scope import (
     apply_chain,
     head_name,
+    parent_past_parens,
     peel_parens,
 )
 from axios_portlint.parse.names import attrpath_names, static_attr_name
@@ -140,9 +141,7 @@ def _walk(pending: list[tuple[Path, Node, bool]]) -> Iterator[Leaf]:
 
 
 def _is_merge_list(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None and parent.type == "parenthesized_expression":
-        parent = parent.parent
+    parent = parent_past_parens(node)
     if parent is None or parent.type != "apply_expression":
         return False
     head, _args = apply_chain(parent)

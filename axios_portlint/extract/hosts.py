@@ -23,7 +23,13 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import module_body
-from axios_portlint.extract.scope import apply_chain, binding_holder, head_name, peel_parens
+from axios_portlint.extract.scope import (
+    apply_chain,
+    binding_holder,
+    bound_expression,
+    head_name,
+    peel_parens,
+)
 from axios_portlint.model import (
     Host,
     HostMap,
@@ -354,13 +360,8 @@ class _Context:
             return imported[0].member(imported[1], name)
         for child in _bindings(holder):
             if child.type == "binding":
-                attrpath = child.child_by_field_name("attrpath")
-                value = child.child_by_field_name("expression")
-                if (
-                    attrpath is not None
-                    and value is not None
-                    and attrpath_names(attrpath) == [name]
-                ):
+                value = bound_expression(child, name)
+                if value is not None:
                     return self, value
             elif child.type == "inherit" and name in _inherited(child):
                 return self._variable(name, holder)

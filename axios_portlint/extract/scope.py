@@ -97,6 +97,23 @@ def peel_parens(node: Node) -> Node:
     return node
 
 
+def parent_past_parens(node: Node) -> Node | None:
+    """The node that holds `node`, however many parentheses wrap it."""
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return parent
+
+
+def bound_expression(binding: Node, name: str) -> Node | None:
+    """The expression of `binding` when it is `name = ...;` (one name, no dots)."""
+    attrpath = binding.child_by_field_name("attrpath")
+    expression = binding.child_by_field_name("expression")
+    if attrpath is None or expression is None or attrpath_names(attrpath) != [name]:
+        return None
+    return expression
+
+
 def module_function(root: Node) -> Node | None:
     """The function a module file evaluates to (`{ config, lib, ... }: ...`), if any.
 
@@ -115,9 +132,7 @@ def module_function(root: Node) -> Node | None:
 
 def is_inline_module(function: Node) -> bool:
     """A function that is an element of an `imports` list is a module of its own."""
-    parent = function.parent
-    while parent is not None and parent.type == "parenthesized_expression":
-        parent = parent.parent
+    parent = parent_past_parens(function)
     if parent is None or parent.type != "list_expression":
         return False
     binding = parent.parent
