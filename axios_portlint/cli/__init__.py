@@ -77,7 +77,8 @@ NoCacheOption = Annotated[
     bool,
     typer.Option(
         "--no-cache",
-        help="Parse every file again instead of reusing the project root's .portlint_cache/.",
+        help="Parse every file again instead of reusing the project root's "
+        ".portlint_cache/ (check keeps one).",
     ),
 ]
 
@@ -88,19 +89,24 @@ def _tree_flags(
     exclude: list[str] | None,
     config: Path | None,
     no_cache: bool,
+    *,
+    keeps_cache: bool = False,
 ) -> Flags:
     """The discovery options every command that reads the tree takes, as `Flags`.
 
     Each such command declares exactly these five parameters with the aliases
     above (PathsArgument, RegistryOption, ExcludeOption, ConfigOption,
     NoCacheOption); tests/test_project_root_cli.py checks that they all do.
+    Only `check` keeps a cache (`keeps_cache`): the other commands write nothing
+    but what they are asked to (docs/security.md), so for them `--no-cache` is
+    accepted and already in effect.
     """
     return Flags(
         paths=paths or (),
         registry=registry,
         exclude=exclude,
         config=config,
-        no_cache=no_cache,
+        no_cache=no_cache or not keeps_cache,
     )
 
 
@@ -172,7 +178,7 @@ def check_command(
     from axios_portlint.commands.check import check
 
     flags = replace(
-        _tree_flags(paths, registry, exclude, config, no_cache),
+        _tree_flags(paths, registry, exclude, config, no_cache, keeps_cache=True),
         output_format=output_format,
         fail_on=fail_on,
         select=select,
