@@ -16,13 +16,15 @@ from axios_portlint.config import Listeners, classify
 from axios_portlint.discover import (
     DEFAULT_MAX_BYTES,
     DiscoveryError,
+    EmptySelectionError,
     StatFile,
-    default_paths,
     discover_stats,
+    empty_selection_message,
     read_file,
     sorted_problems,
 )
 from axios_portlint.discover.paths import display_path
+from axios_portlint.discover.root import PROJECT_EXCLUDES
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
@@ -116,13 +118,19 @@ def scan(
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
+    No `paths` walks the whole project at `cwd` (its root), skipping the
+    caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`.
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
     is unchanged since the last run are not parsed again.
     """
     cwd = cwd or Path.cwd()
+    walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
     try:
-        found = discover_stats(list(paths) or default_paths(cwd), excludes=excludes, cwd=cwd)
+        found = discover_stats(list(paths) or [cwd], excludes=walked, cwd=cwd)
+    except EmptySelectionError as error:
+        # Name the user's excludes only, not the caches every whole-project walk skips.
+        raise UsageError(empty_selection_message(error.paths, excludes)) from None
     except DiscoveryError as error:
         raise UsageError(str(error)) from None
     cache = Cache(cache_dir) if cache_dir is not None else None

@@ -84,7 +84,9 @@ def test_fail_on_controls_the_exit_code(axios_tree: AxiosTree, portlint: Portlin
 
 
 def test_ports_inventory_json(portlint: Portlint) -> None:
-    result = portlint("ports", "tests/fixtures/axios/modules", "--format", "json", cwd=ROOT)
+    result = portlint(
+        "ports", "--no-cache", "tests/fixtures/axios/modules", "--format", "json", cwd=ROOT
+    )
     assert result.code == 0
     entries = json.loads(result.stdout)
     by_option = {entry["option"]: entry for entry in entries}
@@ -126,7 +128,7 @@ def test_ports_json_marks_unresolved_as_null(axios_tree: AxiosTree, portlint: Po
 
 
 def test_ports_table(portlint: Portlint) -> None:
-    result = portlint("ports", "tests/fixtures/axios/modules", cwd=ROOT)
+    result = portlint("ports", "--no-cache", "tests/fixtures/axios/modules", cwd=ROOT)
     assert result.code == 0
     assert result.stdout.splitlines()[0].split() == [
         "OPTION",

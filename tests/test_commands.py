@@ -67,6 +67,7 @@ def test_flags_win_over_the_settings_file_which_wins_over_defaults(tmp_path: Pat
     assert (from_file.fail_on, from_file.output_format) == (Severity.WARNING, "json")
     assert from_file.selection == (Selection(ignore=("PL007",)), Selection())
     assert from_file.cache_dir == tmp_path / ".portlint_cache"
+    (tmp_path / "x").mkdir()
     flags = Flags(
         paths=(tmp_path / "x",),
         registry=tmp_path / "other.md",
@@ -84,7 +85,10 @@ def test_flags_win_over_the_settings_file_which_wins_over_defaults(tmp_path: Pat
     assert from_flags.selection[1] == Selection(select=("PL001", "PL005"))
     assert from_flags.cache_dir is None
     assert merge(Flags(), Settings(), tmp_path) == Options(
-        cwd=tmp_path, selection=(Selection(), Selection()), cache_dir=tmp_path / ".portlint_cache"
+        cwd=tmp_path,
+        root=tmp_path,
+        selection=(Selection(), Selection()),
+        cache_dir=tmp_path / ".portlint_cache",
     )
 
 
@@ -114,13 +118,15 @@ def test_bad_selectors_are_usage_errors(tmp_path: Path, flags: Flags, message: s
 
 def test_check_returns_the_report_and_exit_code(axios_tree: AxiosTree, portlint: Portlint) -> None:
     axios_tree.edit("modules/pim/default.nix", "default = 8080;", "default = 8090;")
-    options = Options(cwd=axios_tree.root, output_format="json")
+    options = Options(cwd=axios_tree.root, root=axios_tree.root, output_format="json")
     outcome = check(options)
     assert outcome.exit_code == 1
     codes = [finding["code"] for finding in json.loads(outcome.stdout)["findings"]]
     assert "PL005" in codes
     assert_cli_prints(outcome, portlint("check", "--format", "json", cwd=axios_tree.root))
-    relaxed = check(Options(cwd=axios_tree.root, selection=(Selection(ignore=("ALL",)),)))
+    relaxed = check(
+        Options(cwd=axios_tree.root, root=axios_tree.root, selection=(Selection(ignore=("ALL",)),))
+    )
     assert (relaxed.stdout, relaxed.exit_code) == ("All checks passed (7 files checked).\n", 0)
 
 
@@ -137,10 +143,10 @@ def test_check_report_keeps_what_sync_needs(axios_tree: AxiosTree) -> None:
 
 
 def test_ports_and_rules_print_their_outcome(portlint: Portlint) -> None:
-    outcome = ports(Options(cwd=ROOT, paths=(AXIOS / "modules",)))
+    outcome = ports(Options(cwd=ROOT, root=ROOT, paths=(AXIOS / "modules",)))
     assert outcome.exit_code == 0
     assert outcome.stdout.endswith(" port declarations.\n")
-    assert_cli_prints(outcome, portlint("ports", AXIOS / "modules", cwd=ROOT))
+    assert_cli_prints(outcome, portlint("ports", "--no-cache", AXIOS / "modules", cwd=ROOT))
     assert_cli_prints(rules(), portlint("rules", cwd=ROOT))
     assert_cli_prints(explain("PL020"), portlint("explain", "PL020", cwd=ROOT))
     with pytest.raises(UsageError, match="unknown rule 'PL999'"):
@@ -170,16 +176,16 @@ def test_listings_and_version_load_no_pipeline() -> None:
 def test_sync_outcome_is_what_the_cli_prints(tmp_path: Path, portlint: Portlint) -> None:
     registry = sync_tree(tmp_path)
     before = registry.read_bytes()
-    checked = sync(Options(cwd=tmp_path), check_only=True)
+    checked = sync(Options(cwd=tmp_path, root=tmp_path), check_only=True)
     assert checked.exit_code == 1
     assert checked.stdout.startswith("--- ports.md\n+++ ports.md\n")
     assert registry.read_bytes() == before
     assert_cli_prints(checked, portlint("registry", "sync", "--check", cwd=tmp_path))
-    written = sync(Options(cwd=tmp_path))
+    written = sync(Options(cwd=tmp_path, root=tmp_path))
     assert (written.exit_code, written.stderr) == (0, "")
     assert written.stdout.endswith("Updated ports.md: 9 changes.\n")
     assert registry.read_bytes() == (SYNC / "expected.md").read_bytes()
-    again = sync(Options(cwd=tmp_path))
+    again = sync(Options(cwd=tmp_path, root=tmp_path))
     assert again == Outcome("ports.md is in sync with the code.\n")
 
 
@@ -204,7 +210,7 @@ def test_sync_reads_parses_and_matches_once(
 
     monkeypatch.setattr(reader, "read_tables", counting_tables)
     monkeypatch.setattr(graph, "PortGraph", CountingGraph)
-    result = plan(Options(cwd=tmp_path, registry=registry))
+    result = plan(Options(cwd=tmp_path, root=tmp_path, registry=registry))
     assert result.changed
     assert counts == {"tables": 1, "graphs": 1}
 
@@ -227,7 +233,7 @@ def test_sync_reads_a_pipe_registry_once(tmp_path: Path) -> None:
     writer.start()
     writer.join(timeout=30)
     try:
-        outcome = sync(Options(cwd=tmp_path, registry=fifo), check_only=True)
+        outcome = sync(Options(cwd=tmp_path, root=tmp_path, registry=fifo), check_only=True)
     finally:
         os.close(keeper)
     assert outcome.exit_code == 1
@@ -247,7 +253,7 @@ def test_sync_uses_pl005s_own_agreement() -> None:
 
 
 def test_suggest_outcomes(axios_tree: AxiosTree, portlint: Portlint) -> None:
-    options = Options(cwd=axios_tree.root)
+    options = Options(cwd=axios_tree.root, root=axios_tree.root)
     full = suggest_command(options, "web")
     assert (full.stdout, full.exit_code) == ("", 1)
     assert full.stderr.startswith("portlint: error: web: the local range 8080-8089")
@@ -262,18 +268,18 @@ def test_suggest_outcomes(axios_tree: AxiosTree, portlint: Portlint) -> None:
 
 def test_graph_without_a_registry_draws_the_code_only(tmp_path: Path) -> None:
     shutil.copytree(AXIOS / "modules", tmp_path / "modules")
-    outcome = graph_command(Options(cwd=tmp_path), GraphFormat.MERMAID)
+    outcome = graph_command(Options(cwd=tmp_path, root=tmp_path), GraphFormat.MERMAID)
     assert outcome.exit_code == 0
     assert outcome.stdout.startswith("flowchart LR\n")
     assert "line " not in outcome.stdout  # no registry row was drawn
     shutil.copyfile(REGISTRY, tmp_path / "ports.md")
-    with_rows = graph_command(Options(cwd=tmp_path), GraphFormat.MERMAID)
+    with_rows = graph_command(Options(cwd=tmp_path, root=tmp_path), GraphFormat.MERMAID)
     assert "line " in with_rows.stdout
 
 
 def test_graph_output_file_is_written_and_nothing_printed(tmp_path: Path) -> None:
     target = tmp_path / "g.dot"
-    options = Options(cwd=ROOT, paths=(AXIOS / "modules",), registry=REGISTRY)
+    options = Options(cwd=ROOT, root=ROOT, paths=(AXIOS / "modules",), registry=REGISTRY)
     outcome = graph_command(options, GraphFormat.DOT, target)
     assert outcome == Outcome()
     assert target.read_text().startswith("digraph")

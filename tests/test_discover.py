@@ -12,7 +12,6 @@ from axios_portlint.discover import (
     DEFAULT_MAX_BYTES,
     Discovery,
     DiscoveryError,
-    default_paths,
     discover,
 )
 from axios_portlint.model import FileProblem
@@ -515,12 +514,3 @@ def test_named_link_loop_is_a_problem_not_a_crash(axios: Path) -> None:
 
 def test_no_paths_means_nothing(axios: Path) -> None:
     assert run(axios) == Discovery(files=(), problems=())
-
-
-def test_default_paths_prefers_modules(
-    axios: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    assert default_paths(axios) == [axios / "modules"]
-    bare = tmp_path_factory.mktemp("bare")
-    write(bare / "modules", b"a file, not a directory\n")
-    assert default_paths(bare) == [bare]

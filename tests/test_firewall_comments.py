@@ -58,7 +58,9 @@ def test_a_comment_in_a_conditional_list_is_skipped_too() -> None:
 
 
 def test_ports_command_lists_four_ports_not_eight(portlint: Portlint) -> None:
-    result = portlint("ports", FIXTURE.relative_to(ROOT), "--format", "json", cwd=ROOT)
+    result = portlint(
+        "ports", "--no-cache", FIXTURE.relative_to(ROOT), "--format", "json", cwd=ROOT
+    )
     assert result.code == 0, result.stderr
     entries = json.loads(result.stdout)
     rows = [

@@ -443,6 +443,8 @@ def test_nix_flake_check_evaluates_every_output(nix_flake: Any) -> None:
 def test_flake_declares_no_ports() -> None:
     from conftest import run_portlint
 
-    done = run_portlint("ports", "flake.nix", "tests/flake", "--format", "json", cwd=ROOT)
+    done = run_portlint(
+        "ports", "--no-cache", "flake.nix", "tests/flake", "--format", "json", cwd=ROOT
+    )
     assert done.code == 0, done.stderr
     assert json.loads(done.stdout) == []

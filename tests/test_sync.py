@@ -243,7 +243,7 @@ def test_named_tailscale_services_render_as_name_and_port(
 def test_write_is_atomic_and_keeps_the_mode(tmp_path: Path, portlint: Portlint) -> None:
     registry = sync_tree(tmp_path)
     registry.chmod(0o640)
-    assert portlint("registry", "sync", cwd=tmp_path).code == 0
+    assert portlint("registry", "sync", "--no-cache", cwd=tmp_path).code == 0
     assert stat.S_IMODE(registry.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["modules", "ports.md"]
 
@@ -294,7 +294,9 @@ def test_missing_registry_is_a_usage_error(tmp_path: Path, portlint: Portlint) -
 def test_api_returns_the_plan_without_writing(tmp_path: Path) -> None:
     registry = sync_tree(tmp_path)
     before = registry.read_bytes()
-    result = plan(Options(cwd=tmp_path, paths=(tmp_path / "modules",), registry=registry))
+    result = plan(
+        Options(cwd=tmp_path, root=tmp_path, paths=(tmp_path / "modules",), registry=registry)
+    )
     assert result.changed
     assert result.after.to_bytes() == EXPECTED
     assert len(result.plan.changes) == 9
@@ -315,7 +317,9 @@ def test_rows_added_to_a_crlf_registry_end_in_crlf(tmp_path: Path, portlint: Por
 
 def test_sync_api_keeps_a_crlf_registry_crlf(tmp_path: Path) -> None:
     registry = sync_tree(tmp_path, b"\r\n")
-    result = plan(Options(cwd=tmp_path, paths=(tmp_path / "modules",), registry=registry))
+    result = plan(
+        Options(cwd=tmp_path, root=tmp_path, paths=(tmp_path / "modules",), registry=registry)
+    )
     written = result.after.to_bytes()
     assert result.changed and b"wiki" in written
     assert written.count(b"\n") == written.count(b"\r\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -41,17 +42,23 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
+    # Help text is plain text: under rich markup `[default: text]` and `[tool.portlint]`
+    # vanish as tags and leave "Output format ." behind.
+    rich_markup_mode=None,
 )
 
 EXIT_USAGE = 2
 
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Files or folders to check (default: modules/ if it exists, else .)."),
+    typer.Argument(help="Files or folders to check (default: the whole project)."),
 ]
 RegistryOption = Annotated[
     Path | None,
-    typer.Option(help="The port registry (default: ./ports.md, else openspec/specs/...)."),
+    typer.Option(
+        help="The port registry (default: ports.md, else openspec/specs/networking/ports.md, "
+        "at the project root)."
+    ),
 ]
 ExcludeOption = Annotated[
     list[str] | None,
@@ -61,10 +68,48 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Settings file (default: nearest portlint.toml or pyproject.toml [tool.portlint]).",
+        help="Settings file (default: the project root's portlint.toml or pyproject.toml "
+        "[tool.portlint]).",
         metavar="FILE",
     ),
 ]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Parse every file again instead of reusing the project root's "
+        ".portlint_cache/ (check keeps one).",
+    ),
+]
+
+
+def _tree_flags(
+    paths: list[Path] | None,
+    registry: Path | None,
+    exclude: list[str] | None,
+    config: Path | None,
+    no_cache: bool,
+    *,
+    keeps_cache: bool = False,
+) -> Flags:
+    """The discovery options every command that reads the tree takes, as `Flags`.
+
+    Each such command declares exactly these five parameters with the aliases
+    above (PathsArgument, RegistryOption, ExcludeOption, ConfigOption,
+    NoCacheOption); tests/test_project_root_cli.py checks that they all do.
+    Only `check` keeps a cache (`keeps_cache`): the other commands write nothing
+    but what they are asked to (docs/security.md), so for them `--no-cache` is
+    accepted and already in effect.
+    """
+    return Flags(
+        paths=paths or (),
+        registry=registry,
+        exclude=exclude,
+        config=config,
+        no_cache=no_cache or not keeps_cache,
+    )
+
+
 SelectorsHelp = "Rule codes or prefixes (PL001, PL00, PL, ALL); comma-separated or repeated."
 SelectOption = Annotated[
     list[str] | None,
@@ -96,19 +141,13 @@ def _root(
     """portlint: a static analyzer for axios NixOS module ports."""
 
 
-NoCacheOption = Annotated[
-    bool,
-    typer.Option(
-        "--no-cache", help="Parse every file again instead of reusing .portlint_cache/ results."
-    ),
-]
-
-
 @app.command("check")
 def check_command(
     paths: PathsArgument = None,
     registry: RegistryOption = None,
     exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
     output_format: Annotated[
         OutputFormat | None, typer.Option("--format", help="Output format [default: text].")
     ] = None,
@@ -119,23 +158,36 @@ def check_command(
     select: SelectOption = None,
     extend_select: ExtendSelectOption = None,
     ignore: IgnoreOption = None,
-    config: ConfigOption = None,
-    no_cache: NoCacheOption = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when there are findings.")
+    ] = False,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print how many findings each rule gave.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print the findings only, no summary line.")
+    ] = False,
+    output_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-file", "-o", help="Write the report here instead of stdout.", metavar="FILE"
+        ),
+    ] = None,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
     from axios_portlint.commands.check import check
 
-    flags = Flags(
-        paths=paths or (),
-        registry=registry,
-        exclude=exclude,
-        config=config,
+    flags = replace(
+        _tree_flags(paths, registry, exclude, config, no_cache, keeps_cache=True),
         output_format=output_format,
         fail_on=fail_on,
         select=select,
         extend_select=extend_select,
         ignore=ignore,
-        no_cache=no_cache,
+        exit_zero=exit_zero,
+        statistics=statistics,
+        quiet=quiet,
+        output_file=output_file,
     )
     _finish(check(_options(flags), color=_use_color()))
 
@@ -143,16 +195,18 @@ def check_command(
 @app.command("ports")
 def ports_command(
     paths: PathsArgument = None,
+    registry: RegistryOption = None,
     exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
     output_format: Annotated[
         ListingFormat, typer.Option("--format", help="Output format.")
     ] = ListingFormat.TABLE,
-    config: ConfigOption = None,
 ) -> None:
     """List every port declaration in the module tree."""
     from axios_portlint.commands.ports import ports
 
-    flags = Flags(paths=paths or (), exclude=exclude, config=config, no_cache=True)
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
     _finish(ports(_options(flags), output_format))
 
 
@@ -186,22 +240,20 @@ app.add_typer(registry_app)
 def registry_sync_command(
     paths: PathsArgument = None,
     registry: RegistryOption = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
     check_only: Annotated[
         bool,
         typer.Option(
             "--check", help="Write nothing; print the diff and exit 1 if the registry is stale."
         ),
     ] = False,
-    exclude: ExcludeOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Rewrite the registry's allocation tables from what the code declares."""
     from axios_portlint.commands.sync import sync
 
-    # No cache: sync writes the registry and nothing else.
-    flags = Flags(
-        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
-    )
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
     _finish(sync(_options(flags), check_only=check_only))
 
 
@@ -213,18 +265,17 @@ def suggest_command(
     ] = None,
     paths: PathsArgument = None,
     registry: RegistryOption = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
     output_format: Annotated[
         SuggestFormat, typer.Option("--format", help="Output format.")
     ] = SuggestFormat.TEXT,
-    exclude: ExcludeOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Print the next free local and Tailscale port for a new service in a category."""
     from axios_portlint.commands.suggest import suggest_command
 
-    flags = Flags(
-        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
-    )
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
     _finish(suggest_command(_options(flags), category, output_format))
 
 
@@ -232,21 +283,20 @@ def suggest_command(
 def graph_command(
     paths: PathsArgument = None,
     registry: RegistryOption = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
     output_format: Annotated[
         GraphFormat, typer.Option("--format", help="dot, mermaid (for Markdown) or svg.")
     ] = GraphFormat.DOT,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    exclude: ExcludeOption = None,
-    config: ConfigOption = None,
 ) -> None:
     """Draw the conflict graph: services, ports, registry rows and ranges."""
     from axios_portlint.commands.graph import graph
 
-    flags = Flags(
-        paths=paths or (), registry=registry, exclude=exclude, config=config, no_cache=True
-    )
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
     _finish(graph(_options(flags), output_format, output))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axios_portlint.commands import Outcome
+from axios_portlint.commands import EXIT_OK, Outcome
 from axios_portlint.commands.formats import OutputFormat
 from axios_portlint.commands.options import Options
+from axios_portlint.errors import UsageError
 from axios_portlint.rules import Selection
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         options.paths,
         options.registry,
         excludes=options.excludes,
-        cwd=options.cwd,
+        cwd=options.root,
         selection=options.selection if selection is None else selection,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
@@ -31,8 +33,29 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
 def check(options: Options, *, color: bool = False) -> Outcome:
     report = run_check(options)
     output_format = OutputFormat(options.output_format or OutputFormat.TEXT)
-    text = render(report, output_format, options, color=color)
-    return Outcome(text, "", report.exit_code(options.fail_on))
+    # A file gets no terminal colours.
+    color = color and options.output_file is None
+    if options.statistics:
+        text = render_statistics(report, output_format)
+    else:
+        text = render(report, output_format, options, color=color)
+    exit_code = EXIT_OK if options.exit_zero else report.exit_code(options.fail_on)
+    if options.output_file is not None:
+        write_output(options.output_file, text, options.cwd)
+        return Outcome("", "", exit_code)
+    return Outcome(text, "", exit_code)
+
+
+def write_output(path: Path, text: str, cwd: Path) -> None:
+    """`--output-file FILE`: the report, written atomically (readers never see half of it)."""
+    from axios_portlint.discover.paths import display_path
+    from axios_portlint.discover.write import write_atomically
+
+    try:
+        write_atomically(path, text.encode("utf-8"))
+    except OSError as error:
+        shown = display_path(path, cwd)
+        raise UsageError(f"{shown}: cannot write: {error.strerror or error}") from None
 
 
 def render(report: Report, output_format: OutputFormat, options: Options, *, color: bool) -> str:
@@ -43,7 +66,18 @@ def render(report: Report, output_format: OutputFormat, options: Options, *, col
     if output_format is OutputFormat.JSON:
         return formats.json_report(report.findings, files)
     if output_format is OutputFormat.SARIF:
-        return formats.sarif(report.findings, all_rules(), root=options.cwd)
+        return formats.sarif(report.findings, all_rules(), root=options.root)
     if output_format is OutputFormat.GITHUB:
         return formats.github(report.findings)
-    return formats.text(report.findings, files, color=color)
+    return formats.text(report.findings, files, color=color, quiet=options.quiet)
+
+
+def render_statistics(report: Report, output_format: OutputFormat) -> str:
+    """`--statistics`: counts per rule; JSON for `--format json`, else ruff's text lines."""
+    from axios_portlint import report as formats
+    from axios_portlint.rules import all_rules
+
+    names = {rule.code: rule.name for rule in all_rules()}
+    if output_format is OutputFormat.JSON:
+        return formats.statistics_json(report.findings, names)
+    return formats.statistics(report.findings, names)

@@ -22,8 +22,8 @@ def graph(
     from axios_portlint.drawing import build_drawing, to_dot, to_mermaid, to_svg
     from axios_portlint.graph import PortGraph
 
-    path = find_registry(options.registry, options.cwd)
-    registry = read_registry(path, options.cwd).registry if path is not None else None
+    path = find_registry(options.registry, options.root)
+    registry = read_registry(path, options.root).registry if path is not None else None
     inventory = scan_tree(options)
     drawing = build_drawing(PortGraph(inventory.decls, registry))
     renderers = {GraphFormat.SVG: to_svg, GraphFormat.MERMAID: to_mermaid}

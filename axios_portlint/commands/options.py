@@ -7,11 +7,14 @@ it is handed. No command merges settings itself.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from axios_portlint.config import Listeners, Settings, load_settings
+from axios_portlint.config import Listeners, Settings, read_settings
+from axios_portlint.discover import DiscoveryError
+from axios_portlint.discover.root import find_project_root, settings_file
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
@@ -31,17 +34,27 @@ class Flags:
     extend_select: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
     no_cache: bool = False
+    exit_zero: bool = False
+    statistics: bool = False
+    quiet: bool = False
+    output_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
     """Everything a command needs to know about the run, resolved once.
 
-    `paths` empty means the default paths below `cwd`; `registry` None means
-    the registry at one of its default places (see `api.find_registry`).
+    `root` is the project root (`discover.root.find_project_root` from the
+    working folder upward; the working folder outside any project): settings,
+    the registry's default places, the cache and every display path are
+    relative to it, so a run from a subfolder prints the same bytes as one at
+    the root. `paths` are absolute; empty means the whole project. `registry`
+    None means the registry at one of its default places below `root` (see
+    `api.find_registry`).
     """
 
     cwd: Path
+    root: Path
     paths: tuple[Path, ...] = ()
     registry: Path | None = None
     excludes: tuple[str, ...] = ()
@@ -51,19 +64,33 @@ class Options:
     output_format: str | None = None  # None: the command's own default
     cache_dir: Path | None = None  # None: parse every file again
     settings_file: str | None = None  # the settings file in effect, as displayed
+    exit_zero: bool = False  # findings never make the exit code 1
+    statistics: bool = False  # counts per rule instead of the findings
+    quiet: bool = False  # the findings only, no summary line
+    output_file: Path | None = None  # absolute; None: stdout
 
 
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
-    """Read the settings file (`--config`, else the nearest one) and lay the flags over it.
+    """Find the project root, read its settings file (or `--config`) and lay the flags over it.
 
     `formats` are the output formats the settings file's `format` key may name.
     """
-    settings = load_settings(cwd, flags.config, formats=formats)
-    return merge(flags, settings, cwd)
+    found = find_project_root(cwd)
+    root = cwd if found is None else found.path
+    path = cwd / flags.config if flags.config is not None else settings_file(root)
+    settings = Settings() if path is None else read_settings(path, root, formats=formats)
+    return merge(flags, settings, cwd, root)
 
 
-def merge(flags: Flags, settings: Settings, cwd: Path) -> Options:
-    """Command-line flags win over the settings file, which wins over the defaults."""
+def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None) -> Options:
+    """Command-line flags win over the settings file, which wins over the defaults.
+
+    Paths the user typed are taken relative to `cwd`; `root` (default: `cwd`)
+    is the project root the run reports against.
+    """
+    root = cwd if root is None else root
+    for path in flags.paths:
+        must_exist(cwd / path, path)
     selection = Selection(
         select=selectors("--select", flags.select) if flags.select else None,
         extend_select=selectors("--extend-select", flags.extend_select),
@@ -75,16 +102,36 @@ def merge(flags: Flags, settings: Settings, cwd: Path) -> Options:
 
     return Options(
         cwd=cwd,
-        paths=tuple(flags.paths or settings.paths or ()),
-        registry=flags.registry or settings.registry,
+        root=root,
+        paths=tuple(cwd / path for path in flags.paths) or tuple(settings.paths or ()),
+        registry=cwd / flags.registry if flags.registry is not None else settings.registry,
         excludes=tuple(excludes),
         listeners=settings.listeners,
         selection=(settings.selection, selection),
         fail_on=flags.fail_on or settings.fail_on or Severity.ERROR,
         output_format=flags.output_format or settings.format,
-        cache_dir=None if flags.no_cache else cwd / CACHE_DIR,
+        # At the root, where the whole-project walk skips it (discover.root.PROJECT_EXCLUDES).
+        cache_dir=None if flags.no_cache else root / CACHE_DIR,
         settings_file=settings.source,
+        exit_zero=flags.exit_zero,
+        statistics=flags.statistics,
+        quiet=flags.quiet,
+        output_file=None if flags.output_file is None else cwd / flags.output_file,
     )
+
+
+def must_exist(absolute: Path, typed: Path) -> None:
+    """A path argument that names nothing is a usage error, shown as the user typed it.
+
+    Checked here, while the working folder is known: later stages show paths
+    relative to the project root.
+    """
+    try:
+        absolute.stat()
+    except OSError as error:
+        # A dangling link is missing too; a path that cannot be looked at is discovery's problem.
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise UsageError(str(DiscoveryError(typed))) from None
 
 
 def selectors(flag: str, values: Sequence[str] | None) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ def scan_tree(options: Options) -> Inventory:
     return scan(
         options.paths,
         excludes=options.excludes,
-        cwd=options.cwd,
+        cwd=options.root,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
     )

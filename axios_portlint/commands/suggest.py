@@ -61,7 +61,7 @@ def suggest_command(
     """
     from axios_portlint.api import locate_registry, read_registry
 
-    registry = read_registry(locate_registry(options.registry, options.cwd), options.cwd).registry
+    registry = read_registry(locate_registry(options.registry, options.root), options.root).registry
     decls = scan_tree(options).decls
     wanted = [category] if category else categories(registry)
     results: list[dict[str, object]] = []

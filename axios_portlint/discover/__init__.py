@@ -33,9 +33,9 @@ __all__ = [
     "EmptySelectionError",
     "StatFile",
     "Stats",
-    "default_paths",
     "discover",
     "discover_stats",
+    "empty_selection_message",
     "read_file",
     "sorted_problems",
 ]
@@ -89,12 +89,6 @@ class Stats:
     problems: tuple[FileProblem, ...]  # sorted by (path, message)
 
 
-def default_paths(cwd: Path) -> list[Path]:
-    """What to check when no path is given: ``modules/`` of an axios checkout, else cwd."""
-    modules = cwd / "modules"
-    return [modules] if modules.is_dir() else [cwd]
-
-
 def discover(
     paths: Sequence[Path],
     *,
@@ -144,7 +138,7 @@ def discover(
     and nothing that failed to read; an empty folder, a folder of other files,
     excludes that match everything), ``EmptySelectionError`` is raised, a
     ``DiscoveryError``: checking nothing must never pass. No ``paths`` at all
-    is the caller's business (``default_paths``) and finds nothing.
+    is the caller's business (the whole project, see ``api.scan``) and finds nothing.
     """
     found = discover_stats(paths, excludes=excludes, cwd=cwd, max_bytes=max_bytes)
     files: list[SourceFile] = []

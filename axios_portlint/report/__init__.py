@@ -9,6 +9,7 @@ from __future__ import annotations
 from axios_portlint.report.github import github
 from axios_portlint.report.json import JSON_VERSION, json_report, ports_json
 from axios_portlint.report.sarif import RuleDescriptor, repository_url, rule_docs_url, sarif
+from axios_portlint.report.statistics import statistics, statistics_json
 from axios_portlint.report.summary import summary
 from axios_portlint.report.text import ports_table, text
 
@@ -22,6 +23,8 @@ __all__ = [
     "repository_url",
     "rule_docs_url",
     "sarif",
+    "statistics",
+    "statistics_json",
     "summary",
     "text",
 ]

@@ -8,10 +8,14 @@ from axios_portlint.model import Finding, PortDecl, Severity
 from axios_portlint.report.summary import summary
 
 
-def text(findings: Sequence[Finding], files: int, *, color: bool = False) -> str:
+def text(
+    findings: Sequence[Finding], files: int, *, color: bool = False, quiet: bool = False
+) -> str:
+    """One line per finding, then the summary line (left out when `quiet`)."""
     lines = [_text_line(finding, color) for finding in findings]
-    lines.append(_summary_line(summary(findings, files)))
-    return "\n".join(lines) + "\n"
+    if not quiet:
+        lines.append(_summary_line(summary(findings, files)))
+    return "".join(line + "\n" for line in lines)
 
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
