@@ -77,19 +77,6 @@ KNOWN_UNRESOLVED: dict[tuple[str, str], str] = {
         )
         for name in "abcde"
     },
-    **{
-        ("semantics/comment_in_parens.nix", f"axios.comments.{option}"): (
-            f"KNOWN BUG: {where} holds a comment, and extract/scope.py's peel_parens "
-            "peels only a parenthesis with exactly one named child (tree-sitter counts "
-            f"the comment); Nix: {value}. Once fixed, also let tests/fuzz/nixgen.py "
-            "put comments inside parentheses again"
-        )
-        for option, where, value in (
-            ("port", "`( 8080 # ... )`", 8080),
-            ("tailscaleServe.httpsPort", "`lib.mkDefault (/* tailnet */ 9443)`", 9443),
-            ("metricsPort", "`base + 1` with `base = ( 8000 # ... )`", 8001),
-        )
-    },
     ("semantics/int_option_read.nix", "axios.web.tlsPort"): (
         "KNOWN BUG: `cfg.basePort + cfg.tlsOffset` reads tlsOffset, a `types.int` option "
         "of the same file that is not port-named: extraction leaves the read pending and "

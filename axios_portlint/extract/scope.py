@@ -91,9 +91,12 @@ def apply_chain(node: Node) -> tuple[Node, list[Node]]:
 
 
 def peel_parens(node: Node) -> Node:
-    while node.type == "parenthesized_expression" and node.named_child_count == 1:
-        inner = node.named_children[0]
-        node = inner
+    """The expression inside any parentheses; a comment in them is not part of it."""
+    while node.type == "parenthesized_expression":
+        inner = [child for child in node.named_children if child.type != "comment"]
+        if len(inner) != 1:
+            break
+        node = inner[0]
     return node
 
 
@@ -202,7 +205,8 @@ class Folder:
         if kind == "integer_expression":
             return int(_text(node))
         if kind == "parenthesized_expression":
-            return self.eval(peel_parens(node)) if node.named_child_count == 1 else _unknown(node)
+            inner = peel_parens(node)
+            return self.eval(inner) if inner is not node else _unknown(node)
         if kind == "variable_expression":
             name = node.child_by_field_name("name")
             return self.lookup(_text(name), node) if name is not None else _unknown(node)

@@ -152,11 +152,9 @@ def int_exprs(draw: st.DrawFn, atoms: list[Expr], depth: int = 2) -> Expr:
 BLANKS = (" ", " ", " ", "  ", "\n", "\n  ", "\t", "\r\n", "\n\n")
 COMMENTS = (" # note: 8080 = x;\n", " /* 1 */ ")
 separators = st.sampled_from([*BLANKS, *COMMENTS])
-# Inside parentheses: no comments. A comment there leaves the default unresolved
-# (a known bug, the fixture semantics/comment_in_parens.nix and its
-# KNOWN_UNRESOLVED entries in test_extract_differential.py): left out so that the
-# fuzz keeps looking for other disagreements. Fixing it: use `separators` here.
-separators_in_parens = st.sampled_from(BLANKS)
+# Inside parentheses too: a comment there is no part of the expression
+# (the fixture semantics/comment_in_parens.nix).
+separators_in_parens = separators
 # Around the dots of an attribute path: usually nothing.
 tight = st.sampled_from(["", "", "", "", " "])
 
