@@ -86,6 +86,9 @@ class ValueState(enum.StrEnum):
     UNRESOLVED = "unresolved"  # an expression we cannot fold without evaluating
 
 
+_LocationKey = tuple[str, int, int, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """A 1-based line and a 1-based column counted in characters."""
@@ -98,6 +101,10 @@ class Location:
 
     def sort_key(self) -> tuple[str, int, int]:
         return (self.file, self.line, self.column)
+
+    def full_key(self) -> _LocationKey:
+        """A total order: two locations that sort_key ties still compare."""
+        return (self.file, self.line, self.column, self.end_line, self.end_column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +166,18 @@ class PortDecl:
     def namespace(self) -> str:
         """The service an option belongs to: its path minus the listener suffix."""
         return option_namespace(self.option, self.kind)
+
+    @property
+    def is_read(self) -> bool:
+        """A value read from an option, never a listener of its own.
+
+        `x.port or 8085` and `services.immich.port = cfg.port;` are client references
+        to the listener that declares the option read (perhaps in another flake): the
+        registry documents that listener, once, wherever it is declared.
+        """
+        return self.origin is Origin.FALLBACK or (
+            self.origin is Origin.CONFIG and self.reads is not None
+        )
 
     @property
     def is_template(self) -> bool:
@@ -255,6 +274,24 @@ def _optional_int(value: Any) -> int | None:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+ONE_LINE_WIDTH = 60
+ELLIPSIS = "\u2026"
+
+
+def one_line(text: str, width: int = ONE_LINE_WIDTH) -> str:
+    """`text` on one line for a message: whitespace collapsed, a long middle elided.
+
+    The head says what the expression is and the tail how it ends (`... }`), so
+    both are kept and the middle gives way.
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    head = (width - 1) // 2 + (width - 1) % 2
+    tail = width - 1 - head
+    return f"{flat[:head].rstrip()}{ELLIPSIS}{flat[len(flat) - tail :].lstrip()}"
 
 
 TAILSCALE_SUFFIX = ("tailscaleServe", "httpsPort")
@@ -436,6 +473,18 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (*self.location.sort_key(), self.code, self.message)
+
+    def full_key(
+        self,
+    ) -> tuple[str, int, int, str, str, _LocationKey, str, int, tuple[_LocationKey, ...]]:
+        """A total order over findings, so output never depends on set or hash order."""
+        return (
+            *self.sort_key(),
+            self.location.full_key(),
+            self.option or "",
+            -1 if self.port is None else self.port,
+            tuple(location.full_key() for location in self.related),
+        )
 
 
 # -- hosts (issue 13): which module files are active on which machine ----------

@@ -113,8 +113,9 @@ def test_one_service_name_with_two_backends_collides(axios_tree: AxiosTree) -> N
 """,
     )
     findings = [f for f in run(axios_tree).findings if f.code == "PL002"]
-    # At the definition's backend, the part that disagrees.
-    assert summary(tuple(findings)) == [("PL002", "modules/pim/tailscale.nix", 4)]
+    # At the second definition's name key: two definitions of one name disagree.
+    assert summary(tuple(findings)) == [("PL002", "modules/pim/tailscale.nix", 3)]
+    assert findings[0].location.column == 33
     assert "exposes pim.port here but services.ai.local.port" in findings[0].message
     assert path.exists()
 

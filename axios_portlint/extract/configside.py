@@ -21,6 +21,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.link import default_of
 from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
@@ -34,6 +35,7 @@ from axios_portlint.model import (
     join_option_path,
 )
 from axios_portlint.parse import ParsedFile, nix_language
+from axios_portlint.parse.names import static_attr_name
 
 TAILSCALE_SERVICES = ("networking", "tailscale", "services")
 FIREWALL = ("networking", "firewall")
@@ -120,16 +122,19 @@ class _ConfigSide:
     def _tailscale_service(self, name: str, leaves: list[Leaf]) -> PortDecl:
         fields = {leaf.path[4]: leaf for leaf in leaves if len(leaf.path) == 5}
         option = join_option_path((*TAILSCALE_SERVICES, name, "port"))
-        anchor = leaves[0].value if leaves[0].value is not None else self.parsed.root
         exposes = self._backend(fields.get("backend"))
         port_leaf = fields.get("port")
+        expression = None
         if port_leaf is not None and port_leaf.value is not None:
             value: Value = self.folder.resolve(self._value(port_leaf))
             anchor = port_leaf.value
         else:
-            # The services submodule's default, wherever in the tree it is declared.
+            # The services submodule's default, wherever in the tree it is declared;
+            # the fix for its port goes at the service's name, `"cairn-mail" = {`.
             template = join_option_path((*TAILSCALE_SERVICES, "<name>", "port"))
             value = Deferred(PendingRef(template))
+            anchor = self._name_key(leaves)
+            expression = default_of(template)
         conditional = any(leaf.conditional for leaf in leaves)
         return self._decl(
             anchor,
@@ -141,7 +146,16 @@ class _ConfigSide:
             name=name,
             exposes=exposes,
             note="defined under a condition" if conditional else "",
+            expression=expression,
         )
+
+    def _name_key(self, leaves: list[Leaf]) -> Node:
+        """The first place the service's name is written (`"cairn-mail"` in its attrpath)."""
+        keys = [key for leaf in leaves if (key := _path_element(leaf, len(TAILSCALE_SERVICES)))]
+        if keys:
+            return min(keys, key=lambda node: node.start_byte)
+        first = leaves[0].value
+        return first if first is not None else self.parsed.root
 
     def _backend(self, leaf: Leaf | None) -> str | None:
         """The option (or literal port) the backend URL points at."""
@@ -259,6 +273,7 @@ class _ConfigSide:
         name: str | None = None,
         exposes: str | None = None,
         note: str = "",
+        expression: str | None = None,
     ) -> PortDecl:
         state, port, reason, pending = self.fold(value)
         if conditional and state is not ValueState.UNRESOLVED:
@@ -268,7 +283,7 @@ class _ConfigSide:
             kind=kind,
             port=port,
             state=state,
-            expression=self.parsed.text(anchor),
+            expression=self.parsed.text(anchor) if expression is None else expression,
             location=self.parsed.location(anchor),
             reason=reason or note,
             origin=origin,
@@ -277,6 +292,35 @@ class _ConfigSide:
             exposes=exposes,
             pending=pending,
         )
+
+
+def _path_element(leaf: Leaf, index: int) -> Node | None:
+    """The attrpath element that spells `leaf.path[index]`, found walking up from its value.
+
+    Bindings are read innermost first, so the path is matched from its end: a
+    `config.` prefix the leaf's path dropped lies beyond its start and is never reached.
+    """
+    node = leaf.value
+    if node is None or not 0 <= index < len(leaf.path):
+        return None
+    from_end: list[Node] = []
+    if node.type in ("inherit", "inherit_from"):
+        attrs = node.child_by_field_name("attrs")
+        named = attrs.children_by_field_name("attr") if attrs is not None else []
+        from_end.extend(a for a in named if static_attr_name(a) == leaf.path[-1])
+        if not from_end:
+            return None
+    wanted = len(leaf.path) - 1 - index
+    current: Node | None = node.parent
+    while current is not None and len(from_end) <= wanted:
+        attrpath = current.child_by_field_name("attrpath") if current.type == "binding" else None
+        if attrpath is not None:
+            from_end.extend(reversed(attrpath.children_by_field_name("attr")))
+        current = current.parent
+    if len(from_end) <= wanted:
+        return None
+    element = from_end[wanted]
+    return element if static_attr_name(element) == leaf.path[index] else None
 
 
 def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:

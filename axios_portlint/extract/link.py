@@ -23,6 +23,11 @@ from axios_portlint.model import (
 MAX_DEPTH = 64
 
 
+def default_of(option: str) -> str:
+    """The expression of a value that is another option's default, as `ports` shows it."""
+    return f"the default of {option}"
+
+
 class _UnresolvedError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -55,7 +60,11 @@ class _Linker:
                 decl, port=None, state=ValueState.UNRESOLVED, pending=None, reason=error.reason
             )
         expression = decl.expression
-        if any(file != decl.location.file for _hop, file in chain):
+        if isinstance(decl.pending, PendingRef) and expression == default_of(decl.pending.option):
+            # `443 (the default of networking.tailscale.services.<name>.port at f.nix:25)`
+            target = self.declared[decl.pending.option].location
+            expression = f"{value} ({expression} at {target.file}:{target.line})"
+        elif any(file != decl.location.file for _hop, file in chain):
             # Shown only when the value came from another file: within one file the
             # expression already says where it reads from.
             expression = f"{expression}  (= {value}: {'; '.join(hop for hop, _ in chain)})"

@@ -28,7 +28,7 @@ from axios_portlint.extract.values import (
     Value,
     arithmetic,
 )
-from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path
+from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path, one_line
 from axios_portlint.parse import ancestors
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
@@ -252,16 +252,16 @@ class Folder:
         for attr in attrpath.children_by_field_name("attr"):
             name = self.attr_name(attr)
             if name is None:
-                return Unknown(f"selects a computed attribute in `{_text(node)}`")
+                return Unknown(f"selects a computed attribute in `{_quoted(node)}`")
             found = self.get_attr(value, name)
             if found is None:
                 fallback = node.child_by_field_name("default")
                 if fallback is not None:
                     return self.eval(fallback)
-                return Unknown(f"attribute '{name}' is missing in `{_text(node)}`")
+                return Unknown(f"attribute '{name}' is missing in `{_quoted(node)}`")
             value = found
         if isinstance(value, Unknown) and node.child_by_field_name("default") is not None:
-            return Unknown(f"`{_text(node)}` depends on a value only evaluation can know")
+            return Unknown(f"`{_quoted(node)}` depends on a value only evaluation can know")
         return value
 
     def get_attr(self, value: Value, name: str) -> Value | None:
@@ -341,7 +341,7 @@ class Folder:
             if isinstance(left, int) and isinstance(right, int):
                 return _arithmetic(symbol, left, right, node)
             return Deferred(PendingOp(symbol, _pending(left), _pending(right)))
-        return Unknown(f"`{_text(node)}` is not integer arithmetic")
+        return Unknown(f"`{_quoted(node)}` is not integer arithmetic")
 
     def _unary(self, node: Node) -> Value:
         operator = node.child_by_field_name("operator")
@@ -357,7 +357,7 @@ class Folder:
         index = PASS_THROUGH_ARGUMENT.get(name or "")
         if index is not None and len(args) == index + 1:
             return self.eval(args[index])
-        return Unknown(f"calls `{_text(head)}`, which only evaluation can fold")
+        return Unknown(f"calls `{_quoted(head)}`, which only evaluation can fold")
 
     def _function_name(self, head: Node) -> str | None:
         value = self.eval(head)
@@ -459,7 +459,7 @@ class Folder:
             return None
         scope = self.eval(environment)
         if isinstance(scope, Unknown):
-            return Unknown(f"'{name}' may come from `with {_text(environment)};`")
+            return Unknown(f"'{name}' may come from `with {_quoted(environment)};`")
         return self.get_attr(scope, name)
 
 
@@ -477,7 +477,7 @@ def _pending(value: Deferred | int) -> Pending:
 
 def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
     value = arithmetic(symbol, left, right)
-    return Unknown(f"`{_text(node)}` divides by zero") if value is None else value
+    return Unknown(f"`{_quoted(node)}` divides by zero") if value is None else value
 
 
 def binding_holder(root: Node, at: Node, name: str) -> Node | None:
@@ -553,10 +553,12 @@ def inherited_names(node: Node) -> list[str]:
 
 
 def _unknown(node: Node) -> Unknown:
-    text = _text(node)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return Unknown(f"`{text}` cannot be folded without evaluating Nix")
+    return Unknown(f"`{_quoted(node)}` cannot be folded without evaluating Nix")
+
+
+def _quoted(node: Node | None) -> str:
+    """An expression as a reason quotes it: one line, its middle elided when long."""
+    return one_line(_text(node))
 
 
 def _text(node: Node | None) -> str:

@@ -62,11 +62,11 @@ class PortGraph:
         self.declared = {d.option: d for d in self.decls if d.origin is Origin.OPTION and d.placed}
         # `services.open-webui.port = cfg.port;` is the module's own listener, not a second one.
         self.aliases = tuple(d for d in self.decls if is_alias(d, self.declared))
-        alias_ids = {id(d) for d in self.aliases}
+        # A read (`x.port or 8085`, an alias) refers to a listener; it is none itself.
         self.listeners = tuple(
             d
             for d in self.decls
-            if d.placed and d.kind.is_listener and not d.is_template and id(d) not in alias_ids
+            if d.placed and d.kind.is_listener and not d.is_template and not d.is_read
         )
         self._local_owner = {
             decl.port: decl.namespace

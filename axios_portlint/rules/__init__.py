@@ -49,7 +49,7 @@ def run_rules(context: Context, rules: Iterable[Rule] | None = None) -> list[Fin
         if rule.check is None or (rule.needs_registry and context.registry is None):
             continue
         findings.extend(rule.check(context))
-    return sorted(set(findings), key=Finding.sort_key)
+    return sorted(set(findings), key=Finding.full_key)
 
 
 def render_doc(rule: Rule) -> str:

@@ -63,12 +63,14 @@ class Rule:
         port: int | None = None,
         related: Iterable[Location] = (),
     ) -> Finding:
+        # One line whatever a quoted expression or cell held; places in reading order,
+        # each once, so the output is the same bytes under any PYTHONHASHSEED.
         return Finding(
             code=self.code,
             severity=self.severity,
-            message=message,
+            message=" ".join(message.split()),
             location=location,
             option=option,
             port=port,
-            related=tuple(related),
+            related=tuple(sorted(set(related), key=Location.full_key)),
         )

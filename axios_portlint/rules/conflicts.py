@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Kind, PortDecl
+from axios_portlint.model import Finding, Kind, Origin, PortDecl
 from axios_portlint.rules.base import Context, Rule
 
 
@@ -18,8 +18,8 @@ def listener_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Fi
         for decl in others:
             yield rule.finding(
                 decl.location,
-                f"{kind} port {claim.port} of {decl.option} is also the default of "
-                f"{first.option} ({_where(first)})",
+                f"{kind} port {claim.port} of {decl.option} is also {_whose(first)} "
+                f"({_where(first)})",
                 option=decl.option,
                 port=claim.port,
                 # Only the first claimant: naming all of them would be quadratic in a big tree.
@@ -33,6 +33,13 @@ def _one_per_option(decls: tuple[PortDecl, ...]) -> list[PortDecl]:
     for decl in sorted(decls, key=lambda d: d.location.sort_key()):
         first_by_option.setdefault(decl.option, decl)
     return list(first_by_option.values())
+
+
+def _whose(decl: PortDecl) -> str:
+    """Whose port it is: an option's default, or a value some config sets."""
+    if decl.origin is Origin.CONFIG:
+        return f"the port {decl.option} is configured as"
+    return f"the default of {decl.option}"
 
 
 def _where(decl: PortDecl) -> str:

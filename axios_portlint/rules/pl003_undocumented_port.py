@@ -22,7 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Severity, ValueState
+from axios_portlint.model import (
+    CellKind,
+    Finding,
+    Location,
+    PortDecl,
+    Registry,
+    RegistryRow,
+    Severity,
+    ValueState,
+)
 from axios_portlint.rules.base import Context, Rule
 
 
@@ -33,14 +42,57 @@ def check(context: Context) -> Iterator[Finding]:
     for namespace, decls in sorted(context.graph.services.items()):
         if context.graph.rows_of(namespace):
             continue
-        for decl in decls:
-            port = str(decl.port) if decl.state is ValueState.KNOWN else f"({decl.state})"
-            yield RULE.finding(
-                decl.location,
-                f"{decl.kind} port {port} of {decl.option} has no row in {registry.path}",
-                option=decl.option,
-                port=decl.port,
-            )
+        for sites in _known_by_option(decls):
+            yield _finding(context, registry, sites)
+
+
+def _known_by_option(decls: list[PortDecl]) -> list[list[PortDecl]]:
+    """Each option's declarations with a known port, first location first.
+
+    One option is one listener however often it is written (under mkIf, per
+    branch); a port nobody can know statically is PL009's, not a missing row.
+    """
+    sites: dict[str, list[PortDecl]] = {}
+    for decl in sorted(decls, key=lambda d: d.location.sort_key()):
+        if decl.state is ValueState.KNOWN and decl.port is not None:
+            sites.setdefault(decl.option, []).append(decl)
+    return list(sites.values())
+
+
+def _finding(context: Context, registry: Registry, sites: list[PortDecl]) -> Finding:
+    first = sites[0]
+    rows = _rows_registering(context, registry, first)
+    message = f"{first.kind} port {first.port} of {first.option} has no row in {registry.path}"
+    if rows:
+        message += "; " + ", ".join(f"line {row.line} {_registers(row, first)}" for row in rows)
+    related: list[Location] = [site.location for site in sites[1:]]
+    related.extend(registry.location(row.line) for row in rows)
+    return RULE.finding(
+        first.location,
+        message,
+        option=first.option,
+        port=first.port,
+        related=related,
+    )
+
+
+def _rows_registering(context: Context, registry: Registry, decl: PortDecl) -> list[RegistryRow]:
+    """The rows that register this very port, under another service name or module."""
+    if decl.name is not None:
+        return sorted(context.graph.tailscale_service_rows(decl.name), key=lambda r: r.line)
+    return [
+        row
+        for row in registry.rows
+        if not row.reserved
+        and row.cell(decl.kind).kind is not CellKind.NAMED
+        and decl.port in row.cell(decl.kind).ports
+    ]
+
+
+def _registers(row: RegistryRow, decl: PortDecl) -> str:
+    what = row.cell(decl.kind).text if decl.name is not None else str(decl.port)
+    module = f" under module {row.module.strip()}" if row.module else ""
+    return f"registers {what} for '{row.service}'{module}"
 
 
 RULE = Rule(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.model import Finding, Origin, PortDecl, Severity, ValueState
+from axios_portlint.model import Finding, Origin, PortDecl, Severity, ValueState, one_line
 from axios_portlint.rules.base import Context, Rule
 
 
@@ -45,7 +45,7 @@ def check(context: Context) -> Iterator[Finding]:
             yield RULE.finding(
                 decl.location,
                 f"{_what(decl)} cannot be resolved statically: "
-                f"`{_short(decl.expression)}` ({decl.reason})",
+                f"`{one_line(decl.expression)}` ({decl.reason})",
                 option=decl.option,
             )
 
@@ -54,11 +54,6 @@ def _what(decl: PortDecl) -> str:
     if decl.origin in (Origin.OPTION, Origin.OPTION_BY_NAME):
         return f"default of {decl.option}"
     return f"{decl.origin} port {decl.option}"
-
-
-def _short(expression: str) -> str:
-    flat = " ".join(expression.split())
-    return flat if len(flat) <= 60 else flat[:57] + "..."
 
 
 RULE = Rule(
