@@ -197,7 +197,6 @@ def test_sync_check_exits_1_on_drift(cairn: Path) -> None:
     assert (cairn / REGISTRY).read_bytes() == (CAIRN / REGISTRY).read_bytes()
 
 
-@until_issue_11
 def test_after_sync_only_the_unresolved_port_remains(cairn: Path) -> None:
     shutil.copyfile(SYNCED, cairn / REGISTRY)
     run = check_in(cairn)

@@ -181,7 +181,14 @@ def test_pl015_fallback_differs_from_the_declared_default(axios_tree: AxiosTree)
     )
 
 
-def test_fallback_for_an_external_option_stands_in_as_its_listener(axios_tree: AxiosTree) -> None:
+def test_fallback_for_an_external_option_is_a_reference_not_a_listener(
+    axios_tree: AxiosTree,
+) -> None:
+    """`osConfig.services.mcp-gateway.port or 8085` reads another flake's listener.
+
+    It needs no row (no PL003); a row whose Module names the service it reads is
+    not "gone" (no PL005), and the fallback is checked against that row's port.
+    """
     axios_tree.write(
         "modules/home/mcp.nix",
         """{ osConfig, lib, ... }:
@@ -191,22 +198,30 @@ def test_fallback_for_an_external_option_stands_in_as_its_listener(axios_tree: A
 }
 """,
     )
-    findings = run(axios_tree).findings
-    assert [(f.code, f.option, f.port) for f in findings] == [
-        ("PL003", "services.mcp-gateway.port", 8085)
-    ]
+    assert run(axios_tree).findings == ()
     axios_tree.edit(
         "ports.md",
         "| Ollama API | 11434 | 8453 | `ai.local` | Active |",
         "| Ollama API | 11434 | 8453 | `ai.local` | Active |\n"
-        "| MCP gateway | 8085 | - | `mcp-gateway` | Active |",
+        "| MCP gateway | 8086 | - | `mcp-gateway` | Active |",
     )
-    # 8085 lies in the reserved web range: the registry must say who owns it.
     axios_tree.edit(
         "ports.md",
         "| *Reserved* | 8084-8089 | 8447-8452 |",
-        "| *Reserved* | 8086-8089 | 8449-8452 |",
+        "| *Reserved* | 8087-8089 | 8449-8452 |",
     )
+    findings = run(axios_tree).findings
+    assert [(f.code, f.location.file, f.location.line, f.port) for f in findings] == [
+        ("PL015", "modules/home/mcp.nix", 4, 8085)
+    ]
+    row = line_of(axios_tree.root / "ports.md", "| MCP gateway |")
+    assert findings[0].message == (
+        "fallback 8085 for services.mcp-gateway.port differs from 8086, which "
+        f"ports.md:{row} registers for 'MCP gateway'"
+    )
+    assert [(r.file, r.line) for r in findings[0].related] == [("ports.md", row)]
+    axios_tree.edit("ports.md", "| MCP gateway | 8086 |", "| MCP gateway | 8085 |")
+    axios_tree.edit("ports.md", "| *Reserved* | 8087-8089 |", "| *Reserved* | 8086-8089 |")
     assert run(axios_tree).findings == ()
 
 
@@ -312,7 +327,10 @@ def test_axios_mirror_drift_in_a_fallback(mirror: AxiosTree) -> None:
         "gatewayPort = osConfig.services.mcp-gateway.port or 8087;",
     )
     findings = run(mirror).findings
-    assert [(f.code, f.port) for f in findings] == [("PL005", 8087)]
+    # The fallback is a reference to the gateway of another flake: checked against its row.
+    assert [(f.code, f.port, f.location.file) for f in findings] == [
+        ("PL015", 8087, "modules/ai/mcp-client.nix")
+    ]
 
 
 def test_axios_mirror_drift_in_a_named_service(mirror: AxiosTree) -> None:

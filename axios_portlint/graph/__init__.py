@@ -68,6 +68,10 @@ class PortGraph:
             for d in self.decls
             if d.placed and d.kind.is_listener and not d.is_template and not d.is_read
         )
+        # Reads of options no file declares: a service of another flake, known by its reads.
+        self.external_reads = tuple(
+            d for d in self.decls if d.is_read and d.reads not in self.declared
+        )
         self._local_owner = {
             decl.port: decl.namespace
             for decl in self.listeners
@@ -120,8 +124,7 @@ class PortGraph:
 
     def _match(self, row: RegistryRow) -> RowMatch:
         if row.module:
-            wanted = tuple(split_option_path(row.module.strip()))
-            found = [ns for ns in self.services if _ends_with(split_option_path(ns), wanted)]
+            found = [ns for ns in self.services if module_names(row.module, ns)]
             return RowMatch(row, tuple(sorted(found)))
         if row.tailscale.kind is CellKind.NAMED and row.tailscale.name is not None:
             named = {self.service_of(d) for d in self.tailscale_services(row.tailscale.name)}
@@ -198,6 +201,12 @@ class PortGraph:
 def is_alias(decl: PortDecl, declared: dict[str, PortDecl]) -> bool:
     """A config value or fallback that reads an option declared in the tree."""
     return decl.origin in (Origin.CONFIG, Origin.FALLBACK) and decl.reads in declared
+
+
+def module_names(module: str, namespace: str) -> bool:
+    """Does a registry Module cell designate this option namespace (by trailing segments)?"""
+    wanted = tuple(split_option_path(module.strip()))
+    return _ends_with(split_option_path(namespace), wanted)
 
 
 def port_node(kind: Kind, port: int) -> PortNode:
