@@ -372,3 +372,34 @@ def test_cairn_root_output_is_the_same_under_three_hash_seeds(cairn: Path, outpu
         for finding in json.loads(runs[0].stdout)["findings"]:
             related = [(r["file"], r["line"], r["column"]) for r in finding["related"]]
             assert related == sorted(related)
+
+
+# -- PL005 from the code side: known ports only, the right verb ------------------------
+
+NULL_AND_CONFIG = """{ lib, ... }:
+{
+  options.services.notes.port = lib.mkOption {
+    type = lib.types.nullOr lib.types.port;
+    default = null;
+  };
+  config.services.wiki.port = 8090;
+}
+"""
+
+
+def test_pl005_leaves_a_null_port_alone_and_says_configured_as(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {"modules/host.nix": NULL_AND_CONFIG},
+        registry_of(
+            "| Notes | 8086 | — | `services.notes` | Active |",
+            "| Wiki | 8091 | — | `services.wiki` | Active |",
+        ),
+    )
+    findings = check(cwd=root).findings
+    assert [(f.code, f.location.file, f.location.line) for f in findings] == [
+        ("PL005", "modules/host.nix", 7)
+    ]
+    assert findings[0].message.startswith(
+        "services.wiki.port is configured as 8090, but ports.md:6 registers 8091"
+    )

@@ -81,8 +81,8 @@ def _compare(
             )
         return
     for decl in of_kind:
-        if decl.state is ValueState.UNRESOLVED:
-            continue  # PL009 says so; comparing a guess would be a false alarm
+        if decl.state is not ValueState.KNOWN:
+            continue  # unresolved, null or absent: nothing to compare (PL009 says what it can)
         if agrees(decl, cell):
             continue
         registered = "no port" if cell.kind is CellKind.NONE else cell.text
@@ -106,13 +106,12 @@ def agrees(decl: PortDecl, cell: PortCell) -> bool:
 
 
 def _default_text(decl: PortDecl) -> str:
+    """What the code says of a known port: an option default, or a configured value."""
     if decl.origin is Origin.TAILSCALE_SERVICE:
         return f"is Tailscale Service '{decl.name}' on port {decl.port}"
-    if decl.state is ValueState.KNOWN:
-        return f"defaults to {decl.port}"
-    if decl.state is ValueState.NULL:
-        return "defaults to null"
-    return "has no default"
+    if decl.origin is Origin.CONFIG:
+        return f"is configured as {decl.port}"
+    return f"defaults to {decl.port}"
 
 
 def _read(context: Context, module: str) -> bool:
