@@ -2,6 +2,13 @@
 Reports a listener port declared in code (a local `port` or a
 `tailscaleServe.httpsPort` option) whose service has no row in the registry.
 
+One finding per option, at its first declaration; other places that declare
+the same option are related. When a row registers the same port under another
+service name or module (a renamed module, say), the message names that row and
+relates it. Reads of an option (`x.port or 8085`, `port = cfg.port;`) are client
+references, not listeners, and need no row; a port that cannot be known
+statically (unresolved, null, no default) is left to PL009.
+
 ## Why is this bad?
 The registry is how the team avoids collisions before they happen. A port
 that exists only in code is invisible to the next person choosing a port.
