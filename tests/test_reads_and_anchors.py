@@ -11,15 +11,12 @@ its 443 comes from.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, run_portlint
-from test_cairn_fixture import expected
+from test_cairn_fixture import expected, run_with_seed
 
 from axios_portlint.api import Report, check, scan
 from axios_portlint.model import ELLIPSIS, Finding, Origin, one_line
@@ -351,21 +348,10 @@ def test_an_explicit_port_anchors_on_its_binding_and_a_missing_default_is_unreso
 # -- stable output ---------------------------------------------------------------------
 
 
-def run_with_seed(seed: str, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "axios_portlint", *args, "--no-cache"],
-        cwd=root,
-        env={**os.environ, "PYTHONHASHSEED": seed},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize("output", ["json", "sarif", "text"])
 def test_cairn_root_output_is_the_same_under_three_hash_seeds(cairn: Path, output: str) -> None:
-    runs = [run_with_seed(seed, cairn, "--format", output) for seed in ("0", "1", "4242")]
+    args = ("--format", output, "--no-cache")
+    runs = [run_with_seed(seed, *args, cwd=cairn) for seed in ("0", "1", "4242")]
     assert {run.returncode for run in runs} == {1}
     assert runs[0].stdout == runs[1].stdout == runs[2].stdout
     if output == "json":
