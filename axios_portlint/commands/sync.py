@@ -459,6 +459,8 @@ class _Planner:
         for namespace, decls in sorted(self.graph.services.items()):
             if self.graph.rows_of(namespace):
                 continue
+            # A read (`or` fallback) is a client reference: it asks for no row of its own.
+            decls = [decl for decl in decls if decl.origin is not Origin.FALLBACK]
             known = [decl for decl in decls if decl.state is ValueState.KNOWN]
             self._note_unknown(decls, added=bool(known))
             if not known:

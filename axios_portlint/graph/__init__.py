@@ -75,11 +75,7 @@ class PortGraph:
         self.listeners = tuple(
             d
             for d in self.decls
-            if d.placed
-            and d.kind.is_listener
-            and not d.is_template
-            and d.origin is not Origin.FALLBACK  # a read is a client reference (PL014/PL015)
-            and id(d) not in alias_ids
+            if d.placed and d.kind.is_listener and not d.is_template and id(d) not in alias_ids
         )
         self._local_owner = {
             decl.port: decl.namespace
@@ -150,7 +146,10 @@ class PortGraph:
         return {self.service_of(decl) for decl in self.holding(row)}
 
     def holding(self, row: RegistryRow) -> list[PortDecl]:
-        """The listeners that declare the ports of a row's cells (a named cell: by name)."""
+        """The listeners that declare the ports of a row's cells (a named cell: by name).
+
+        An `or` fallback only reads a port: it declares nothing, so it holds no row.
+        """
         found: list[PortDecl] = []
         for kind in LISTENER_KINDS:
             cell = row.cell(kind)
@@ -159,7 +158,7 @@ class PortGraph:
                 continue
             for port in cell.ports:
                 found.extend(self.claimants(kind, port))
-        return found
+        return [decl for decl in found if decl.origin is not Origin.FALLBACK]
 
     def _match(self, row: RegistryRow) -> RowMatch:
         if row.module:

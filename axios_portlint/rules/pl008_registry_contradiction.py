@@ -58,23 +58,31 @@ def _row_overlaps(context: Context, registry: Registry, kind: Kind) -> Iterator[
     for claim in context.graph.claims(kind):
         for pair in overlapping_pairs(claim.rows):
             shared[pair].append(claim.port)
+    # A reservation overlapping allocations is one problem: one finding at the reservation.
+    reserving: dict[RegistryRow, list[tuple[RegistryRow, list[int]]]] = defaultdict(list)
     for (anchor, other), ports in sorted(shared.items(), key=_pair_order):
         if anchor.reserved and not other.reserved:
-            message = (
-                f"{_describe(anchor, kind)} still reserves {kind.label} {_ports_text(ports)}, "
-                f"which '{other.service}' allocates at line {other.line}"
-            )
-        else:
-            message = (
-                f"{kind.label} {_ports_text(ports)} of {_describe(anchor, kind)} "
-                f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(other, kind)} "
-                f"at line {other.line}"
-            )
+            reserving[anchor].append((other, ports))
+            continue
         yield RULE.finding(
             registry.location(anchor.line),
-            message,
+            f"{kind.label} {_ports_text(ports)} of {_describe(anchor, kind)} "
+            f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(other, kind)} "
+            f"at line {other.line}",
             port=ports[0],
             related=[registry.location(other.line)],
+        )
+    for reserved, allocations in sorted(reserving.items(), key=lambda item: item[0].line):
+        clauses = [
+            f"{_ports_text(ports) if index else kind.label + ' ' + _ports_text(ports)}, "
+            f"which '{other.service}' allocates at line {other.line}"
+            for index, (other, ports) in enumerate(allocations)
+        ]
+        yield RULE.finding(
+            registry.location(reserved.line),
+            f"{_describe(reserved, kind)} still reserves {', and '.join(clauses)}",
+            port=allocations[0][1][0],
+            related=[registry.location(other.line) for other, _ports in allocations],
         )
 
 
