@@ -212,6 +212,9 @@ class _Planner:
     edits: list[Edit] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     freed: set[int] = field(default_factory=set)  # the Reserved rows narrowed, split or removed
+    # The services a stale row may have become: which one is the author's call, so
+    # sync neither renames the row nor adds rows for them.
+    undecided: set[str] = field(default_factory=set)
     inserts: list[Insert] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -316,6 +319,7 @@ class _Planner:
             self._mark_removed(allocation, source, row)
             return
         what = f"names module '{row.module}'" if row.module else "matches no service"
+        self.undecided.update(holders)
         self.notes.append(
             f"{self.path}:{source.line}: '{row.service}' {what}, but its ports are declared "
             f"by {', '.join(holders)}; left as is"
@@ -457,7 +461,7 @@ class _Planner:
             None,
         )
         for namespace, decls in sorted(self.graph.services.items()):
-            if self.graph.rows_of(namespace):
+            if self.graph.rows_of(namespace) or namespace in self.undecided:
                 continue
             # A read (`or` fallback) is a client reference: it asks for no row of its own.
             decls = [decl for decl in decls if decl.origin is not Origin.FALLBACK]
