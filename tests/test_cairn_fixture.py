@@ -179,7 +179,6 @@ def test_naming_a_module_without_findings_passes(cairn: Path) -> None:
     assert (run.code, run.stdout) == (0, "All checks passed (1 file checked).\n")
 
 
-@until_issue_11
 def test_registry_sync_writes_the_expected_registry(cairn: Path) -> None:
     run = run_portlint("registry", "sync", cwd=cairn)
     assert (run.code, run.stdout) == (0, expected("sync"))
@@ -190,7 +189,6 @@ def test_registry_sync_writes_the_expected_registry(cairn: Path) -> None:
     assert (cairn / REGISTRY).read_bytes() == SYNCED.read_bytes()
 
 
-@until_issue_11
 def test_sync_check_exits_1_on_drift(cairn: Path) -> None:
     run = run_portlint("registry", "sync", "--check", cwd=cairn)
     assert run.code == 1

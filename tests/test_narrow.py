@@ -69,11 +69,11 @@ def test_the_real_check_narrowed_from_a_subfolder(tmp_path: Path) -> None:
     report = check([Path("modules"), Path("home")], cwd=root)
     files = {f.location.file for f in report.findings}
     assert REGISTRY in files
-    assert "modules/pim/default.nix" in files
+    assert "home/ai/mcp.nix" in files
 
     for argument, wanted in [
         (Path(f"../{REGISTRY}"), REGISTRY),
-        (Path("pim/default.nix"), "modules/pim/default.nix"),
+        (Path("../home/ai/mcp.nix"), "home/ai/mcp.nix"),
     ]:
         targets = targets_of([argument], cwd=root / "modules", base=root)
         kept = narrow(report.findings, targets)

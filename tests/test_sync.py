@@ -255,18 +255,38 @@ def test_a_missing_trailing_newline_stays_missing(tmp_path: Path, portlint: Port
     assert registry.read_bytes() == EXPECTED.rstrip(b"\n")
 
 
-def test_refuses_a_registry_that_contradicts_itself(tmp_path: Path, portlint: Portlint) -> None:
+def test_a_reservation_overlapping_an_allocation_is_narrowed(
+    tmp_path: Path, portlint: Portlint
+) -> None:
+    """Reserved rows are what is left free: 8083-8089 gives 8083 back to 'Old blog'."""
     registry = sync_tree(tmp_path)
     text = registry.read_text().replace("| 8086-8089 | 8449-8452 |", "| 8083-8089 | 8449-8452 |")
     registry.write_text(text)
     result = portlint("registry", "sync", cwd=tmp_path)
-    assert result.code == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith(
-        "portlint: error: refusing to sync ports.md: ports.md:16: PL008"
+    assert (result.code, result.stderr) == (0, "")
+    assert (
+        "ports.md:16: 'Reserved' Local Port 8083-8089 -> 8084-8089 "
+        "(8083 is allocated to 'Old blog' at line 15)\n"
+    ) in result.stdout
+    assert result.stdout.endswith("Updated ports.md: 10 changes.\n")
+    # The rest of the plan is the usual one; the reservation is left one port short of before.
+    assert registry.read_bytes() == EXPECTED.replace(b"| 8086-8089 |", b"| 8084-8089 |")
+    assert portlint("registry", "sync", "--check", cwd=tmp_path).code == 0
+
+
+def test_two_allocations_of_one_port_are_left_and_noted(tmp_path: Path, portlint: Portlint) -> None:
+    """Which of two rows should move is the author's call: sync says so and syncs the rest."""
+    registry = sync_tree(tmp_path)
+    text = registry.read_text().replace("|—|8454|Planned|", "|—|8446|Planned|")
+    registry.write_text(text)
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert result.code == 0
+    assert result.stderr == (
+        "portlint: note: ports.md:24: PL008 Tailscale port 8446 of 'Gateway docs' (8446) is "
+        "also claimed by 'Old blog' (8446) at line 15; left as is\n"
     )
-    assert len(result.stderr.splitlines()) == 1
-    assert registry.read_text() == text
+    assert "|Gateway docs|—|8446||Planned|" in registry.read_text()
+    assert result.stdout.endswith("Updated ports.md: 9 changes.\n")
 
 
 def test_refuses_a_tree_with_syntax_errors(tmp_path: Path, portlint: Portlint) -> None:

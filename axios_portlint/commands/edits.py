@@ -31,8 +31,17 @@ class Insert:
     lines: tuple[str, ...]
 
 
-def apply(document: Document, edits: Iterable[Edit], inserts: Iterable[Insert]) -> Document:
-    """The document with `edits` made and `inserts` added; new lines take its own line ending."""
+def apply(
+    document: Document,
+    edits: Iterable[Edit],
+    inserts: Iterable[Insert],
+    removed: Iterable[int] = (),
+) -> Document:
+    """The document with `edits` made, `inserts` added and the 0-based lines `removed` gone.
+
+    New lines take the document's own line ending. A removed line goes with its
+    ending; its inserts and edits go with it.
+    """
     lines = list(document.lines)
     by_line: dict[int, list[Edit]] = defaultdict(list)
     for edit in edits:
@@ -42,9 +51,14 @@ def apply(document: Document, edits: Iterable[Edit], inserts: Iterable[Insert]) 
     added: dict[int, list[str]] = defaultdict(list)
     for insert in inserts:
         added[insert.after].extend(insert.lines)
+    gone = frozenset(removed)
     new_lines: list[str] = []
     new_endings: list[str] = []
     for index, line in enumerate(lines):
+        if index in gone:
+            if not document.endings[index] and new_endings:
+                new_endings[-1] = ""  # the file ended without a line ending: it still does
+            continue
         extra = added.get(index, [])
         ending = document.endings[index]
         new_lines.extend([line, *extra])

@@ -1,22 +1,29 @@
 """`portlint registry sync`: rewrite the allocation tables from what the code declares.
 
 Sync owns a few cells and nothing else: the port cells of rows that disagree
-with the code, the Status cell of an Active row whose service is gone, the
-cells of the Module column when it adds that column, and the rows it adds for
-undocumented listeners. Every other character of the file is kept, so the plan
-is a list of character edits and line insertions, never a re-rendered table.
+with the code (a Tailscale port moved to a named service is written `NAME (443)`),
+the Module cell of a row whose module was renamed, the Status cell of an Active
+row whose service is gone (`Removed`), the port cells of a `*Reserved*` row that
+still reserves allocated ports (narrowed, split into rows of the same cells, or
+removed when nothing is left free), the cells of the Module column when it adds
+that column, and the rows it adds for undocumented listeners. Every other
+character of the file is kept, so the plan is a list of character edits, line
+insertions and removals, never a re-rendered table.
 
-What "disagree", "gone" and "undocumented" mean is exactly what PL005, PL004
-and PL003 mean: the same PortGraph matches rows to code, so a synced registry
-passes those rules.
+What "disagree", "renamed", "gone" and "undocumented" mean is exactly what
+PL005, PL004 and PL003 mean, and a reservation overlapping an allocation is
+PL008's: the same PortGraph matches rows to code, so a synced registry passes
+those rules. What sync cannot decide (a row whose ports several services
+declare, two allocations of one port) it leaves, and says so in a note.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,10 +77,19 @@ _NEW_TABLE_COLUMNS = (SERVICE, LOCAL, TAILSCALE, MODULE, STATUS)
 # Emphasis or a code span around a cell's value, kept when the value changes.
 _WRAPPED = re.compile(r"(?P<mark>\*\*|__|\*|_|`+)(?P<inner>.+?)(?P=mark)")
 _DASHES = ("-", "\u2013", "\u2014")
-# Syncing over these would write their damage into the registry: a contradiction
-# (PL008) or an unreadable row (PL011) would be copied, and a file whose ports
-# cannot be read (PL010, PL012) would have its services marked Removed.
-REFUSE_ON = ("PL008", "PL010", "PL011", "PL012")
+# Syncing over these would write their damage into the registry: an unreadable row
+# (PL011) would be copied, and a file whose ports cannot be read (PL010, PL012)
+# would have its services marked Removed.
+REFUSE_ON = ("PL010", "PL011", "PL012")
+# The registry contradicting itself: sync repairs a reservation overlapping an
+# allocation and leaves every other contradiction, noted, to the registry's author.
+CONTRADICTION = "PL008"
+# Why a listener gets no port in the row sync adds for it.
+_UNKNOWN = {
+    ValueState.UNRESOLVED: "cannot be resolved statically",
+    ValueState.NULL: "defaults to null",
+    ValueState.ABSENT: "has no default",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +118,14 @@ def plan(options: Options) -> SyncResult:
     One check reads the registry and builds the graph; the plan is made from
     what that check kept (the registry's lines, its tables, the matches).
     """
-    report = run_check(options, selection=(Selection(select=REFUSE_ON),))
+    report = run_check(options, selection=(Selection(select=(*REFUSE_ON, CONTRADICTION)),))
     source = report.source
     blocking = [finding for finding in report.findings if finding.code in REFUSE_ON]
     if blocking:
         raise UsageError(refusal(source.display, blocking))
-    changes = plan_sync(source, report.graph)
-    after = apply(source.document, changes.edits, changes.inserts)
+    contradictions = [finding for finding in report.findings if finding.code == CONTRADICTION]
+    changes = plan_sync(source, report.graph, contradictions)
+    after = apply(source.document, changes.edits, changes.inserts, changes.removed)
     return SyncResult(source.path, source.display, source.document, after, changes)
 
 
@@ -147,6 +164,7 @@ class SyncPlan:
     inserts: tuple[Insert, ...] = ()
     changes: tuple[str, ...] = ()  # one sentence per change, for the summary
     notes: tuple[str, ...] = ()  # what sync could not settle by itself
+    removed: tuple[int, ...] = ()  # 0-based lines: Reserved rows with nothing left free
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +189,17 @@ class _Allocation:
         start, end = row.spans[self.columns[column]]
         return row.line - 1, (start, end), self.lines[row.line - 1][start:end]
 
+    def aligned(self, column: str) -> bool:
+        """Is the column padded to one width on every row? Then a new value keeps that width."""
+        index = self.columns[column]
+        rows = (self.table.header, *self.table.body)
+        return len({row.spans[index][1] - row.spans[index][0] for row in rows}) == 1
+
+    def rewrite(self, row: Row, column: str, value: str) -> Edit:
+        """The edit that writes `value` into a cell, laid out as the column is."""
+        line, (start, end), raw = self.raw(row, column)
+        return Edit(line, start, end, rewrite(raw, value, keep_width=self.aligned(column)))
+
 
 @dataclass(slots=True)
 class _Planner:
@@ -179,7 +208,13 @@ class _Planner:
     registry: Registry
     graph: PortGraph
     path: str
+    contradictions: Sequence[Finding] = ()
     edits: list[Edit] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    freed: set[int] = field(default_factory=set)  # the Reserved rows narrowed, split or removed
+    # The services a stale row may have become: which one is the author's call, so
+    # sync neither renames the row nor adds rows for them.
+    undecided: set[str] = field(default_factory=set)
     inserts: list[Insert] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -202,8 +237,13 @@ class _Planner:
                 self.inserts.append(Insert(_insertion_line(allocation, rows), lines))
         if unsorted:
             self.inserts.append(self._unsorted_table(tables, unsorted))
+        self._note_contradictions(rows)
         return SyncPlan(
-            tuple(self.edits), tuple(self.inserts), tuple(self.changes), tuple(self.notes)
+            tuple(self.edits),
+            tuple(self.inserts),
+            tuple(self.changes),
+            tuple(self.notes),
+            tuple(self.removed),
         )
 
     def _allocations(self) -> list[_Allocation]:
@@ -225,15 +265,20 @@ class _Planner:
     ) -> None:
         for source in allocation.table.body:
             row = rows.get(source.line)
-            match = matches.get(source.line)
-            if row is None or row.reserved or match is None:
+            if row is not None and row.reserved:
+                self._free_reserved(allocation, source, row)
                 continue
+            match = matches.get(source.line)
+            if row is None or match is None:
+                continue
+            if match.renamed and MODULE in allocation.columns:
+                self._rename(allocation, source, row, match)
             if match.namespaces:
                 decls = [d for ns in match.namespaces for d in self.graph.services[ns]]
                 for kind in LISTENER_KINDS:
                     self._sync_port(allocation, source, row, kind, decls)
             elif row.is_active and STATUS in allocation.columns:
-                self._mark_removed(allocation, source, row)
+                self._settle_gone(allocation, source, row)
 
     def _sync_port(
         self,
@@ -248,16 +293,40 @@ class _Planner:
         if wanted is None:
             return
         column = COLUMN_OF[kind]
-        line, (start, end), raw = allocation.raw(source, column)
-        self.edits.append(Edit(line, start, end, rewrite(raw, wanted)))
+        self.edits.append(allocation.rewrite(source, column, wanted))
         self.changes.append(
             f"{self.path}:{source.line}: '{row.service}' {LABELS[column]} "
             f"{cell.text or '(empty)'} -> {wanted}"
         )
 
+    def _rename(
+        self, allocation: _Allocation, source: Row, row: RegistryRow, match: RowMatch
+    ) -> None:
+        """The Module cell names the namespace the row's ports moved to, spelled as it was."""
+        namespace = match.namespaces[0]
+        old = (row.module or "").strip()
+        new = self.graph.module_name(namespace, old)
+        self.edits.append(allocation.rewrite(source, MODULE, escape(new)))
+        self.changes.append(
+            f"{self.path}:{source.line}: '{row.service}' Module {old} -> {new} "
+            f"(renamed: the code declares {namespace})"
+        )
+
+    def _settle_gone(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
+        """An Active row that found no service: Removed, unless code declares its ports."""
+        holders = sorted(self.graph.holders(row))
+        if not holders:
+            self._mark_removed(allocation, source, row)
+            return
+        what = f"names module '{row.module}'" if row.module else "matches no service"
+        self.undecided.update(holders)
+        self.notes.append(
+            f"{self.path}:{source.line}: '{row.service}' {what}, but its ports are declared "
+            f"by {', '.join(holders)}; left as is"
+        )
+
     def _mark_removed(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
-        line, (start, end), raw = allocation.raw(source, STATUS)
-        self.edits.append(Edit(line, start, end, rewrite(raw, REMOVED)))
+        self.edits.append(allocation.rewrite(source, STATUS, REMOVED))
         why = (
             f"module '{row.module}' declares no listener in the tree"
             if row.module
@@ -266,6 +335,73 @@ class _Planner:
         self.changes.append(
             f"{self.path}:{source.line}: '{row.service}' status {row.status} -> {REMOVED} ({why})"
         )
+
+    # -- Reserved rows: what is left free --------------------------------------------
+
+    def _free_reserved(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
+        """Narrow or split a reservation around the ports allocation rows claim.
+
+        Row i of the result takes the i-th free run of each narrowed cell (a dash
+        once a cell has no runs left); a cell left as it was stays on the first
+        row. No run at all and nothing else reserved: the row goes.
+        """
+        taken = {kind: self._allocated(kind, row.cell(kind)) for kind in LISTENER_KINDS}
+        freed = {
+            kind: runs(port for port in row.cell(kind).ports if port not in taken[kind])
+            for kind in LISTENER_KINDS
+            if taken[kind]
+        }
+        if not freed:
+            return
+        self.freed.add(source.line)
+        kept = [kind for kind in LISTENER_KINDS if kind not in freed and row.cell(kind).ports]
+        count = max([len(free) for free in freed.values()] + [1 for _kind in kept])
+        for kind, free in freed.items():
+            after = ", ".join(map(range_label, free)) or ("row removed" if count == 0 else "none")
+            why = _allocations_text(taken[kind])
+            self.changes.append(
+                f"{self.path}:{source.line}: '{row.service}' {kind.column} "
+                f"{row.cell(kind).text} -> {after} ({why})"
+            )
+        if count == 0:
+            self.removed.append(source.line - 1)
+            return
+        pieces = [
+            {
+                COLUMN_OF[kind]: range_label(free[index]) if index < len(free) else allocation.dash
+                for kind, free in freed.items()
+            }
+            | {COLUMN_OF[kind]: allocation.dash for kind in kept if index}
+            for index in range(count)
+        ]
+        self.edits.extend(allocation.rewrite(source, c, v) for c, v in pieces[0].items())
+        text = allocation.lines[source.line - 1]
+        copies = tuple(
+            apply_edits(text, [replace(allocation.rewrite(source, c, v), line=0) for c, v in cells])
+            for cells in (piece.items() for piece in pieces[1:])
+        )
+        if copies:
+            self.inserts.append(Insert(source.line - 1, copies))
+
+    def _allocated(self, kind: Kind, cell: PortCell) -> dict[int, RegistryRow]:
+        """The ports of a reserved cell that allocation rows claim, each with its first claimant."""
+        taken: dict[int, RegistryRow] = {}
+        if cell.kind not in (CellKind.PORT, CellKind.RANGE):
+            return taken
+        for port in cell.ports:
+            owners = [row for row in self.graph.row_claimants(kind, port) if not row.reserved]
+            if owners:
+                taken[port] = min(owners, key=_line)
+        return taken
+
+    def _note_contradictions(self, rows: dict[int, RegistryRow]) -> None:
+        """PL008 findings sync did not repair by freeing a reservation: left, and noted."""
+        for finding in self.contradictions:
+            other = rows.get(finding.related[0].line) if finding.related else None
+            if finding.location.line in self.freed and other is not None and not other.reserved:
+                continue  # a reservation overlapping an allocation: freed above
+            where = f"{finding.location.file}:{finding.location.line}"
+            self.notes.append(f"{where}: {finding.code} {finding.message}; left as is")
 
     # -- the Module column ------------------------------------------------------------
 
@@ -325,13 +461,18 @@ class _Planner:
             None,
         )
         for namespace, decls in sorted(self.graph.services.items()):
-            if self.graph.rows_of(namespace):
+            if self.graph.rows_of(namespace) or namespace in self.undecided:
                 continue
-            self._note_unresolved(namespace, decls)
-            target = self._destination(decls, tables)
+            # A read (`or` fallback) is a client reference: it asks for no row of its own.
+            decls = [decl for decl in decls if decl.origin is not Origin.FALLBACK]
+            known = [decl for decl in decls if decl.state is ValueState.KNOWN]
+            self._note_unknown(decls, added=bool(known))
+            if not known:
+                continue
+            target = self._destination(known, tables)
             target = unsorted_at if target is None else target
             dash = tables[target].dash if target is not None else "-"
-            values = new_row_values(namespace, decls, dash)
+            values = new_row_values(namespace, known, dash)
             if target is None:
                 unsorted.append(values)
             else:
@@ -355,13 +496,14 @@ class _Planner:
                             return index
         return None
 
-    def _note_unresolved(self, namespace: str, decls: list[PortDecl]) -> None:
+    def _note_unknown(self, decls: list[PortDecl], *, added: bool) -> None:
+        """A port no one can know statically gets no cell: PL009 reports it, sync notes it."""
+        outcome = "left out of the new row" if added else "no row added"
         for decl in decls:
-            if decl.state is ValueState.UNRESOLVED:
-                self.notes.append(
-                    f"{decl.location.file}:{decl.location.line}: the {decl.kind} port of "
-                    f"{namespace} cannot be resolved statically; its new row leaves it blank"
-                )
+            why = _UNKNOWN.get(decl.state)
+            if why is not None:
+                where = f"{decl.location.file}:{decl.location.line}"
+                self.notes.append(f"{where}: {decl.option} {why}; {outcome}")
 
     def _unsorted_table(self, tables: list[_Allocation], new: list[dict[str, str]]) -> Insert:
         last = tables[-1].table if tables else None
@@ -385,10 +527,19 @@ class _Planner:
         return Insert(after, tuple(lines))
 
 
-def plan_sync(source: RegistrySource, graph: PortGraph) -> SyncPlan:
-    """The edits that make the registry `source` match the code in `graph`."""
+def plan_sync(
+    source: RegistrySource, graph: PortGraph, contradictions: Sequence[Finding] = ()
+) -> SyncPlan:
+    """The edits that make the registry `source` match the code in `graph`.
+
+    `contradictions` are the registry's PL008 findings: those sync does not
+    repair become notes.
+    """
     registry = source.registry
-    return _Planner(source.document, source.tables, registry, graph, registry.path).plan()
+    planner = _Planner(
+        source.document, source.tables, registry, graph, registry.path, contradictions
+    )
+    return planner.plan()
 
 
 # -- cells ------------------------------------------------------------------------------
@@ -446,22 +597,64 @@ def escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def rewrite(raw: str, value: str) -> str:
+def rewrite(raw: str, value: str, *, keep_width: bool = True) -> str:
     """A cell's new raw text: its padding, and emphasis or code span, kept around `value`."""
     content = raw.strip()
     wrapped = _WRAPPED.fullmatch(content)
-    if wrapped is not None:
+    if wrapped is not None and value not in _DASHES:
         value = f"{wrapped['mark']}{value}{wrapped['mark']}"
-    return fill(raw, value)
+    return fill(raw, value, keep_width=keep_width)
 
 
-def fill(raw: str, value: str) -> str:
-    """`value` laid out as `raw` was: the same lead, padded to its width where it fits."""
+def fill(raw: str, value: str, *, keep_width: bool = True) -> str:
+    """`value` laid out as `raw` was: the same lead, padded to its width where it fits.
+
+    Without `keep_width` (a column whose rows are not padded to one width) the
+    cell keeps its lead and trailing spaces as they were instead.
+    """
     lead = raw[: len(raw) - len(raw.lstrip())]
     if raw == raw.rstrip():
         return lead + value  # no trailing padding to keep (a compact or last cell)
     body = lead + value
+    if not keep_width:
+        return body + raw[len(raw.rstrip()) :]
     return body + " " * max(1, len(raw) - len(body))
+
+
+def runs(ports: Iterable[int]) -> list[range]:
+    """Sorted ports as their contiguous runs: 8084, 8086, 8087 -> [8084], [8086-8087]."""
+    found: list[range] = []
+    for port in sorted(ports):
+        if found and found[-1].stop == port:
+            found[-1] = range(found[-1].start, port + 1)
+        else:
+            found.append(range(port, port + 1))
+    return found
+
+
+def range_label(run: range) -> str:
+    """A run as a registry cell writes it: `8084`, `8086-8089`."""
+    last = run.stop - 1
+    return str(run.start) if run.start == last else f"{run.start}-{last}"
+
+
+def _allocations_text(taken: dict[int, RegistryRow]) -> str:
+    """`8085 is allocated to 'MCP Gateway' at line 38, 8087-8088 are allocated to ...`."""
+    by_line: dict[int, list[int]] = defaultdict(list)
+    owners = {}
+    for port, owner in sorted(taken.items()):
+        by_line[owner.line].append(port)
+        owners[owner.line] = owner
+    parts = []
+    for line, ports in sorted(by_line.items()):
+        labels = ", ".join(range_label(run) for run in runs(ports))
+        verb = "is" if len(ports) == 1 else "are"
+        parts.append(f"{labels} {verb} allocated to '{owners[line].service}' at line {line}")
+    return ", ".join(parts)
+
+
+def _line(row: RegistryRow) -> int:
+    return row.line
 
 
 def _pad(value: str, width: int) -> str:

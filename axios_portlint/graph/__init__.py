@@ -23,6 +23,7 @@ from axios_portlint.model import (
     Registry,
     RegistryRow,
     ValueState,
+    join_option_path,
     option_namespace,
     split_option_path,
 )
@@ -36,10 +37,18 @@ PortNode = tuple[str, Kind, int]
 
 @dataclass(frozen=True, slots=True)
 class RowMatch:
-    """How a registry row found its service in code (or that it found none)."""
+    """How a registry row found its service in code (or that it found none).
+
+    `renamed`: the row's Module names nothing in the tree, but its ports are
+    declared under exactly one other namespace, `namespaces[0]`, which no other
+    row claims by its Module: the module was renamed and the row kept its old
+    name. The row is matched to the new namespace (so its declarations are
+    documented, not PL003's), and PL005 reports the rename once, at the row.
+    """
 
     row: RegistryRow
     namespaces: tuple[str, ...]  # none when the row found no service in code
+    renamed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,7 @@ class PortGraph:
                 self.graph.add_edge(node, port_node(decl.kind, decl.port))
 
     def _add_rows(self, registry: Registry) -> None:
-        matches = []
+        nodes = {}
         for index, row in enumerate(registry.rows):
             node = ("row", index)
             self.graph.add_node(node, row=row)
@@ -114,13 +123,46 @@ class PortGraph:
                     continue
                 for port in cell.ports:
                     self.graph.add_edge(node, port_node(kind, port))
-            if row.reserved:
-                continue
-            match = self._match(row)
-            matches.append(match)
+            if not row.reserved:
+                nodes[row.line] = node
+        rows = [row for row in registry.rows if not row.reserved]
+        matches = {row.line: self._match(row) for row in rows}
+        # A renamed module is only looked for once every row that names its module
+        # has its service: a namespace another row names is that row's, not a rename.
+        named = {ns for match in matches.values() for ns in match.namespaces}
+        for row in rows:
+            if not matches[row.line].namespaces and row.module and row.is_active:
+                matches[row.line] = self._renamed(row, named)
+        for line, match in matches.items():
             for namespace in match.namespaces:
-                self.graph.add_edge(node, ("service", namespace))
-        self.matches = tuple(matches)
+                self.graph.add_edge(nodes[line], ("service", namespace))
+        self.matches = tuple(matches.values())
+
+    def _renamed(self, row: RegistryRow, named: set[str]) -> RowMatch:
+        """The row matched to the one other namespace that declares its ports, if exactly one."""
+        holders = self.holders(row) - named
+        if len(holders) == 1:
+            return RowMatch(row, tuple(holders), renamed=True)
+        return RowMatch(row, ())
+
+    def holders(self, row: RegistryRow) -> set[str]:
+        """The services whose listeners declare the ports of a row's cells."""
+        return {self.service_of(decl) for decl in self.holding(row)}
+
+    def holding(self, row: RegistryRow) -> list[PortDecl]:
+        """The listeners that declare the ports of a row's cells (a named cell: by name).
+
+        An `or` fallback only reads a port: it declares nothing, so it holds no row.
+        """
+        found: list[PortDecl] = []
+        for kind in LISTENER_KINDS:
+            cell = row.cell(kind)
+            if cell.kind is CellKind.NAMED and cell.name is not None:
+                found.extend(self.tailscale_services(cell.name))
+                continue
+            for port in cell.ports:
+                found.extend(self.claimants(kind, port))
+        return [decl for decl in found if decl.origin is not Origin.FALLBACK]
 
     def _match(self, row: RegistryRow) -> RowMatch:
         if row.module:
@@ -161,6 +203,10 @@ class PortGraph:
     def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
         return self._decls_at(port_node(kind, port))
 
+    def row_claimants(self, kind: Kind, port: int) -> list[RegistryRow]:
+        """The registry rows (allocations and reservations) claiming a port."""
+        return self._rows_at(port_node(kind, port))
+
     def claims(self, kind: Kind) -> Iterator[Claim]:
         """Every port of `kind` claimed by more than one declaration or row."""
         for node in sorted(n for n in self.graph if n[0] == "port" and n[1] is kind):
@@ -196,6 +242,20 @@ class PortGraph:
 
     def rows_of(self, namespace: str) -> list[RegistryRow]:
         return self._rows_at(("service", namespace))
+
+    def module_name(self, namespace: str, like: str) -> str:
+        """`namespace` as a Module cell spelled `like` would name it.
+
+        As many trailing segments as `like` has (`selfHosted.immich` ->
+        `cairn.immich`, `pim` -> `pim`), more when fewer would also match
+        another service of the tree.
+        """
+        parts = split_option_path(namespace)
+        others = [split_option_path(ns) for ns in self.services if ns != namespace]
+        count = max(1, len(split_option_path(like.strip())))
+        while count < len(parts) and any(_ends_with(o, tuple(parts[-count:])) for o in others):
+            count += 1
+        return join_option_path(parts[-count:])
 
 
 def is_alias(decl: PortDecl, declared: dict[str, PortDecl]) -> bool:

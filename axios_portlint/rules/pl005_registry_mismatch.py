@@ -38,6 +38,7 @@ from axios_portlint.model import (
     CellKind,
     Finding,
     Kind,
+    Location,
     Origin,
     PortCell,
     PortDecl,
@@ -53,6 +54,8 @@ def check(context: Context) -> Iterator[Finding]:
     if registry is None:
         return
     for match in context.graph.matches:
+        if match.renamed:
+            yield _renamed(context, registry, match)
         if match.namespaces:
             for namespace in match.namespaces:
                 decls = context.graph.services[namespace]
@@ -85,6 +88,16 @@ def _compare(
             continue  # unresolved, null or absent: nothing to compare (PL009 says what it can)
         if agrees(decl, cell):
             continue
+        if moved_to_named_service(decl, cell):
+            yield RULE.finding(
+                registry.location(row.line),
+                f"Tailscale port moved: the row '{row.service}' says {cell.text}, the code "
+                f"serves it as the Tailscale Service {decl.name} ({decl.port})",
+                option=decl.option,
+                port=decl.port,
+                related=[decl.location],
+            )
+            continue
         registered = "no port" if cell.kind is CellKind.NONE else cell.text
         yield RULE.finding(
             decl.location,
@@ -103,6 +116,29 @@ def agrees(decl: PortDecl, cell: PortCell) -> bool:
     if cell.kind is CellKind.NAMED and decl.name != cell.name:
         return False  # `axios-llama (443)` names the Tailscale Service, not just its port
     return decl.port in cell.ports
+
+
+def moved_to_named_service(decl: PortDecl, cell: PortCell) -> bool:
+    """A numbered Tailscale port the code now serves as a named Tailscale Service.
+
+    The code is right and the row drifted, so the finding goes to the row.
+    """
+    return (
+        decl.origin is Origin.TAILSCALE_SERVICE
+        and decl.state is ValueState.KNOWN
+        and cell.kind in (CellKind.PORT, CellKind.RANGE)
+    )
+
+
+def _renamed(context: Context, registry: Registry, match: RowMatch) -> Finding:
+    row, namespace = match.row, match.namespaces[0]
+    holders = [d for d in context.graph.holding(row) if context.graph.service_of(d) == namespace]
+    return RULE.finding(
+        registry.location(row.line),
+        f"module renamed: the row '{row.service}' says {(row.module or '').strip()}, "
+        f"the code declares {namespace}",
+        related=sorted((decl.location for decl in holders), key=Location.sort_key),
+    )
 
 
 def _default_text(decl: PortDecl) -> str:

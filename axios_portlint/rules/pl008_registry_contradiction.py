@@ -24,7 +24,7 @@ the reserved range. Every later row is reported, naming the earlier one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from axios_portlint.model import LISTENER_KINDS, Finding, Kind, Registry, RegistryRow, Severity
 from axios_portlint.rules.base import Context, Rule
@@ -56,18 +56,60 @@ def _named_twice(context: Context, registry: Registry) -> Iterator[Finding]:
 def _row_overlaps(context: Context, registry: Registry, kind: Kind) -> Iterator[Finding]:
     shared: dict[tuple[RegistryRow, RegistryRow], list[int]] = defaultdict(list)
     for claim in context.graph.claims(kind):
-        rows = sorted(set(claim.rows), key=lambda row: row.line)
-        for later in rows[1:]:
-            shared[(later, rows[0])].append(claim.port)
-    for (later, earlier), ports in sorted(shared.items(), key=lambda item: item[0][0].line):
+        for pair in overlapping_pairs(claim.rows):
+            shared[pair].append(claim.port)
+    # A reservation overlapping allocations is one problem: one finding at the reservation.
+    reserving: dict[RegistryRow, list[tuple[RegistryRow, list[int]]]] = defaultdict(list)
+    for (anchor, other), ports in sorted(shared.items(), key=_pair_order):
+        if anchor.reserved and not other.reserved:
+            reserving[anchor].append((other, ports))
+            continue
         yield RULE.finding(
-            registry.location(later.line),
-            f"{kind.label} {_ports_text(ports)} of {_describe(later, kind)} "
-            f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(earlier, kind)} "
-            f"at line {earlier.line}",
+            registry.location(anchor.line),
+            f"{kind.label} {_ports_text(ports)} of {_describe(anchor, kind)} "
+            f"{'is' if len(ports) == 1 else 'are'} also claimed by {_describe(other, kind)} "
+            f"at line {other.line}",
             port=ports[0],
-            related=[registry.location(earlier.line)],
+            related=[registry.location(other.line)],
         )
+    for reserved, allocations in sorted(reserving.items(), key=lambda item: item[0].line):
+        clauses = [
+            f"{_ports_text(ports) if index else kind.label + ' ' + _ports_text(ports)}, "
+            f"which '{other.service}' allocates at line {other.line}"
+            for index, (other, ports) in enumerate(allocations)
+        ]
+        yield RULE.finding(
+            registry.location(reserved.line),
+            f"{_describe(reserved, kind)} still reserves {', and '.join(clauses)}",
+            port=allocations[0][1][0],
+            related=[registry.location(other.line) for other, _ports in allocations],
+        )
+
+
+def overlapping_pairs(rows: Iterable[RegistryRow]) -> Iterator[tuple[RegistryRow, RegistryRow]]:
+    """(the row where the fix goes, the row it contradicts) for the rows claiming one port.
+
+    Reserved rows are what is left free, so a reservation overlapping an
+    allocation is the reservation's to fix: it is paired with the first
+    allocation. Allocations (and reservations among themselves) pair every
+    later row with the first one.
+    """
+    ordered = sorted(set(rows), key=lambda row: row.line)
+    allocations = [row for row in ordered if not row.reserved]
+    reserved = [row for row in ordered if row.reserved]
+    for later in allocations[1:]:
+        yield later, allocations[0]
+    if allocations:
+        for row in reserved:
+            yield row, allocations[0]
+    else:
+        for later in reserved[1:]:
+            yield later, reserved[0]
+
+
+def _pair_order(item: tuple[tuple[RegistryRow, RegistryRow], list[int]]) -> tuple[int, int]:
+    (anchor, other), _ports = item
+    return anchor.line, other.line
 
 
 def _range_overlaps(registry: Registry, kind: Kind) -> Iterator[Finding]:
