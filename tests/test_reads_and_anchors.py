@@ -389,3 +389,23 @@ def test_pl005_leaves_a_null_port_alone_and_says_configured_as(tmp_path: Path) -
     assert findings[0].message.startswith(
         "services.wiki.port is configured as 8090, but ports.md:6 registers 8091"
     )
+
+
+def test_findings_that_tie_on_place_and_message_keep_one_order() -> None:
+    """`run_rules` dedupes through a set: ties must be broken by everything a finding holds."""
+    from axios_portlint.graph import PortGraph
+    from axios_portlint.model import Location, Severity
+    from axios_portlint.rules import Context, Rule, run_rules
+
+    here = Location("a.nix", 3, 5, 3, 9)
+    first = Finding("PL999", Severity.ERROR, "same", here, related=(Location("b.nix", 1, 1, 1, 1),))
+    second = Finding(
+        "PL999", Severity.ERROR, "same", here, related=(Location("c.nix", 1, 1, 1, 1),)
+    )
+    context = Context((), (), (), None, PortGraph((), None))
+
+    def ran(*found: Finding) -> list[Finding]:
+        rule = Rule("PL999", "tie", Severity.ERROR, "ties", check=lambda _context: found)
+        return run_rules(context, [rule])
+
+    assert ran(first, second) == ran(second, first) == [first, second]
