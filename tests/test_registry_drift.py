@@ -307,3 +307,64 @@ def test_reads_and_unknown_ports_add_no_rows(axios_tree: AxiosTree) -> None:
         "statically; no row added\n"
     )
     assert axios_tree.registry.read_bytes() == before
+
+
+# -- a Tailscale port moved to a named service ---------------------------------------------------
+
+
+@pytest.fixture
+def named_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "services" / "axios", root)
+    return root
+
+
+def test_a_moved_tailscale_port_is_one_finding_at_the_row(named_tree: Path) -> None:
+    registry = named_tree / "ports.md"
+    registry.write_text(registry.read_text().replace("axios-mail (443)", "8443"))
+    report = check([named_tree], cwd=named_tree)
+    mail = named_service(report.inventory.decls, "axios-mail")
+    # (PL014 also says the PWA's reference, 443, differs from the stale row.)
+    pl005 = [f for f in report.findings if f.code == "PL005"]
+    assert [(f.code, f.location, f.message, list(f.related)) for f in pl005] == [
+        (
+            "PL005",
+            Location("ports.md", 29, 1, 29, 1),
+            "Tailscale port moved: the row 'axios-ai-mail' says 8443, the code serves it as "
+            "the Tailscale Service axios-mail (443)",
+            [mail.location],
+        )
+    ]
+    result = portlint("registry", "sync", cwd=named_tree)
+    assert result.stdout == (
+        "ports.md:29: 'axios-ai-mail' Tailscale Port 8443 -> axios-mail (443)\n"
+        "Updated ports.md: 1 change.\n"
+    )
+    assert portlint("check", cwd=named_tree).code == 0
+
+
+def test_a_named_service_beside_the_registered_port_is_no_move(named_tree: Path) -> None:
+    """The row's 8443 is still served: the named service is an addition, reported at the code."""
+    registry = named_tree / "ports.md"
+    registry.write_text(registry.read_text().replace("axios-mail (443)", "8443"))
+    pim = named_tree / "modules" / "pim" / "default.nix"
+    pim.write_text(
+        pim.read_text().replace(
+            "    pwa.httpsPort = lib.mkOption {",
+            "    tailscaleServe.httpsPort = lib.mkOption {\n"
+            "      type = lib.types.port;\n      default = 8443;\n    };\n\n"
+            "    pwa.httpsPort = lib.mkOption {",
+        )
+    )
+    report = check([named_tree], cwd=named_tree)
+    mail = named_service(report.inventory.decls, "axios-mail")
+    pl005 = [f for f in report.findings if f.code == "PL005"]
+    assert [(f.code, f.location, f.message) for f in pl005] == [
+        (
+            "PL005",
+            mail.location,
+            "networking.tailscale.services.axios-mail.port is Tailscale Service 'axios-mail' "
+            "on port 443, but ports.md:29 registers 8443 as the Tailscale Port of "
+            "'axios-ai-mail'",
+        )
+    ]

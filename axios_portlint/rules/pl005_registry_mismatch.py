@@ -102,12 +102,14 @@ def _compare(
                 port=cell.single,
             )
         return
+    # The row's number still served too: the named service is an addition, not a move.
+    served = any(agrees(decl, cell) for decl in of_kind)
     for decl in of_kind:
         if decl.state is ValueState.UNRESOLVED:
             continue  # PL009 says so; comparing a guess would be a false alarm
         if agrees(decl, cell):
             continue
-        if moved_to_named_service(decl, cell):
+        if moved_to_named_service(decl, cell) and not served:
             yield RULE.finding(
                 registry.location(row.line),
                 f"Tailscale port moved: the row '{row.service}' says {cell.text}, the code "
