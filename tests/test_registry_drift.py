@@ -166,12 +166,20 @@ def test_sync_writes_the_new_module_name_back(axios_tree: AxiosTree) -> None:
 
 
 def test_two_rename_candidates_are_left_and_noted(axios_tree: AxiosTree) -> None:
+    """Its ports declared under two other namespaces: no rename to choose, both named."""
     axios_tree.edit("ports.md", "`immich`", "`photos`")
     axios_tree.write(
         "modules/services/gallery.nix",
         "{ lib, ... }:\n{\n  options.gallery.tailscaleServe.httpsPort = lib.mkOption {\n"
         "    type = lib.types.port;\n    default = 8460;\n  };\n}\n",
     )
+    report = check([axios_tree.modules], axios_tree.registry, cwd=axios_tree.root)
+    assert [f.message for f in report.findings if f.code == "PL005"] == [
+        "Active row 'Immich' names module 'photos', which declares no listener port in the "
+        "tree; its port is declared by axios.immich.port (modules/services/immich.nix:16), "
+        "axios.immich.tailscaleServe.httpsPort (modules/services/immich.nix:21), "
+        "gallery.tailscaleServe.httpsPort (modules/services/gallery.nix:5)"
+    ]
     before = axios_tree.registry.read_bytes()
     result = portlint("registry", "sync", "--check", cwd=axios_tree.root)
     row = before.decode().splitlines().index("| Immich | 2283 | 8460 | `photos` | Active |") + 1
