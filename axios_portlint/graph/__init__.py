@@ -200,10 +200,6 @@ class PortGraph:
     def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
         return self._decls_at(port_node(kind, port))
 
-    def row_claimants(self, kind: Kind, port: int) -> list[RegistryRow]:
-        """The registry rows (allocations and reservations) claiming a port."""
-        return self._rows_at(port_node(kind, port))
-
     def claims(self, kind: Kind) -> Iterator[Claim]:
         """Every port of `kind` claimed by more than one declaration or row."""
         for node in sorted(n for n in self.graph if n[0] == "port" and n[1] is kind):
