@@ -193,8 +193,12 @@ class _Allocation:
     def aligned(self, column: str) -> bool:
         """Is the column padded to one width on every row? Then a new value keeps that width."""
         index = self.columns[column]
-        rows = (self.table.header, *self.table.body)
-        return len({row.spans[index][1] - row.spans[index][0] for row in rows}) == 1
+        spans = [
+            row.spans[index]
+            for row in (self.table.header, *self.table.body)
+            if index < len(row.spans)
+        ]
+        return len({end - start for start, end in spans}) == 1
 
     def rewrite(self, row: Row, column: str, value: str) -> Edit:
         """The edit that writes `value` into a cell, laid out as the column is."""
