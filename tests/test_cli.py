@@ -186,8 +186,9 @@ def test_seed_registry_through_the_cli(tmp_path: Path, portlint: Portlint) -> No
     result = portlint("--registry", SEED_REGISTRY, cwd=tmp_path)
     assert result.code == 1
     codes = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()[:-1]]
-    # An empty tree: the seed's one Active row has no code, and the registry contradicts itself.
-    assert codes == ["PL004"] + ["PL008"] * 6
+    # An empty tree: the seed's one Active row has no code, and the registry contradicts itself
+    # (its web reservation overlapping two allocations is one finding, at the reservation).
+    assert codes == ["PL004"] + ["PL008"] * 5
 
 
 def test_version(portlint: Portlint) -> None:

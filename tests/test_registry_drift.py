@@ -166,12 +166,20 @@ def test_sync_writes_the_new_module_name_back(axios_tree: AxiosTree) -> None:
 
 
 def test_two_rename_candidates_are_left_and_noted(axios_tree: AxiosTree) -> None:
+    """Its ports declared under two other namespaces: no rename to choose, both named."""
     axios_tree.edit("ports.md", "`immich`", "`photos`")
     axios_tree.write(
         "modules/services/gallery.nix",
         "{ lib, ... }:\n{\n  options.gallery.tailscaleServe.httpsPort = lib.mkOption {\n"
         "    type = lib.types.port;\n    default = 8460;\n  };\n}\n",
     )
+    report = check([axios_tree.modules], axios_tree.registry, cwd=axios_tree.root)
+    assert [f.message for f in report.findings if f.code == "PL005"] == [
+        "Active row 'Immich' names module 'photos', which declares no listener port in the "
+        "tree; its port is declared by axios.immich.port (modules/services/immich.nix:16), "
+        "axios.immich.tailscaleServe.httpsPort (modules/services/immich.nix:21), "
+        "gallery.tailscaleServe.httpsPort (modules/services/gallery.nix:5)"
+    ]
     before = axios_tree.registry.read_bytes()
     result = portlint("registry", "sync", "--check", cwd=axios_tree.root)
     row = before.decode().splitlines().index("| Immich | 2283 | 8460 | `photos` | Active |") + 1
@@ -307,3 +315,119 @@ def test_reads_and_unknown_ports_add_no_rows(axios_tree: AxiosTree) -> None:
         "statically; no row added\n"
     )
     assert axios_tree.registry.read_bytes() == before
+
+
+# -- a Tailscale port moved to a named service ---------------------------------------------------
+
+
+@pytest.fixture
+def named_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "services" / "axios", root)
+    return root
+
+
+def test_a_moved_tailscale_port_is_one_finding_at_the_row(named_tree: Path) -> None:
+    registry = named_tree / "ports.md"
+    registry.write_text(registry.read_text().replace("axios-mail (443)", "8443"))
+    report = check([named_tree], cwd=named_tree)
+    mail = named_service(report.inventory.decls, "axios-mail")
+    # (PL014 also says the PWA's reference, 443, differs from the stale row.)
+    pl005 = [f for f in report.findings if f.code == "PL005"]
+    assert [(f.code, f.location, f.message, list(f.related)) for f in pl005] == [
+        (
+            "PL005",
+            Location("ports.md", 29, 1, 29, 1),
+            "Tailscale port moved: the row 'axios-ai-mail' says 8443, the code serves it as "
+            "the Tailscale Service axios-mail (443)",
+            [mail.location],
+        )
+    ]
+    result = portlint("registry", "sync", cwd=named_tree)
+    assert result.stdout == (
+        "ports.md:29: 'axios-ai-mail' Tailscale Port 8443 -> axios-mail (443)\n"
+        "Updated ports.md: 1 change.\n"
+    )
+    assert portlint("check", cwd=named_tree).code == 0
+
+
+def test_a_named_service_beside_the_registered_port_is_no_move(named_tree: Path) -> None:
+    """The row's 8443 is still served: the named service is an addition, reported at the code."""
+    registry = named_tree / "ports.md"
+    registry.write_text(registry.read_text().replace("axios-mail (443)", "8443"))
+    pim = named_tree / "modules" / "pim" / "default.nix"
+    pim.write_text(
+        pim.read_text().replace(
+            "    pwa.httpsPort = lib.mkOption {",
+            "    tailscaleServe.httpsPort = lib.mkOption {\n"
+            "      type = lib.types.port;\n      default = 8443;\n    };\n\n"
+            "    pwa.httpsPort = lib.mkOption {",
+        )
+    )
+    report = check([named_tree], cwd=named_tree)
+    mail = named_service(report.inventory.decls, "axios-mail")
+    pl005 = [f for f in report.findings if f.code == "PL005"]
+    assert [(f.code, f.location, f.message) for f in pl005] == [
+        (
+            "PL005",
+            mail.location,
+            "networking.tailscale.services.axios-mail.port is Tailscale Service 'axios-mail' "
+            "on port 443, but ports.md:29 registers 8443 as the Tailscale Port of "
+            "'axios-ai-mail'",
+        )
+    ]
+
+
+# -- reservations yield to the registry as synced ----------------------------------------------
+
+SYNC = FIXTURES / "registry-sync"
+
+
+def sync_fixture(root: Path, old: str, new: str) -> Path:
+    shutil.copytree(SYNC / "modules", root / "modules")
+    registry = root / "ports.md"
+    text = (SYNC / "ports.md").read_text()
+    assert text.count(old) == 1
+    registry.write_text(text.replace(old, new))
+    return registry
+
+
+def test_a_reservation_yields_to_the_rows_sync_adds(tmp_path: Path) -> None:
+    """The new `gateway` row takes 8455 from the reservation in the same run (and the
+    table gets its Module column, in the split rows too): one sync, then nothing to do."""
+    registry = sync_fixture(
+        tmp_path,
+        "|Gateway docs|—|8454|Planned|\n",
+        "|Gateway docs|—|8454|Planned|\n|*Reserved*|—|8453-8459|Future|\n",
+    )
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    assert (
+        "ports.md:25: 'Reserved' Tailscale Port 8453-8459 -> 8453, 8456-8459 (8454 is allocated "
+        "to 'Gateway docs' at line 24, 8455 is allocated to 'gateway' in a row sync adds)\n"
+    ) in result.stdout
+    assert (
+        "|Gateway docs|—|8454||Planned|\n"
+        "|gateway|8090|8455|`services.gateway`|Active|\n"
+        "|*Reserved*|—|8453||Future|\n"
+        "|*Reserved*|—|8456-8459||Future|\n"
+    ) in registry.read_text()
+    again = portlint("registry", "sync", "--check", cwd=tmp_path)
+    assert (again.code, again.stdout) == (0, "ports.md is in sync with the code.\n")
+    after = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f for f in after.findings if f.code in ("PL003", "PL004", "PL005", "PL008")] == []
+
+
+def test_a_contradiction_sync_resolves_is_no_note(tmp_path: Path) -> None:
+    """'Next' claims 8080, which the Chat row gives up once synced to the code's 8081."""
+    registry = sync_fixture(
+        tmp_path,
+        "| Old blog | 8083 |",
+        "| Next | 8080 | - | | | Planned |\n| Old blog | 8083 |",
+    )
+    before = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f.code for f in before.findings if f.code == "PL008"] == ["PL008"]
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    after = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f for f in after.findings if f.code == "PL008"] == []

@@ -153,26 +153,6 @@ def test_pl005_active_row_names_a_renamed_module(axios_tree: AxiosTree) -> None:
     ]
 
 
-def test_pl005_active_row_names_a_missing_module(axios_tree: AxiosTree) -> None:
-    """Its ports declared under two other namespaces: no rename to choose, both named."""
-    axios_tree.edit("ports.md", "`immich`", "`photos`")
-    axios_tree.write(
-        "modules/services/gallery.nix",
-        "{ lib, ... }:\n{\n  options.gallery.tailscaleServe.httpsPort = lib.mkOption {\n"
-        "    type = lib.types.port;\n    default = 8460;\n  };\n}\n",
-    )
-    row = line_of(axios_tree.registry, "| Immich |")
-    findings = run(axios_tree).findings
-    pl005 = [f for f in findings if f.code == "PL005"]
-    assert summary(tuple(pl005)) == [("PL005", "ports.md", row)]
-    assert pl005[0].message == (
-        "Active row 'Immich' names module 'photos', which declares no listener port in the "
-        "tree; its port is declared by axios.immich.port (modules/services/immich.nix:16), "
-        "axios.immich.tailscaleServe.httpsPort (modules/services/immich.nix:21), "
-        "gallery.tailscaleServe.httpsPort (modules/services/gallery.nix:5)"
-    )
-
-
 def test_pl006_port_outside_every_range(axios_tree: AxiosTree) -> None:
     axios_tree.edit("modules/services/immich.nix", "tailscale = 8460;", "tailscale = 8470;")
     axios_tree.edit("ports.md", "| Immich | 2283 | 8460 |", "| Immich | 2283 | 8470 |")

@@ -23,7 +23,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,6 +57,7 @@ from axios_portlint.registry.build import (
     header_columns,
     is_allocation,
 )
+from axios_portlint.registry.cells import parse_port_cell
 from axios_portlint.registry.document import Document
 from axios_portlint.registry.tables import Row, Span, Table
 from axios_portlint.rules import Selection
@@ -192,8 +193,12 @@ class _Allocation:
     def aligned(self, column: str) -> bool:
         """Is the column padded to one width on every row? Then a new value keeps that width."""
         index = self.columns[column]
-        rows = (self.table.header, *self.table.body)
-        return len({row.spans[index][1] - row.spans[index][0] for row in rows}) == 1
+        spans = [
+            row.spans[index]
+            for row in (self.table.header, *self.table.body)
+            if index < len(row.spans)
+        ]
+        return len({end - start for start, end in spans}) == 1
 
     def rewrite(self, row: Row, column: str, value: str) -> Edit:
         """The edit that writes `value` into a cell, laid out as the column is."""
@@ -212,6 +217,11 @@ class _Planner:
     edits: list[Edit] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     freed: set[int] = field(default_factory=set)  # the Reserved rows narrowed, split or removed
+    copies: list[list[Edit]] = field(default_factory=list)  # a split's new rows, as cell edits
+    # The port cells as sync leaves them: rewritten cells by (row line, kind), added rows.
+    rewritten: dict[tuple[int, Kind], PortCell] = field(default_factory=dict)
+    added: list[tuple[str, dict[Kind, PortCell]]] = field(default_factory=list)
+    row_changes: list[tuple[int, str]] = field(default_factory=list)  # by line, for the summary
     # The services a stale row may have become: which one is the author's call, so
     # sync neither renames the row nor adds rows for them.
     undecided: set[str] = field(default_factory=set)
@@ -226,6 +236,13 @@ class _Planner:
         for allocation in tables:
             self._sync_rows(allocation, rows, matches)
         placed, unsorted = self._place_undocumented(tables)
+        # Reservations yield to what the registry allocates once synced, added rows included.
+        claims = self._claims_after()
+        for allocation in tables:
+            for source in allocation.table.body:
+                row = rows.get(source.line)
+                if row is not None and row.reserved:
+                    self._free_reserved(allocation, source, row, claims)
         for index, allocation in enumerate(tables):
             new_rows = placed.get(index, [])
             width = 0
@@ -237,11 +254,13 @@ class _Planner:
                 self.inserts.append(Insert(_insertion_line(allocation, rows), lines))
         if unsorted:
             self.inserts.append(self._unsorted_table(tables, unsorted))
+        self._copy_rows()
         self._note_contradictions(rows)
+        by_line = [text for _line, text in sorted(self.row_changes, key=lambda item: item[0])]
         return SyncPlan(
             tuple(self.edits),
             tuple(self.inserts),
-            tuple(self.changes),
+            (*by_line, *self.changes),
             tuple(self.notes),
             tuple(self.removed),
         )
@@ -265,11 +284,8 @@ class _Planner:
     ) -> None:
         for source in allocation.table.body:
             row = rows.get(source.line)
-            if row is not None and row.reserved:
-                self._free_reserved(allocation, source, row)
-                continue
             match = matches.get(source.line)
-            if row is None or match is None:
+            if row is None or row.reserved or match is None:
                 continue
             if match.renamed and MODULE in allocation.columns:
                 self._rename(allocation, source, row, match)
@@ -294,9 +310,13 @@ class _Planner:
             return
         column = COLUMN_OF[kind]
         self.edits.append(allocation.rewrite(source, column, wanted))
-        self.changes.append(
-            f"{self.path}:{source.line}: '{row.service}' {LABELS[column]} "
-            f"{cell.text or '(empty)'} -> {wanted}"
+        self.rewritten[(row.line, kind)] = parse_port_cell(wanted)[0]
+        self.row_changes.append(
+            (
+                source.line,
+                f"{self.path}:{source.line}: '{row.service}' {LABELS[column]} "
+                f"{cell.text or '(empty)'} -> {wanted}",
+            )
         )
 
     def _rename(
@@ -307,9 +327,12 @@ class _Planner:
         old = (row.module or "").strip()
         new = self.graph.module_name(namespace, old)
         self.edits.append(allocation.rewrite(source, MODULE, escape(new)))
-        self.changes.append(
-            f"{self.path}:{source.line}: '{row.service}' Module {old} -> {new} "
-            f"(renamed: the code declares {namespace})"
+        self.row_changes.append(
+            (
+                source.line,
+                f"{self.path}:{source.line}: '{row.service}' Module {old} -> {new} "
+                f"(renamed: the code declares {namespace})",
+            )
         )
 
     def _settle_gone(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
@@ -332,20 +355,26 @@ class _Planner:
             if row.module
             else "no port declaration in the tree matches it"
         )
-        self.changes.append(
-            f"{self.path}:{source.line}: '{row.service}' status {row.status} -> {REMOVED} ({why})"
+        self.row_changes.append(
+            (
+                source.line,
+                f"{self.path}:{source.line}: '{row.service}' status {row.status} -> {REMOVED} "
+                f"({why})",
+            )
         )
 
     # -- Reserved rows: what is left free --------------------------------------------
 
-    def _free_reserved(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
+    def _free_reserved(
+        self, allocation: _Allocation, source: Row, row: RegistryRow, claims: _Claims
+    ) -> None:
         """Narrow or split a reservation around the ports allocation rows claim.
 
         Row i of the result takes the i-th free run of each narrowed cell (a dash
         once a cell has no runs left); a cell left as it was stays on the first
         row. No run at all and nothing else reserved: the row goes.
         """
-        taken = {kind: self._allocated(kind, row.cell(kind)) for kind in LISTENER_KINDS}
+        taken = {kind: _allocated(row.cell(kind), claims[kind]) for kind in LISTENER_KINDS}
         freed = {
             kind: runs(port for port in row.cell(kind).ports if port not in taken[kind])
             for kind in LISTENER_KINDS
@@ -359,9 +388,12 @@ class _Planner:
         for kind, free in freed.items():
             after = ", ".join(map(range_label, free)) or ("row removed" if count == 0 else "none")
             why = _allocations_text(taken[kind])
-            self.changes.append(
-                f"{self.path}:{source.line}: '{row.service}' {kind.column} "
-                f"{row.cell(kind).text} -> {after} ({why})"
+            self.row_changes.append(
+                (
+                    source.line,
+                    f"{self.path}:{source.line}: '{row.service}' {kind.column} "
+                    f"{row.cell(kind).text} -> {after} ({why})",
+                )
             )
         if count == 0:
             self.removed.append(source.line - 1)
@@ -375,33 +407,68 @@ class _Planner:
             for index in range(count)
         ]
         self.edits.extend(allocation.rewrite(source, c, v) for c, v in pieces[0].items())
-        text = allocation.lines[source.line - 1]
-        copies = tuple(
-            apply_edits(text, [replace(allocation.rewrite(source, c, v), line=0) for c, v in cells])
-            for cells in (piece.items() for piece in pieces[1:])
-        )
-        if copies:
-            self.inserts.append(Insert(source.line - 1, copies))
+        for piece in pieces[1:]:
+            self.copies.append([allocation.rewrite(source, c, v) for c, v in piece.items()])
 
-    def _allocated(self, kind: Kind, cell: PortCell) -> dict[int, RegistryRow]:
-        """The ports of a reserved cell that allocation rows claim, each with its first claimant."""
-        taken: dict[int, RegistryRow] = {}
-        if cell.kind not in (CellKind.PORT, CellKind.RANGE):
-            return taken
-        for port in cell.ports:
-            owners = [row for row in self.graph.row_claimants(kind, port) if not row.reserved]
-            if owners:
-                taken[port] = min(owners, key=_line)
-        return taken
+    def _copy_rows(self) -> None:
+        """The rows a split adds: their line as planned (a Module cell added too), new ports."""
+        by_line: dict[int, list[str]] = defaultdict(list)
+        for own in self.copies:
+            line = own[0].line
+            spans = {(edit.start, edit.end) for edit in own}
+            kept = [e for e in self.edits if e.line == line and (e.start, e.end) not in spans]
+            by_line[line].append(apply_edits(self.document.lines[line], [*kept, *own]))
+        self.inserts.extend(Insert(line, tuple(copies)) for line, copies in by_line.items())
+
+    def _cell_after(self, row: RegistryRow, kind: Kind) -> PortCell:
+        return self.rewritten.get((row.line, kind), row.cell(kind))
+
+    def _claims_after(self) -> _Claims:
+        """Every port the allocation rows claim once synced, with its first claimant.
+
+        Rows of any status count (a Removed row frees its ports only once deleted),
+        then the rows sync adds.
+        """
+        claims: _Claims = {kind: {} for kind in LISTENER_KINDS}
+        for row in sorted(self.registry.rows, key=_line):
+            if not row.reserved:
+                for kind in LISTENER_KINDS:
+                    for port in _numbered(self._cell_after(row, kind)):
+                        claims[kind].setdefault(port, _Claimant(row.service, row.line))
+        for service, cells in self.added:
+            for kind, cell in cells.items():
+                for port in _numbered(cell):
+                    claims[kind].setdefault(port, _Claimant(service, None))
+        return claims
 
     def _note_contradictions(self, rows: dict[int, RegistryRow]) -> None:
-        """PL008 findings sync did not repair by freeing a reservation: left, and noted."""
+        """PL008 findings sync leaves standing: noted for the registry's author."""
         for finding in self.contradictions:
-            other = rows.get(finding.related[0].line) if finding.related else None
-            if finding.location.line in self.freed and other is not None and not other.reserved:
-                continue  # a reservation overlapping an allocation: freed above
-            where = f"{finding.location.file}:{finding.location.line}"
-            self.notes.append(f"{where}: {finding.code} {finding.message}; left as is")
+            if self._still_contradicts(finding, rows):
+                where = f"{finding.location.file}:{finding.location.line}"
+                self.notes.append(f"{where}: {finding.code} {finding.message}; left as is")
+
+    def _still_contradicts(self, finding: Finding, rows: dict[int, RegistryRow]) -> bool:
+        """Do the rows of a PL008 finding still claim a port (or name) in common after sync?"""
+        anchor = rows.get(finding.location.line)
+        others = [rows.get(location.line) for location in finding.related]
+        if anchor is None or not others or any(other is None for other in others):
+            return True  # the Port Ranges Summary: sync does not edit it
+        if finding.location.line in self.freed:
+            return False  # a reservation, narrowed around every allocation
+        return any(
+            self._overlap(anchor, other, kind)
+            for other in others
+            if other is not None
+            for kind in LISTENER_KINDS
+        )
+
+    def _overlap(self, first: RegistryRow, second: RegistryRow, kind: Kind) -> bool:
+        one, two = self._cell_after(first, kind), self._cell_after(second, kind)
+        if one.kind is CellKind.NAMED or two.kind is CellKind.NAMED:
+            return one.kind is two.kind and one.name == two.name
+        ports = _numbered(two)
+        return any(port in ports for port in _numbered(one))
 
     # -- the Module column ------------------------------------------------------------
 
@@ -473,6 +540,8 @@ class _Planner:
             target = unsorted_at if target is None else target
             dash = tables[target].dash if target is not None else "-"
             values = new_row_values(namespace, known, dash)
+            cells = {kind: parse_port_cell(values[COLUMN_OF[kind]])[0] for kind in LISTENER_KINDS}
+            self.added.append((values[SERVICE], cells))
             if target is None:
                 unsorted.append(values)
             else:
@@ -638,18 +707,42 @@ def range_label(run: range) -> str:
     return str(run.start) if run.start == last else f"{run.start}-{last}"
 
 
-def _allocations_text(taken: dict[int, RegistryRow]) -> str:
+@dataclass(frozen=True, slots=True)
+class _Claimant:
+    """The row allocating a port: an existing one (its line) or one sync adds (None)."""
+
+    service: str
+    line: int | None
+
+    @property
+    def text(self) -> str:
+        where = f"at line {self.line}" if self.line is not None else "in a row sync adds"
+        return f"'{self.service}' {where}"
+
+
+_Claims = dict[Kind, dict[int, _Claimant]]
+
+
+def _numbered(cell: PortCell) -> range:
+    """The ports a cell allocates by number (a named Tailscale Service claims its name)."""
+    return cell.ports if cell.kind in (CellKind.PORT, CellKind.RANGE) else range(0)
+
+
+def _allocated(cell: PortCell, claims: dict[int, _Claimant]) -> dict[int, _Claimant]:
+    """The ports of a reserved cell that allocations claim, each with its first claimant."""
+    return {port: claims[port] for port in _numbered(cell) if port in claims}
+
+
+def _allocations_text(taken: dict[int, _Claimant]) -> str:
     """`8085 is allocated to 'MCP Gateway' at line 38, 8087-8088 are allocated to ...`."""
-    by_line: dict[int, list[int]] = defaultdict(list)
-    owners = {}
+    by_owner: dict[_Claimant, list[int]] = defaultdict(list)
     for port, owner in sorted(taken.items()):
-        by_line[owner.line].append(port)
-        owners[owner.line] = owner
+        by_owner[owner].append(port)
     parts = []
-    for line, ports in sorted(by_line.items()):
+    for owner, ports in by_owner.items():
         labels = ", ".join(range_label(run) for run in runs(ports))
         verb = "is" if len(ports) == 1 else "are"
-        parts.append(f"{labels} {verb} allocated to '{owners[line].service}' at line {line}")
+        parts.append(f"{labels} {verb} allocated to {owner.text}")
     return ", ".join(parts)
 
 

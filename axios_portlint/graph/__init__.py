@@ -41,8 +41,7 @@ class RowMatch:
 
     `renamed`: the row's Module names nothing in the tree, but its ports are
     declared under exactly one other namespace, `namespaces[0]`, which no other
-    row claims by its Module: the module was renamed and the row kept its old
-    name. The row is matched to the new namespace (so its declarations are
+    row matches: the module was renamed and the row kept its old name. The row is matched to the new namespace (so its declarations are
     documented, not PL003's), and PL005 reports the rename once, at the row.
     """
 
@@ -202,10 +201,6 @@ class PortGraph:
 
     def claimants(self, kind: Kind, port: int) -> list[PortDecl]:
         return self._decls_at(port_node(kind, port))
-
-    def row_claimants(self, kind: Kind, port: int) -> list[RegistryRow]:
-        """The registry rows (allocations and reservations) claiming a port."""
-        return self._rows_at(port_node(kind, port))
 
     def claims(self, kind: Kind) -> Iterator[Claim]:
         """Every port of `kind` claimed by more than one declaration or row."""

@@ -17,9 +17,10 @@ hides that the service was renamed and its ports moved without the registry.
 with no module in the tree declaring 8086 or 8449.
 
 ## How to fix
-Delete the row or set its status to `Removed`; if the service was renamed,
-add a Module column naming its new option namespace. Rows with other statuses
-(`Proposed`, `Planned`) may describe services that do not exist yet.
+Delete the row or set its status to `Removed` (`portlint registry sync` sets
+it); if the service was renamed, add a Module column naming its new option
+namespace. Rows with other statuses (`Proposed`, `Planned`, `In Progress`) may
+describe services that do not exist yet, or live in another flake.
 """
 
 from __future__ import annotations

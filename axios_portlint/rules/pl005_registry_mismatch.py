@@ -6,8 +6,22 @@ declares, or the row claims a port that the matched module does not declare.
 Rows are matched to code by their Module column when present (a Module value
 matches an option namespace by its trailing segments: `ai.local` matches
 `services.ai.local.*`), else by service name against the option namespace,
-else by port. An `Active` row whose Module value names no namespace in the
-tree is reported at the row, naming any declaration that has the row's port.
+else by port. Three drifts of the row are reported once, at the row, where the
+fix goes (`registry sync` makes it):
+
+- **Module renamed**: an `Active` row whose Module names nothing in the tree,
+  while its ports (local, or its named Tailscale Service) are declared under
+  exactly one other namespace that no other row names. The row is matched to
+  that namespace, so its declarations are not undocumented (no PL003), and the
+  declarations are related.
+- **Tailscale port moved**: the row gives a numbered Tailscale port, and the
+  code serves the service as a named Tailscale Service on 443; the service's
+  declaration is related.
+- **Module gone**: an `Active` row whose Module names no namespace in the tree
+  and whose ports no other single service declares (any declarations that hold
+  its ports are named in the message).
+
+An unresolved, null or absent value is never compared: PL009 reports it.
 
 ## Why is this bad?
 One of the two is wrong, and people read the registry to pick free ports:
@@ -18,14 +32,19 @@ a stale number there leads straight to a collision.
 | Service       | Local Port | Tailscale Port | Module |
 |---------------|------------|----------------|--------|
 | axios-ai-mail | 8080       | 8443           | `pim`  |
+| Immich        | 2283       | 8460           | `selfHosted.immich` |
 ```
 ```nix
 options.pim.port = lib.mkOption { type = lib.types.port; default = 8090; };
+options.cairn.immich.port = lib.mkOption { type = lib.types.port; default = 2283; };
 ```
 
 ## How to fix
 Decide which side is right and change the other: the option default in the
-module, or the cell in `ports.md`.
+module, or the cell in `ports.md`. For a renamed module, a moved Tailscale
+port or a module gone, the code is right: `portlint registry sync` rewrites the
+Module cell, writes the Tailscale cell as `NAME (443)`, or sets the Status to
+`Removed`.
 """
 
 from __future__ import annotations
@@ -83,12 +102,14 @@ def _compare(
                 port=cell.single,
             )
         return
+    # The row's number still served too: the named service is an addition, not a move.
+    served = any(agrees(decl, cell) for decl in of_kind)
     for decl in of_kind:
         if decl.state is not ValueState.KNOWN:
             continue  # unresolved, null or absent: nothing to compare (PL009 says what it can)
         if agrees(decl, cell):
             continue
-        if moved_to_named_service(decl, cell):
+        if moved_to_named_service(decl, cell) and not served:
             yield RULE.finding(
                 registry.location(row.line),
                 f"Tailscale port moved: the row '{row.service}' says {cell.text}, the code "

@@ -5,6 +5,12 @@ two rows naming the same Tailscale Service (`axios-mail (443)`; different names
 on 443 are distinct hostnames and never collide), or two ranges of one kind in
 the "Port Ranges Summary" table overlapping.
 
+Reserved rows are what is left free, so a `*Reserved*` range holding ports that
+allocation rows claim (of any status: a `Removed` row frees its ports only once
+it is deleted) is one finding at the Reserved row, naming each allocation and
+relating its row. Between allocations (or between reservations), every later
+row is reported, naming the earliest.
+
 ## Why is this bad?
 A registry that allocates one port twice cannot prevent collisions: whoever
 reads it picks a port that someone else was promised.
@@ -16,9 +22,11 @@ reads it picks a port that someone else was promised.
 ```
 
 ## How to fix
-Resolve the contradiction the way the registry's principles say: move the
-later allocation to the next free port of its category's range, or shrink
-the reserved range. Every later row is reported, naming the earlier one.
+Resolve the contradiction the way the registry's principles say. A
+reservation overlapping an allocation is narrowed or split around the
+allocated ports: `portlint registry sync` does it (`8084-8089` around `8085`
+becomes `8084` and `8086-8089`). For two allocations of one port, move the
+later one to the next free port of its category's range (`portlint suggest`).
 """
 
 from __future__ import annotations
