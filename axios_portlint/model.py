@@ -77,6 +77,22 @@ class Origin(enum.StrEnum):
     FIREWALL = "firewall"  # `networking.firewall.allowedTCPPorts = [ ... ]`
 
 
+class Protocol(enum.StrEnum):
+    """The transport a port is bound on, as far as the code says it."""
+
+    TCP = "tcp"
+    UDP = "udp"
+    BOTH = "tcp+udp"  # one service on both (DNS): never a conflict with itself
+    UNKNOWN = "unknown"  # the code names none: collides with TCP and UDP alike
+
+    @property
+    def transports(self) -> frozenset[str]:
+        """The transports the port may be bound on; unknown is both, so no conflict is lost."""
+        if self in (Protocol.TCP, Protocol.UDP):
+            return frozenset({self.value})
+        return frozenset({"tcp", "udp"})
+
+
 class ValueState(enum.StrEnum):
     """How much we statically know about an option's default."""
 
@@ -154,6 +170,7 @@ class PortDecl:
     end_port: int | None = None  # the end of a firewall port range
     exposes: str | None = None  # the local listener a Tailscale Service's backend points at
     pending: Pending | None = None  # a value that needs other files' options to fold
+    protocol: Protocol = Protocol.UNKNOWN  # from a firewall list, the name or the description
 
     @property
     def namespace(self) -> str:
@@ -191,6 +208,7 @@ def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
         "exposes": decl.exposes,
         "placed": decl.placed,
         "pending": None if decl.pending is None else _pending_to_json(decl.pending),
+        "protocol": str(decl.protocol),
     }
 
 
@@ -218,6 +236,7 @@ def decl_from_dict(value: dict[str, Any]) -> PortDecl:
         end_port=_optional_int(value["end_port"]),
         exposes=_optional_str(value["exposes"]),
         pending=None if pending is None else _pending_from_json(pending),
+        protocol=Protocol(value["protocol"]),
     )
 
 

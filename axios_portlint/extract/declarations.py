@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
@@ -18,6 +18,7 @@ from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
 from axios_portlint.extract.placement import UNPLACED, Placement, placements
 from axios_portlint.extract.portnames import port_named
+from axios_portlint.extract.protocols import protocol_of
 from axios_portlint.extract.scope import (
     Arguments,
     Folder,
@@ -98,6 +99,7 @@ class _Candidate:
     placement: Placement
     default: _Field | None
     origin: Origin = Origin.OPTION
+    description: _Field | None = None
 
     @property
     def option(self) -> tuple[str, ...]:
@@ -164,7 +166,9 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
 
     decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
     config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
-    decls.extend(config_decls)
+    # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
+    # declaration's in the link pass.
+    decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
 
 
@@ -214,12 +218,13 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         if not by_type and not (_is_int_type(type_field.node) and _named_like_port(option_node)):
             continue
         default = _field(fields, "default")
+        description = _field(fields, "description")
         for placement in placements(parsed, folder, option_node):
             if by_type:
-                yield _Candidate(call=call, placement=placement, default=default)
+                yield _Candidate(call, placement, default, description=description)
             elif placement.placed and port_named(placement.path[-1]):
                 origin = Origin.OPTION_BY_NAME
-                yield _Candidate(call=call, placement=placement, default=default, origin=origin)
+                yield _Candidate(call, placement, default, origin, description)
 
 
 def _option_value(
@@ -383,7 +388,15 @@ def _declaration(
         placed=placement.placed,
         pending=pending if placement.placed and not placement.conditional else None,
         origin=candidate.origin,
+        protocol=protocol_of(option, _description_text(parsed, candidate.description)),
     )
+
+
+def _description_text(parsed: ParsedFile, description: _Field | None) -> str:
+    """The description as written (a string, `mdDoc "..."`): only its words matter."""
+    if description is None or description.inherit is not None:
+        return ""
+    return parsed.text(description.node)
 
 
 def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending | None]:

@@ -17,10 +17,13 @@ from axios_portlint.model import (
     PendingOp,
     PendingRef,
     PortDecl,
+    Protocol,
     ValueState,
 )
 
 MAX_DEPTH = 64
+# Values that set (or read) an option rather than declare one.
+SETTINGS = (Origin.CONFIG, Origin.FALLBACK)
 
 
 class _UnresolvedError(Exception):
@@ -36,7 +39,18 @@ def link(decls: Sequence[PortDecl], defined_by: Mapping[str, str] | None = None)
         if decl.origin is Origin.OPTION and decl.placed:
             declared.setdefault(decl.option, decl)
     linker = _Linker(declared, defined_by or {})
-    return [linker.resolve(decl) if decl.pending is not None else decl for decl in decls]
+    linked = [linker.resolve(decl) if decl.pending is not None else decl for decl in decls]
+    return [_with_declared_protocol(decl, declared) for decl in linked]
+
+
+def _with_declared_protocol(decl: PortDecl, declared: Mapping[str, PortDecl]) -> PortDecl:
+    """`services.resolver.port = 53;` binds what the option's declaration says it binds."""
+    if decl.origin not in SETTINGS or decl.protocol is not Protocol.UNKNOWN:
+        return decl
+    target = declared.get(decl.option) or declared.get(decl.reads or "")
+    if target is None or target.protocol is Protocol.UNKNOWN:
+        return decl
+    return replace(decl, protocol=target.protocol)
 
 
 class _Linker:
