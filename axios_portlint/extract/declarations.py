@@ -374,6 +374,8 @@ def _declaration(
             pending = reads.pending  # known here; the link pass confirms nobody overrides it
     if not placement.placed:
         reason = "cannot tell statically which option path this mkOption call declares"
+        if placement.reason:
+            reason = f"{reason}: {placement.reason}"
     elif placement.conditional and state is not ValueState.UNRESOLVED:
         state, port = ValueState.UNRESOLVED, None
         reason = "declared under a condition (`if`, or `//` with an unknown right side)"

@@ -55,6 +55,8 @@ class Placement:
     arguments: Arguments = ()
     # The innermost such call site: where the port is written when a helper makes the option.
     site: Node | None = None
+    # Why an unplaced option could not be placed, when a reason more specific is known.
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +135,8 @@ class _Climb:
     def path(self) -> Path:
         return tuple(s for chunk in reversed(self.gathered) for s in chunk) + self.suffix
 
-    def stop(self) -> Placement:
-        return Placement(self.path(), False, self.conditional, self.arguments, self.site)
+    def stop(self, reason: str = "") -> Placement:
+        return Placement(self.path(), False, self.conditional, self.arguments, self.site, reason)
 
     def top(self) -> Placement:
         path = self.path()
@@ -232,9 +234,41 @@ class _Climb:
             else:
                 key = folder.eval(self.key)
             if not isinstance(key, Str):
-                return self.stop()
+                return self.stop("the name `listToAttrs` gives it is not a literal")
             return [self.step(chain[outer], (key.value, *self.path()), drop_key=True)]
+        if name in TABLE_GENERATORS and len(args) == 2 and argument == args[1]:
+            return self._into_generator(args)
         return self._generated(chain[outer], name, args, _lambda_chain(argument))
+
+    def _into_generator(self, args: list[Node]) -> _Outcome:
+        """`mapAttrsToList appOption apps` with an option inside `apps.<key>`: the option
+        goes where the function puts its value parameter (`// app.moreOptions`).
+
+        Followed only when the table's keys are literal and the function is a lambda
+        of two parameters (inline or let-bound): then each use of the value parameter
+        that selects the option's way in is climbed with both parameters bound; the
+        generator climbed to from there keeps to this key.
+        """
+        path = self.path()
+        lambdas = _function_lambdas(self.parsed, args[0])
+        entries = _literal_entries(self.folder, args[1])
+        unfollowed = "an entry of a table whose generator function or keys are not literal"
+        if len(path) < 2 or len(lambdas) < 2 or entries is None:
+            return self.stop(unfollowed)
+        params = [p for lam in lambdas[:2] for p in _parameters(lam)[:1]]
+        by_key = dict(entries)
+        if len(params) != 2 or path[0] not in by_key:
+            return self.stop(unfollowed)
+        entry = by_key[path[0]]
+        bound: Arguments = (*self.arguments, (lambdas[0], params[0], path[0]))
+        if entry is not None:
+            bound = (*bound, (lambdas[1], params[1], entry))
+        steps = []
+        for variable in _variable_uses(self.parsed, lambdas[1], params[1]):
+            found = _use(variable, path[1:])
+            if found is not None:
+                steps.append(self.step(found[0], found[1], arguments=bound))
+        return steps
 
     def _generated(
         self, call: Node, name: str | None, args: list[Node], lambdas: list[Node]
@@ -242,8 +276,12 @@ class _Climb:
         """`genAttrs`/`mapAttrs` make one attribute per literal key; `map` and
         `mapAttrsToList` one list element, keyed later by `listToAttrs`."""
         keyed = _generated_keys(self.folder, name, args, lambdas)
+        if keyed is None and name in GENERATORS:
+            return self.stop(f"made by `{name}` over keys that are not literal")
         if keyed is None:
-            return self.stop()
+            called = f"`{name}`" if name else "a computed function"
+            return self.stop(f"an argument of {called}, whose result static reading cannot place")
+        keyed = _keeping_bound(keyed, self.arguments)
         names_the_attribute = name in ("genAttrs", "mapAttrs")
         return [
             self.step(
@@ -366,6 +404,41 @@ def _mkoption_call(chain: list[Node], index: int) -> Node | None:
 
 
 GENERATORS: Final = {"genAttrs": 1, "mapAttrs": 0, "mapAttrsToList": 0, "map": 0}
+# Generators over a table of entries: `f name value` for each `name = value;`.
+TABLE_GENERATORS: Final = frozenset({"mapAttrs", "mapAttrsToList"})
+
+
+def _keeping_bound(
+    keyed: list[tuple[str, Arguments]], arguments: Arguments
+) -> list[tuple[str, Arguments]]:
+    """A climb that came in through one entry of the table keeps to that entry's key."""
+    already = {(function.id, name): value for function, name, value in arguments}
+    kept: list[tuple[str, Arguments]] = []
+    for key, bound in keyed:
+        function, name, _value = bound[0]
+        if (function.id, name) not in already:
+            kept.append((key, bound))
+        elif already[(function.id, name)] == key:
+            kept.append((key, ()))  # bound on the way in: bind nothing twice
+    return kept
+
+
+def _function_lambdas(parsed: ParsedFile, function: Node) -> list[Node]:
+    """The lambdas of a generator's function: written inline, or a let-bound name."""
+    function = peel_parens(function)
+    if function.type != "variable_expression":
+        return _lambda_chain(function)
+    name_node = function.child_by_field_name("name")
+    name = name_node.text.decode() if name_node is not None and name_node.text else ""
+    holder = binding_holder(parsed.root, function, name)
+    if holder is None or holder.type != "let_expression":
+        return []
+    binding_set = binding_set_of(holder)
+    for child in binding_set.named_children if binding_set is not None else []:
+        if child.type == "binding" and binding_names(child) == [name]:
+            expression = child.child_by_field_name("expression")
+            return _lambda_chain(expression) if expression is not None else []
+    return []
 
 
 def _lambda_chain(function: Node) -> list[Node]:
@@ -407,7 +480,7 @@ def _generated_keys(
     keyed: list[tuple[str, Arguments]] = []
     for key, value in entries:
         bound: Arguments = ((lambdas[0], params[0], key),)
-        if len(lambdas) > 1:
+        if len(lambdas) > 1 and value is not None:
             bound = (*bound, (lambdas[1], params[1], value))
         keyed.append((key, bound))
     return keyed
@@ -430,21 +503,25 @@ def _literal_strings(folder: Folder, node: Node) -> list[str] | None:
     return [key.value for key in keys if isinstance(key, Str)]
 
 
-def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node]] | None:
+def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node | None]] | None:
+    """The literal keys of a set, each with its value: None when the key is written as
+    the head of dotted bindings (`matrix.settings.port = ...;`), whose value no one
+    node holds."""
     value = folder.eval(node)
     if not isinstance(value, Attrs) or value.prefix or value.binding_set is None:
         return None
     binding_set = value.binding_set
-    entries: list[tuple[str, Node]] = []
+    entries: dict[str, Node | None] = {}
     for binding in binding_set.named_children:
         if binding.type != "binding":
             return None
         names = binding_names(binding)
         expression = binding.child_by_field_name("expression")
-        if len(names) != 1 or names[0] is None or expression is None:
+        if not names or names[0] is None or expression is None:
             return None
-        entries.append((names[0], expression))
-    return entries
+        dotted = len(names) > 1 or names[0] in entries
+        entries[names[0]] = None if dotted else expression
+    return list(entries.items())
 
 
 def _calls(
