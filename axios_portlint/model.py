@@ -333,6 +333,21 @@ class SyntaxIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmoduleUse:
+    """Another file whose options this file places under `prefix` (a submodule's path).
+
+    `./peer.nix` in `types.submodule ./peer.nix` is a module: its `options.port` is
+    `<prefix>.port`. A file imported as the option set itself (`options = import
+    ./settings.nix args;`) has no `options` of its own (`options_only`): its top-level
+    `jive.port` is `<prefix>.jive.port`.
+    """
+
+    target: str  # display path of the file, or of its folder (then its default.nix)
+    prefix: str  # the option path, `networking.meshvpn.peers.<name>`
+    options_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """Everything extraction learned from one file."""
 
@@ -341,6 +356,8 @@ class FileResult:
     syntax_issue: SyntaxIssue | None = None
     # Port-named option paths the file's config sections set (`pim.port = 9000;`).
     defines: tuple[str, ...] = ()
+    # Files whose options this file places inside a submodule.
+    submodules: tuple[SubmoduleUse, ...] = ()
 
 
 class CellKind(enum.StrEnum):

@@ -28,7 +28,6 @@ PLANNED = {
     "client-smtp": "clients counted as listeners",
     "client-upstream": "clients counted as listeners",
     "star-port": "*Port listeners are kind other or not listed",
-    "submodule-file": "submodule files are placed at the root",
     "two-hosts": "conflicts are not per host",
 }
 FINDING = re.compile(

@@ -26,6 +26,7 @@ from axios_portlint.extract.scope import (
     bound_expression,
     peel_parens,
 )
+from axios_portlint.extract.submodules import submodule_uses
 from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
 from axios_portlint.model import (
     TAILSCALE_SUFFIX,
@@ -77,6 +78,7 @@ def extract_file(source: SourceFile) -> FileResult:
         decls=tuple(decls),
         syntax_issue=parsed.syntax_issue,
         defines=defines,
+        submodules=submodule_uses(parsed),
     )
 
 

@@ -39,6 +39,9 @@ from axios_portlint.parse.names import attrpath_names
 VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
 UNPLACED = "<unplaced>"
+# The reason of an option set that is the file's whole value (`{ jive.port = mkOption
+# ...; }`): the file that imports it (`options = import ./settings.nix args;`) places it.
+AT_FILE_TOP = "the file's value is an option set: it is placed where a file imports it"
 DYNAMIC = "<name>"
 
 Path = tuple[str, ...]
@@ -86,8 +89,12 @@ def _variable_query() -> Query:
     return Query(nix_language(), VARIABLE_QUERY)
 
 
-def placements(parsed: ParsedFile, folder: Folder, start: Node) -> list[Placement]:
-    pending = [_Step(start, (), False)]
+def placements(
+    parsed: ParsedFile, folder: Folder, start: Node, *, as_type: bool = False
+) -> list[Placement]:
+    """Where the option (or option set) at `start` lives; `as_type`: where the options
+    of the submodule type at `start` (`types.submodule ./peer.nix`) live."""
+    pending = [_Step(start, (), False, in_type=as_type)]
     seen: set[tuple[int, Path, bool, bool, tuple[tuple[int, str, object], ...]]] = set()
     found: list[Placement] = []
     steps = 0
@@ -142,7 +149,7 @@ class _Climb:
         path = self.path()
         if path and path[0] == "options":
             return Placement(path[1:], True, self.conditional, self.arguments, self.site)
-        return Placement(path, False, self.conditional, self.arguments, self.site)
+        return Placement(path, False, self.conditional, self.arguments, self.site, AT_FILE_TOP)
 
     def step(
         self,
@@ -185,7 +192,13 @@ class _Climb:
                 current, index = holder, index + 3
                 continue
             if kind == "list_expression" and _is_imports_list(chain, index):
-                return self.top()
+                # An imported module's options sit where its importer's do: at the
+                # top, or in the submodule whose inline module imports it.
+                holder = index + 3  # list -> binding -> binding_set -> the module's set
+                if holder >= len(chain) or chain[holder].type != "attrset_expression":
+                    return self.top()
+                current, index = chain[holder], holder + 1
+                continue
             if kind == "apply_expression":
                 return self._through_call(chain, index, current)
             if kind == "function_expression" and not _is_module(chain, index, top_function):
