@@ -179,6 +179,7 @@ class _Placer:
     def __init__(self, incoming: Mapping[str, list[tuple[str, SubmoduleUse]]]) -> None:
         self.incoming = incoming
         self.memo: dict[str, list[tuple[str, bool]]] = {}
+        self.cut = False
 
     def prefixes(self, path: str, visiting: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
         """Every (option path, options only) the file's options sit under; ROOT for none."""
@@ -186,15 +187,19 @@ class _Placer:
             return [ROOT]
         if path in self.memo:
             return self.memo[path]
+        outer_cut, self.cut = self.cut, False
         found: list[tuple[str, bool]] = []
         for source, use in self.incoming[path]:
-            if source in visiting:
-                continue  # a cycle of imports: the module system would not end either
+            if source in visiting or source == path:
+                self.cut = True  # a cycle of files: the module system would not end either
+                continue
             for above, _only in self.prefixes(source, visiting | {path}):
                 prefix = ".".join(part for part in (above, use.prefix) if part)
                 found.append((prefix, use.options_only))
         found = list(dict.fromkeys(found))[:MAX_PREFIXES] or [ROOT]
-        self.memo[path] = found
+        if not self.cut:  # an answer cut short by a cycle holds only on that way in
+            self.memo[path] = found
+        self.cut = self.cut or outer_cut
         return found
 
     def place(self, result: FileResult) -> FileResult:

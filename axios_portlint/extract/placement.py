@@ -194,10 +194,10 @@ class _Climb:
             if kind == "list_expression" and _is_imports_list(chain, index):
                 # An imported module's options sit where its importer's do: at the
                 # top, or in the submodule whose inline module imports it.
-                holder = index + 3  # list -> binding -> binding_set -> the module's set
-                if holder >= len(chain) or chain[holder].type != "attrset_expression":
+                at = index + 3  # list -> binding -> binding_set -> the module's set
+                if at >= len(chain) or chain[at].type != "attrset_expression":
                     return self.top()
-                current, index = chain[holder], holder + 1
+                current, index = chain[at], at + 1
                 continue
             if kind == "apply_expression":
                 return self._through_call(chain, index, current)
