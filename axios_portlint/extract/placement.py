@@ -186,7 +186,7 @@ class _Climb:
                     # `{ inherit name; value = ...; }`: a name-value pair for listToAttrs.
                     self.key = pair_name
                 else:
-                    self.gathered.append(tuple(n if n is not None else DYNAMIC for n in names))
+                    self.gathered.append(self._names(parent, names))
                 if holder.type in ("let_expression", "let_attrset_expression"):
                     return references(self.parsed, holder, self.path(), self.step)
                 current, index = holder, index + 3
@@ -225,6 +225,19 @@ class _Climb:
                 return self.stop()
             current, index = parent, index + 1
         return self.top()
+
+    def _names(self, binding: Node, names: list[str | None]) -> Path:
+        """The binding's attribute names, `${service}` folded when `service` is a known
+        string (`let service = "jellyseerr";`); `<name>` when only evaluation knows it."""
+        if None not in names:
+            return tuple(n for n in names if n is not None)
+        attrpath = binding.child_by_field_name("attrpath")
+        attrs = attrpath.children_by_field_name("attr") if attrpath is not None else []
+        folder = Folder(self.parsed.root, lambda _path: None, self.arguments)
+        folded = [folder.attr_name(attr) for attr in attrs]
+        if len(folded) != len(names):
+            folded = list(names)
+        return tuple(n if n is not None else DYNAMIC for n in folded)
 
     def _through_call(self, chain: list[Node], index: int, argument: Node) -> _Outcome:
         """A submodule boundary, or a generator over literal keys (`genAttrs`, `mapAttrs`)."""
