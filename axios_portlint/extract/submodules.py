@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from functools import cache
+from typing import Final
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from axios_portlint.extract.placement import placements
 from axios_portlint.extract.scope import (
@@ -31,35 +31,23 @@ from axios_portlint.extract.scope import (
     peel_parens,
 )
 from axios_portlint.model import SubmoduleUse, join_option_path
-from axios_portlint.parse import ParsedFile, nix_language
+from axios_portlint.parse import ParsedFile
 
-CALL_QUERY = """
-(apply_expression
-  function: [
-    (variable_expression name: (identifier) @name)
-    (select_expression attrpath: (attrpath attr: (identifier) @name .))
-  ]
-  (#match? @name "^(submodule|submoduleWith|import)$")) @call
-"""
+# The functions whose calls name other files' options, as spelled in the bytes.
+CALLED: Final = (b"submoduleWith", b"submodule", b"import")
 # Inline modules inside a submodule nest rarely more than once; deeper is not followed.
 MAX_NESTING = 8
-
-
-@cache
-def _query() -> Query:
-    return Query(nix_language(), CALL_QUERY)
 
 
 def submodule_uses(parsed: ParsedFile) -> tuple[SubmoduleUse, ...]:
     """Every other file this one places inside a submodule, with the submodule's path."""
     data = parsed.source.data
-    if b"submodule" not in data and b"options" not in data and b"imports" not in data:
-        return ()
+    if b"./" not in data:
+        return ()  # every use names a file by a relative path literal
     folder = Folder(parsed.root, lambda _path: None)
     uses: dict[SubmoduleUse, None] = {}
     in_submodules: set[int] = set()  # the `import` calls a submodule's module list holds
-    matches = QueryCursor(_query()).matches(parsed.root)
-    calls = [_outermost(captures["call"][0]) for _pattern, captures in matches]
+    calls = list(_calls(parsed))
     for call in calls:
         head, args = apply_chain(call)
         name = head_name(head)
@@ -106,6 +94,40 @@ def _top_imports(parsed: ParsedFile) -> Iterator[tuple[str, Node]]:
             if listing.type == "list_expression":
                 for element in listing.named_children:
                     yield from _paths(element, MAX_NESTING)
+
+
+def _calls(parsed: ParsedFile) -> Iterator[Node]:
+    """Each call of `submodule`, `submoduleWith` or `import`, found from its spelling in
+    the bytes (a tree query costs more than the rest of extraction on a large tree)."""
+    data = parsed.source.data
+    seen: set[int] = set()
+    for word in CALLED:
+        at = data.find(word)
+        while at != -1:
+            end = at + len(word)
+            node = parsed.root.named_descendant_for_byte_range(at, end)
+            call = _call_of(node) if node is not None and node.text == word else None
+            if call is not None and call.id not in seen:
+                seen.add(call.id)
+                yield _outermost(call)
+            at = data.find(word, end)
+
+
+def _call_of(identifier: Node) -> Node | None:
+    """The application whose function is this name (`import`, `lib.types.submodule`)."""
+    function = identifier.parent
+    if function is not None and function.type == "attrpath":
+        attrpath, function = function, function.parent
+        if function is None or function.type != "select_expression":
+            return None
+        if attrpath.children_by_field_name("attr")[-1] != identifier:
+            return None
+    elif function is None or function.type != "variable_expression":
+        return None
+    call = function.parent
+    if call is None or call.type != "apply_expression":
+        return None
+    return call if call.child_by_field_name("function") == function else None
 
 
 def _outermost(call: Node) -> Node:
