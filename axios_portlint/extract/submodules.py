@@ -89,11 +89,8 @@ def _top_imports(parsed: ParsedFile) -> Iterator[tuple[str, Node]]:
             break
         node = node.child_by_field_name("body")
     if node is not None and node.type in ("attrset_expression", "rec_attrset_expression"):
-        for listing in _bound(node, "imports"):
-            listing = peel_parens(listing)
-            if listing.type == "list_expression":
-                for element in listing.named_children:
-                    yield from _paths(element, MAX_NESTING)
+        for element in _listed(node, "imports"):
+            yield from _paths(element, MAX_NESTING)
 
 
 def _calls(parsed: ParsedFile) -> Iterator[Node]:
@@ -147,10 +144,7 @@ def _modules(name: str, argument: Node) -> Iterator[Node]:
     argument = peel_parens(argument)
     if argument.type not in ("attrset_expression", "rec_attrset_expression"):
         return
-    for node in _bound(argument, "modules"):
-        node = peel_parens(node)
-        if node.type == "list_expression":
-            yield from node.named_children
+    yield from _listed(argument, "modules")
 
 
 def _paths(module: Node, depth: int = 0) -> Iterator[tuple[str, Node]]:
@@ -176,11 +170,16 @@ def _paths(module: Node, depth: int = 0) -> Iterator[tuple[str, Node]]:
         module = peel_parens(body)
     if module.type not in ("attrset_expression", "rec_attrset_expression"):
         return
-    for listing in _bound(module, "imports"):
+    for element in _listed(module, "imports"):
+        yield from _paths(element, depth + 1)
+
+
+def _listed(attrset: Node, name: str) -> Iterator[Node]:
+    """The elements of `name = [ ... ];` in an attribute set."""
+    for listing in _bound(attrset, name):
         listing = peel_parens(listing)
         if listing.type == "list_expression":
-            for element in listing.named_children:
-                yield from _paths(element, depth + 1)
+            yield from listing.named_children
 
 
 def _bound(attrset: Node, name: str) -> Iterator[Node]:
