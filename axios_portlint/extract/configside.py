@@ -21,6 +21,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
 from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
@@ -35,7 +36,6 @@ from axios_portlint.model import (
 )
 from axios_portlint.parse import ParsedFile, nix_language
 
-TAILSCALE_SERVICES = ("networking", "tailscale", "services")
 FIREWALL = ("networking", "firewall")
 FIREWALL_LISTS = {
     "allowedTCPPorts": False,

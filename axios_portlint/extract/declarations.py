@@ -15,8 +15,10 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
-from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
-from axios_portlint.extract.placement import UNPLACED, Placement, placements
+from axios_portlint.extract.configside import config_ports
+from axios_portlint.extract.optionpaths import UNPLACED
+from axios_portlint.extract.optionpaths import classify as classify  # extract.classify
+from axios_portlint.extract.placement import Placement, placements
 from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.protocols import protocol_of
 from axios_portlint.extract.scope import (
@@ -29,7 +31,6 @@ from axios_portlint.extract.scope import (
 from axios_portlint.extract.submodules import submodule_uses
 from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
 from axios_portlint.model import (
-    TAILSCALE_SUFFIX,
     FileResult,
     Kind,
     Origin,
@@ -420,13 +421,3 @@ def value_state(value: Value) -> tuple[ValueState, int | None, str]:
     if isinstance(value, Deferred):
         return ValueState.UNRESOLVED, None, PENDING_REASON
     return ValueState.UNRESOLVED, None, "the default is not an integer"
-
-
-def classify(path: tuple[str, ...]) -> Kind:
-    if path[-len(TAILSCALE_SUFFIX) :] == TAILSCALE_SUFFIX:
-        return Kind.TAILSCALE
-    if path[-5:-2] == TAILSCALE_SERVICES and path[-1] == "port":
-        return Kind.TAILSCALE  # networking.tailscale.services.<name>.port
-    if path and path[-1] == "port":
-        return Kind.LOCAL
-    return Kind.OTHER

@@ -12,8 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from axios_portlint.extract.declarations import classify
-from axios_portlint.extract.placement import AT_FILE_TOP, UNPLACED
+from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED, classify
 from axios_portlint.extract.values import arithmetic
 from axios_portlint.model import (
     FileResult,

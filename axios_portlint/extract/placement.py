@@ -16,6 +16,7 @@ from typing import Final
 
 from tree_sitter import Node, Query, QueryCursor
 
+from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED
 from axios_portlint.extract.scope import (
     FORMALS,
     SCOPE_HOLDERS,
@@ -38,10 +39,6 @@ from axios_portlint.parse.names import attrpath_names
 
 VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
-UNPLACED = "<unplaced>"
-# The reason of an option set that is the file's whole value (`{ jive.port = mkOption
-# ...; }`): the file that imports it (`options = import ./settings.nix args;`) places it.
-AT_FILE_TOP = "the file's value is an option set: it is placed where a file imports it"
 DYNAMIC = "<name>"
 
 Path = tuple[str, ...]
