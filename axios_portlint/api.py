@@ -28,7 +28,7 @@ from axios_portlint.discover.root import PROJECT_EXCLUDES
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
-from axios_portlint.extract.link import link
+from axios_portlint.extract.link import link_results
 from axios_portlint.model import (
     FileProblem,
     FileResult,
@@ -146,9 +146,9 @@ def scan(
         else None,
     )
     results = batch.results
-    # Fold what files read from each other's options, now that all are known.
-    defined_by = {path: result.path for result in results for path in result.defines}
-    decls = tuple(link([decl for result in results for decl in result.decls], defined_by))
+    # Place submodule files and fold what files read from each other's options,
+    # now that all are known.
+    decls = tuple(link_results(results))
     if listeners is not None:
         decls = classify(decls, listeners)
     issues = tuple(r.syntax_issue for r in results if r.syntax_issue is not None)

@@ -77,6 +77,22 @@ class Origin(enum.StrEnum):
     FIREWALL = "firewall"  # `networking.firewall.allowedTCPPorts = [ ... ]`
 
 
+class Protocol(enum.StrEnum):
+    """The transport a port is bound on, as far as the code says it."""
+
+    TCP = "tcp"
+    UDP = "udp"
+    BOTH = "tcp+udp"  # one service on both (DNS): never a conflict with itself
+    UNKNOWN = "unknown"  # the code names none: collides with TCP and UDP alike
+
+    @property
+    def transports(self) -> frozenset[str]:
+        """The transports the port may be bound on; unknown is both, so no conflict is lost."""
+        if self in (Protocol.TCP, Protocol.UDP):
+            return frozenset({self.value})
+        return frozenset({"tcp", "udp"})
+
+
 class ValueState(enum.StrEnum):
     """How much we statically know about an option's default."""
 
@@ -161,6 +177,7 @@ class PortDecl:
     end_port: int | None = None  # the end of a firewall port range
     exposes: str | None = None  # the local listener a Tailscale Service's backend points at
     pending: Pending | None = None  # a value that needs other files' options to fold
+    protocol: Protocol = Protocol.UNKNOWN  # from a firewall list, the name or the description
 
     @property
     def namespace(self) -> str:
@@ -210,6 +227,7 @@ def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
         "exposes": decl.exposes,
         "placed": decl.placed,
         "pending": None if decl.pending is None else _pending_to_json(decl.pending),
+        "protocol": str(decl.protocol),
     }
 
 
@@ -237,6 +255,7 @@ def decl_from_dict(value: dict[str, Any]) -> PortDecl:
         end_port=_optional_int(value["end_port"]),
         exposes=_optional_str(value["exposes"]),
         pending=None if pending is None else _pending_from_json(pending),
+        protocol=Protocol(value["protocol"]),
     )
 
 
@@ -351,6 +370,21 @@ class SyntaxIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmoduleUse:
+    """Another file whose options this file places under `prefix` (a submodule's path).
+
+    `./peer.nix` in `types.submodule ./peer.nix` is a module: its `options.port` is
+    `<prefix>.port`. A file imported as the option set itself (`options = import
+    ./settings.nix args;`) has no `options` of its own (`options_only`): its top-level
+    `jive.port` is `<prefix>.jive.port`.
+    """
+
+    target: str  # display path of the file, or of its folder (then its default.nix)
+    prefix: str  # the option path, `networking.meshvpn.peers.<name>`
+    options_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FileResult:
     """Everything extraction learned from one file."""
 
@@ -359,6 +393,8 @@ class FileResult:
     syntax_issue: SyntaxIssue | None = None
     # Port-named option paths the file's config sections set (`pim.port = 9000;`).
     defines: tuple[str, ...] = ()
+    # Files whose options this file places inside a submodule.
+    submodules: tuple[SubmoduleUse, ...] = ()
 
 
 class CellKind(enum.StrEnum):

@@ -105,6 +105,7 @@ def test_ports_inventory_json(portlint: Portlint) -> None:
         "name": None,
         "reads": None,
         "exposes": None,
+        "protocol": "unknown",
     }
     config_side = by_option["services.open-webui.port"]
     assert (config_side["origin"], config_side["port"], config_side["reads"]) == (
@@ -135,6 +136,7 @@ def test_ports_table(portlint: Portlint) -> None:
         "KIND",
         "ORIGIN",
         "PORT",
+        "PROTO",
         "LOCATION",
         "EXPRESSION",
     ]

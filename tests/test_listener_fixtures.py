@@ -27,9 +27,7 @@ PLANNED = {
     "client-reads-port": "a default reading another option's port is a client",
     "client-smtp": "clients counted as listeners",
     "client-upstream": "clients counted as listeners",
-    "option-table": "options built from a table are <unplaced>",
     "star-port": "*Port listeners are kind other or not listed",
-    "submodule-file": "submodule files are placed at the root",
     "two-hosts": "conflicts are not per host",
 }
 FINDING = re.compile(

@@ -360,3 +360,22 @@ def test_a_default_reading_its_own_module_is_unresolved_when_a_host_overrides_it
     assert [(f.code, f.option) for f in report.findings] == [
         ("PL009", "pim.tailscaleServe.httpsPort")
     ]
+
+
+def test_pl013_udp_opens_nothing_of_a_tcp_listener(axios_tree: AxiosTree) -> None:
+    """Open WebUI's port is TCP by its description: allowedUDPPorts does not expose it."""
+    axios_tree.edit(
+        "modules/ai/webui.nix",
+        "  config = lib.mkIf cfg.enable {\n",
+        "  config = lib.mkIf cfg.enable {\n"
+        "    networking.firewall.allowedUDPPorts = [ cfg.port ];\n"
+        "    networking.firewall.allowedTCPPorts = [ cfg.port ];\n",
+    )
+    axios_tree.edit(
+        "modules/ai/webui.nix",
+        "Local port Open WebUI listens on.",
+        "TCP port Open WebUI listens on.",
+    )
+    line = line_of(axios_tree.modules / "ai/webui.nix", "allowedTCPPorts")
+    findings = run(axios_tree).findings
+    assert summary(findings) == [("PL013", "modules/ai/webui.nix", line)]

@@ -45,13 +45,14 @@ from axios_portlint import __version__
 from axios_portlint.model import (
     FileResult,
     Location,
+    SubmoduleUse,
     SyntaxIssue,
     decl_from_dict,
     decl_to_dict,
 )
 
 CACHE_DIR = ".portlint_cache"
-FORMAT = 4
+FORMAT = 5
 FILE_NAME = "results.json"
 # Random per boot and readable only on this machine: a signing key nobody can plant.
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
@@ -224,25 +225,35 @@ class Cache:
 
 
 def _result_to_json(result: FileResult) -> object:
-    if not result.decls and result.syntax_issue is None and not result.defines:
+    if (
+        not result.decls
+        and result.syntax_issue is None
+        and not result.defines
+        and not result.submodules
+    ):
         return EMPTY
     issue = result.syntax_issue
     return [
         [decl_to_dict(decl) for decl in result.decls],
         None if issue is None else [_location(issue.location), issue.message],
         list(result.defines),
+        [[use.target, use.prefix, use.options_only] for use in result.submodules],
     ]
 
 
 def _result_from_json(path: str, entry: Any) -> FileResult:
     if entry == EMPTY and not isinstance(entry, bool):
         return FileResult(path=path)
-    decls, issue, defines = entry
+    decls, issue, defines, submodules = entry
     return FileResult(
         path=path,
         decls=tuple(decl_from_dict(decl) for decl in decls),
         syntax_issue=None if issue is None else SyntaxIssue(_read_location(issue[0]), issue[1]),
         defines=tuple(str(option) for option in defines),
+        submodules=tuple(
+            SubmoduleUse(str(target), str(prefix), options_only is True)
+            for target, prefix, options_only in submodules
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
 from axios_portlint.extract.link import default_of
+from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
 from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
@@ -37,7 +38,6 @@ from axios_portlint.model import (
 from axios_portlint.parse import ParsedFile, nix_language
 from axios_portlint.parse.names import static_attr_name
 
-TAILSCALE_SERVICES = ("networking", "tailscale", "services")
 FIREWALL = ("networking", "firewall")
 FIREWALL_LISTS = {
     "allowedTCPPorts": False,

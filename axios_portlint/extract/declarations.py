@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
-from axios_portlint.extract.configside import TAILSCALE_SERVICES, config_ports
-from axios_portlint.extract.placement import UNPLACED, Placement, placements
+from axios_portlint.extract.configside import config_ports
+from axios_portlint.extract.optionpaths import UNPLACED
+from axios_portlint.extract.optionpaths import classify as classify  # extract.classify
+from axios_portlint.extract.placement import Placement, placements
 from axios_portlint.extract.portnames import port_named
+from axios_portlint.extract.protocols import protocol_of
 from axios_portlint.extract.scope import (
     Arguments,
     Folder,
@@ -25,9 +28,9 @@ from axios_portlint.extract.scope import (
     bound_expression,
     peel_parens,
 )
+from axios_portlint.extract.submodules import submodule_uses
 from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
 from axios_portlint.model import (
-    TAILSCALE_SUFFIX,
     FileResult,
     Kind,
     Origin,
@@ -76,6 +79,7 @@ def extract_file(source: SourceFile) -> FileResult:
         decls=tuple(decls),
         syntax_issue=parsed.syntax_issue,
         defines=defines,
+        submodules=submodule_uses(parsed),
     )
 
 
@@ -98,6 +102,7 @@ class _Candidate:
     placement: Placement
     default: _Field | None
     origin: Origin = Origin.OPTION
+    description: _Field | None = None
 
     @property
     def option(self) -> tuple[str, ...]:
@@ -164,7 +169,9 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
 
     decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
     config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
-    decls.extend(config_decls)
+    # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
+    # declaration's in the link pass.
+    decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
 
 
@@ -214,12 +221,13 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         if not by_type and not (_is_int_type(type_field.node) and _named_like_port(option_node)):
             continue
         default = _field(fields, "default")
+        description = _field(fields, "description")
         for placement in placements(parsed, folder, option_node):
             if by_type:
-                yield _Candidate(call=call, placement=placement, default=default)
+                yield _Candidate(call, placement, default, description=description)
             elif placement.placed and port_named(placement.path[-1]):
                 origin = Origin.OPTION_BY_NAME
-                yield _Candidate(call=call, placement=placement, default=default, origin=origin)
+                yield _Candidate(call, placement, default, origin, description)
 
 
 def _option_value(
@@ -369,6 +377,8 @@ def _declaration(
             pending = reads.pending  # known here; the link pass confirms nobody overrides it
     if not placement.placed:
         reason = "cannot tell statically which option path this mkOption call declares"
+        if placement.reason:
+            reason = f"{reason}: {placement.reason}"
     elif placement.conditional and state is not ValueState.UNRESOLVED:
         state, port = ValueState.UNRESOLVED, None
         reason = "declared under a condition (`if`, or `//` with an unknown right side)"
@@ -383,7 +393,15 @@ def _declaration(
         placed=placement.placed,
         pending=pending if placement.placed and not placement.conditional else None,
         origin=candidate.origin,
+        protocol=protocol_of(option, _description_text(parsed, candidate.description)),
     )
+
+
+def _description_text(parsed: ParsedFile, description: _Field | None) -> str:
+    """The description as written (a string, `mdDoc "..."`): only its words matter."""
+    if description is None or description.inherit is not None:
+        return ""
+    return parsed.text(description.node)
 
 
 def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending | None]:
@@ -403,13 +421,3 @@ def value_state(value: Value) -> tuple[ValueState, int | None, str]:
     if isinstance(value, Deferred):
         return ValueState.UNRESOLVED, None, PENDING_REASON
     return ValueState.UNRESOLVED, None, "the default is not an integer"
-
-
-def classify(path: tuple[str, ...]) -> Kind:
-    if path[-len(TAILSCALE_SUFFIX) :] == TAILSCALE_SUFFIX:
-        return Kind.TAILSCALE
-    if path[-5:-2] == TAILSCALE_SERVICES and path[-1] == "port":
-        return Kind.TAILSCALE  # networking.tailscale.services.<name>.port
-    if path and path[-1] == "port":
-        return Kind.LOCAL
-    return Kind.OTHER

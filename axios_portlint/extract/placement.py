@@ -16,6 +16,7 @@ from typing import Final
 
 from tree_sitter import Node, Query, QueryCursor
 
+from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED
 from axios_portlint.extract.scope import (
     FORMALS,
     SCOPE_HOLDERS,
@@ -38,7 +39,6 @@ from axios_portlint.parse.names import attrpath_names
 
 VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
-UNPLACED = "<unplaced>"
 DYNAMIC = "<name>"
 
 Path = tuple[str, ...]
@@ -55,6 +55,8 @@ class Placement:
     arguments: Arguments = ()
     # The innermost such call site: where the port is written when a helper makes the option.
     site: Node | None = None
+    # Why an unplaced option could not be placed, when a reason more specific is known.
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,12 @@ def _variable_query() -> Query:
     return Query(nix_language(), VARIABLE_QUERY)
 
 
-def placements(parsed: ParsedFile, folder: Folder, start: Node) -> list[Placement]:
-    pending = [_Step(start, (), False)]
+def placements(
+    parsed: ParsedFile, folder: Folder, start: Node, *, as_type: bool = False
+) -> list[Placement]:
+    """Where the option (or option set) at `start` lives; `as_type`: where the options
+    of the submodule type at `start` (`types.submodule ./peer.nix`) live."""
+    pending = [_Step(start, (), False, in_type=as_type)]
     seen: set[tuple[int, Path, bool, bool, tuple[tuple[int, str, object], ...]]] = set()
     found: list[Placement] = []
     steps = 0
@@ -133,14 +139,14 @@ class _Climb:
     def path(self) -> Path:
         return tuple(s for chunk in reversed(self.gathered) for s in chunk) + self.suffix
 
-    def stop(self) -> Placement:
-        return Placement(self.path(), False, self.conditional, self.arguments, self.site)
+    def stop(self, reason: str = "") -> Placement:
+        return Placement(self.path(), False, self.conditional, self.arguments, self.site, reason)
 
     def top(self) -> Placement:
         path = self.path()
         if path and path[0] == "options":
             return Placement(path[1:], True, self.conditional, self.arguments, self.site)
-        return Placement(path, False, self.conditional, self.arguments, self.site)
+        return Placement(path, False, self.conditional, self.arguments, self.site, AT_FILE_TOP)
 
     def step(
         self,
@@ -177,13 +183,19 @@ class _Climb:
                     # `{ inherit name; value = ...; }`: a name-value pair for listToAttrs.
                     self.key = pair_name
                 else:
-                    self.gathered.append(tuple(n if n is not None else DYNAMIC for n in names))
+                    self.gathered.append(self._names(parent, names))
                 if holder.type in ("let_expression", "let_attrset_expression"):
                     return references(self.parsed, holder, self.path(), self.step)
                 current, index = holder, index + 3
                 continue
             if kind == "list_expression" and _is_imports_list(chain, index):
-                return self.top()
+                # An imported module's options sit where its importer's do: at the
+                # top, or in the submodule whose inline module imports it.
+                at = index + 3  # list -> binding -> binding_set -> the module's set
+                if at >= len(chain) or chain[at].type != "attrset_expression":
+                    return self.top()
+                current, index = chain[at], at + 1
+                continue
             if kind == "apply_expression":
                 return self._through_call(chain, index, current)
             if kind == "function_expression" and not _is_module(chain, index, top_function):
@@ -211,6 +223,19 @@ class _Climb:
             current, index = parent, index + 1
         return self.top()
 
+    def _names(self, binding: Node, names: list[str | None]) -> Path:
+        """The binding's attribute names, `${service}` folded when `service` is a known
+        string (`let service = "jellyseerr";`); `<name>` when only evaluation knows it."""
+        if None not in names:
+            return tuple(n for n in names if n is not None)
+        attrpath = binding.child_by_field_name("attrpath")
+        attrs = attrpath.children_by_field_name("attr") if attrpath is not None else []
+        folder = Folder(self.parsed.root, lambda _path: None, self.arguments)
+        folded = [folder.attr_name(attr) for attr in attrs]
+        if len(folded) != len(names):
+            folded = list(names)
+        return tuple(n if n is not None else DYNAMIC for n in folded)
+
     def _through_call(self, chain: list[Node], index: int, argument: Node) -> _Outcome:
         """A submodule boundary, or a generator over literal keys (`genAttrs`, `mapAttrs`)."""
         outer = _outer_call(chain, index)
@@ -232,9 +257,41 @@ class _Climb:
             else:
                 key = folder.eval(self.key)
             if not isinstance(key, Str):
-                return self.stop()
+                return self.stop("the name `listToAttrs` gives it is not a literal")
             return [self.step(chain[outer], (key.value, *self.path()), drop_key=True)]
+        if name in TABLE_GENERATORS and len(args) == 2 and argument == args[1]:
+            return self._into_generator(args)
         return self._generated(chain[outer], name, args, _lambda_chain(argument))
+
+    def _into_generator(self, args: list[Node]) -> _Outcome:
+        """`mapAttrsToList appOption apps` with an option inside `apps.<key>`: the option
+        goes where the function puts its value parameter (`// app.moreOptions`).
+
+        Followed only when the table's keys are literal and the function is a lambda
+        of two parameters (inline or let-bound): then each use of the value parameter
+        that selects the option's way in is climbed with both parameters bound; the
+        generator climbed to from there keeps to this key.
+        """
+        path = self.path()
+        lambdas = _function_lambdas(self.parsed, args[0])
+        entries = _literal_entries(self.folder, args[1])
+        unfollowed = "an entry of a table whose generator function or keys are not literal"
+        if len(path) < 2 or len(lambdas) < 2 or entries is None:
+            return self.stop(unfollowed)
+        params = [p for lam in lambdas[:2] for p in _parameters(lam)[:1]]
+        by_key = dict(entries)
+        if len(params) != 2 or path[0] not in by_key:
+            return self.stop(unfollowed)
+        entry = by_key[path[0]]
+        bound: Arguments = (*self.arguments, (lambdas[0], params[0], path[0]))
+        if entry is not None:
+            bound = (*bound, (lambdas[1], params[1], entry))
+        steps = []
+        for variable in _variable_uses(self.parsed, lambdas[1], params[1]):
+            found = _use(variable, path[1:])
+            if found is not None:
+                steps.append(self.step(found[0], found[1], arguments=bound))
+        return steps
 
     def _generated(
         self, call: Node, name: str | None, args: list[Node], lambdas: list[Node]
@@ -242,8 +299,12 @@ class _Climb:
         """`genAttrs`/`mapAttrs` make one attribute per literal key; `map` and
         `mapAttrsToList` one list element, keyed later by `listToAttrs`."""
         keyed = _generated_keys(self.folder, name, args, lambdas)
+        if keyed is None and name in GENERATORS:
+            return self.stop(f"made by `{name}` over keys that are not literal")
         if keyed is None:
-            return self.stop()
+            called = f"`{name}`" if name else "a computed function"
+            return self.stop(f"an argument of {called}, whose result static reading cannot place")
+        keyed = _keeping_bound(keyed, self.arguments)
         names_the_attribute = name in ("genAttrs", "mapAttrs")
         return [
             self.step(
@@ -366,6 +427,41 @@ def _mkoption_call(chain: list[Node], index: int) -> Node | None:
 
 
 GENERATORS: Final = {"genAttrs": 1, "mapAttrs": 0, "mapAttrsToList": 0, "map": 0}
+# Generators over a table of entries: `f name value` for each `name = value;`.
+TABLE_GENERATORS: Final = frozenset({"mapAttrs", "mapAttrsToList"})
+
+
+def _keeping_bound(
+    keyed: list[tuple[str, Arguments]], arguments: Arguments
+) -> list[tuple[str, Arguments]]:
+    """A climb that came in through one entry of the table keeps to that entry's key."""
+    already = {(function.id, name): value for function, name, value in arguments}
+    kept: list[tuple[str, Arguments]] = []
+    for key, bound in keyed:
+        function, name, _value = bound[0]
+        if (function.id, name) not in already:
+            kept.append((key, bound))
+        elif already[(function.id, name)] == key:
+            kept.append((key, ()))  # bound on the way in: bind nothing twice
+    return kept
+
+
+def _function_lambdas(parsed: ParsedFile, function: Node) -> list[Node]:
+    """The lambdas of a generator's function: written inline, or a let-bound name."""
+    function = peel_parens(function)
+    if function.type != "variable_expression":
+        return _lambda_chain(function)
+    name_node = function.child_by_field_name("name")
+    name = name_node.text.decode() if name_node is not None and name_node.text else ""
+    holder = binding_holder(parsed.root, function, name)
+    if holder is None or holder.type != "let_expression":
+        return []
+    binding_set = binding_set_of(holder)
+    for child in binding_set.named_children if binding_set is not None else []:
+        if child.type == "binding" and binding_names(child) == [name]:
+            expression = child.child_by_field_name("expression")
+            return _lambda_chain(expression) if expression is not None else []
+    return []
 
 
 def _lambda_chain(function: Node) -> list[Node]:
@@ -407,7 +503,7 @@ def _generated_keys(
     keyed: list[tuple[str, Arguments]] = []
     for key, value in entries:
         bound: Arguments = ((lambdas[0], params[0], key),)
-        if len(lambdas) > 1:
+        if len(lambdas) > 1 and value is not None:
             bound = (*bound, (lambdas[1], params[1], value))
         keyed.append((key, bound))
     return keyed
@@ -430,21 +526,25 @@ def _literal_strings(folder: Folder, node: Node) -> list[str] | None:
     return [key.value for key in keys if isinstance(key, Str)]
 
 
-def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node]] | None:
+def _literal_entries(folder: Folder, node: Node) -> list[tuple[str, Node | None]] | None:
+    """The literal keys of a set, each with its value: None when the key is written as
+    the head of dotted bindings (`matrix.settings.port = ...;`), whose value no one
+    node holds."""
     value = folder.eval(node)
     if not isinstance(value, Attrs) or value.prefix or value.binding_set is None:
         return None
     binding_set = value.binding_set
-    entries: list[tuple[str, Node]] = []
+    entries: dict[str, Node | None] = {}
     for binding in binding_set.named_children:
         if binding.type != "binding":
             return None
         names = binding_names(binding)
         expression = binding.child_by_field_name("expression")
-        if len(names) != 1 or names[0] is None or expression is None:
+        if not names or names[0] is None or expression is None:
             return None
-        entries.append((names[0], expression))
-    return entries
+        dotted = len(names) > 1 or names[0] in entries
+        entries[names[0]] = None if dotted else expression
+    return list(entries.items())
 
 
 def _calls(

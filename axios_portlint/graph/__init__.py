@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from axios_portlint.model import (
@@ -33,6 +33,7 @@ LITERAL_BACKEND = re.compile(r"port (\d+)")  # a backend URL with a literal port
 GENERIC_WORDS = ("api", "service", "server", "daemon")
 
 PortNode = tuple[str, Kind, int]
+TRANSPORTS = ("tcp", "udp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +263,29 @@ def module_names(module: str, namespace: str) -> bool:
     """Does a registry Module cell designate this option namespace (by trailing segments)?"""
     wanted = tuple(split_option_path(module.strip()))
     return _ends_with(split_option_path(namespace), wanted)
+
+
+def by_transport(decls: Sequence[PortDecl]) -> list[tuple[str, tuple[PortDecl, ...]]]:
+    """The claimants of one port that can bind it together, one group per transport.
+
+    A port is a (number, protocol) pair: a UDP and a TCP claimant of 53 never meet.
+    An unknown or tcp+udp claimant is in both groups. A group with one claimant is
+    left out, and so is one within the other group: one group then holds every pair,
+    named by both transports ("tcp+udp").
+    """
+    groups = [
+        (transport, tuple(d for d in decls if transport in d.protocol.transports))
+        for transport in TRANSPORTS
+    ]
+    tcp, udp = groups[0][1], groups[1][1]
+    if _within(udp, tcp) or _within(tcp, udp):
+        larger = tcp if len(tcp) >= len(udp) else udp
+        return [("+".join(TRANSPORTS), larger)] if len(larger) > 1 else []
+    return [(transport, group) for transport, group in groups if len(group) > 1]
+
+
+def _within(smaller: tuple[PortDecl, ...], larger: tuple[PortDecl, ...]) -> bool:
+    return {id(d) for d in smaller} <= {id(d) for d in larger}
 
 
 def port_node(kind: Kind, port: int) -> PortNode:

@@ -53,13 +53,14 @@ def _port_text(decl: PortDecl) -> str:
 
 
 def ports_table(decls: Sequence[PortDecl]) -> str:
-    header = ("OPTION", "KIND", "ORIGIN", "PORT", "LOCATION", "EXPRESSION")
+    header = ("OPTION", "KIND", "ORIGIN", "PORT", "PROTO", "LOCATION", "EXPRESSION")
     rows = [
         (
             d.option,
             str(d.kind),
             str(d.origin),
             _port_text(d),
+            str(d.protocol),
             f"{d.location.file}:{d.location.line}:{d.location.column}",
             " ".join(d.expression.split()),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from axios_portlint.graph import by_transport
 from axios_portlint.model import Finding, Kind, Origin, PortDecl
 from axios_portlint.rules.base import Context, Rule
 
@@ -11,20 +12,38 @@ from axios_portlint.rules.base import Context, Rule
 def listener_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Finding]:
     """One finding per extra claimant of a port, at that claimant, naming the first."""
     for claim in context.graph.claims(kind):
-        distinct = _one_per_option(claim.decls)
-        if len(distinct) < 2:
+        reported: set[tuple[int, int]] = set()  # a pair both transport groups hold: once
+        groups = by_transport(claim.decls)
+        for transport, group in groups:
+            # Name the transport only where it tells the two groups of one number apart.
+            port = f"{claim.port}/{transport}" if len(groups) > 1 else str(claim.port)
+            yield from _collisions(rule, kind, (claim.port, port), group, reported)
+
+
+def _collisions(
+    rule: Rule,
+    kind: Kind,
+    port: tuple[int, str],
+    group: tuple[PortDecl, ...],
+    reported: set[tuple[int, int]],
+) -> Iterator[Finding]:
+    distinct = _one_per_option(group)
+    if len(distinct) < 2:
+        return
+    first, *others = distinct
+    for decl in others:
+        if (id(decl), id(first)) in reported:
             continue
-        first, *others = distinct
-        for decl in others:
-            yield rule.finding(
-                decl.location,
-                f"{kind} port {claim.port} of {decl.option} is also {_whose(first)} "
-                f"({_where(first)})",
-                option=decl.option,
-                port=claim.port,
-                # Only the first claimant: naming all of them would be quadratic in a big tree.
-                related=[first.location],
-            )
+        reported.add((id(decl), id(first)))
+        yield rule.finding(
+            decl.location,
+            f"{kind} port {port[1]} of {decl.option} is also {_whose(first)} "
+            f"({_where(first)})",
+            option=decl.option,
+            port=port[0],
+            # Only the first claimant: naming all of them would be quadratic in a big tree.
+            related=[first.location],
+        )
 
 
 def _one_per_option(decls: tuple[PortDecl, ...]) -> list[PortDecl]:

@@ -38,6 +38,8 @@ def check(context: Context) -> Iterator[Finding]:
         high = decl.end_port if decl.end_port is not None else decl.port
         for port in sorted(p for p in loopback if decl.port <= p <= high):
             service = loopback[port]
+            if not decl.protocol.transports & service.protocol.transports:
+                continue  # `allowedUDPPorts` opens nothing of a TCP listener
             yield RULE.finding(
                 decl.location,
                 f"{decl.option} opens port {port}, the loopback-only local port of "
