@@ -345,3 +345,55 @@ def test_sync_api_keeps_a_crlf_registry_crlf(tmp_path: Path) -> None:
     assert written.count(b"\n") == written.count(b"\r\n")
     assert written == EXPECTED.replace(b"\n", b"\r\n")
     assert registry.read_bytes() == (SYNC / "ports.md").read_bytes().replace(b"\n", b"\r\n")
+
+
+# -- reservations yield to the registry as synced ----------------------------------------------
+
+
+def sync_tree_with(root: Path, old: str, new: str) -> Path:
+    registry = sync_tree(root)
+    text = registry.read_text()
+    assert text.count(old) == 1
+    registry.write_text(text.replace(old, new))
+    return registry
+
+
+def test_a_reservation_yields_to_the_rows_sync_adds(tmp_path: Path, portlint: Portlint) -> None:
+    """The new `gateway` row takes 8455 from the reservation in the same run (and the
+    table gets its Module column, in the split rows too): one sync, then nothing to do."""
+    registry = sync_tree_with(
+        tmp_path,
+        "|Gateway docs|—|8454|Planned|\n",
+        "|Gateway docs|—|8454|Planned|\n|*Reserved*|—|8453-8459|Future|\n",
+    )
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    assert (
+        "ports.md:25: 'Reserved' Tailscale Port 8453-8459 -> 8453, 8456-8459 (8454 is allocated "
+        "to 'Gateway docs' at line 24, 8455 is allocated to 'gateway' in a row sync adds)\n"
+    ) in result.stdout
+    assert (
+        "|Gateway docs|—|8454||Planned|\n"
+        "|gateway|8090|8455|`services.gateway`|Active|\n"
+        "|*Reserved*|—|8453||Future|\n"
+        "|*Reserved*|—|8456-8459||Future|\n"
+    ) in registry.read_text()
+    again = portlint("registry", "sync", "--check", cwd=tmp_path)
+    assert (again.code, again.stdout) == (0, "ports.md is in sync with the code.\n")
+    after = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f for f in after.findings if f.code in ("PL003", "PL004", "PL005", "PL008")] == []
+
+
+def test_a_contradiction_sync_resolves_is_no_note(tmp_path: Path, portlint: Portlint) -> None:
+    """'Next' claims 8080, which the Chat row gives up once synced to the code's 8081."""
+    registry = sync_tree_with(
+        tmp_path,
+        "| Old blog | 8083 |",
+        "| Next | 8080 | - | | | Planned |\n| Old blog | 8083 |",
+    )
+    before = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f.code for f in before.findings if f.code == "PL008"] == ["PL008"]
+    result = portlint("registry", "sync", cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    after = check([tmp_path / "modules"], registry, cwd=tmp_path)
+    assert [f for f in after.findings if f.code == "PL008"] == []

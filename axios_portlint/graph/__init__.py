@@ -42,8 +42,9 @@ class RowMatch:
 
     `renamed`: the row's Module names nothing in the tree, but its ports are
     declared under exactly one other namespace, `namespaces[0]`, which no other
-    row matches: the module was renamed and the row kept its old name. The row is matched to the new namespace (so its declarations are
-    documented, not PL003's), and PL005 reports the rename once, at the row.
+    row matches: the module was renamed and the row kept its old name. The row
+    is matched to the new namespace (so its declarations are documented, not
+    PL003's), and PL005 reports the rename once, at the row.
     """
 
     row: RegistryRow
