@@ -30,7 +30,6 @@ PLANNED = {
     "option-table": "options built from a table are <unplaced>",
     "star-port": "*Port listeners are kind other or not listed",
     "submodule-file": "submodule files are placed at the root",
-    "two-hosts": "conflicts are not per host",
 }
 FINDING = re.compile(
     r"^ {4}(?P<file>\S+):(?P<line>\d+):(?P<column>\d+): (?P<code>PL\d{3}) \[\w+\] .*"

@@ -173,6 +173,14 @@ def check_command(
             "--output-file", "-o", help="Write the report here instead of stdout.", metavar="FILE"
         ),
     ] = None,
+    no_registry: Annotated[
+        bool,
+        typer.Option(
+            "--no-registry",
+            help="Read no registry; run only the rules that need none (conflicts, syntax, "
+            "invalid ports, firewall, fallbacks).",
+        ),
+    ] = False,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
     from axios_portlint.commands.check import check
@@ -188,6 +196,7 @@ def check_command(
         statistics=statistics,
         quiet=quiet,
         output_file=output_file,
+        no_registry=no_registry,
     )
     _finish(check(_options(flags), color=_use_color()))
 

@@ -27,6 +27,8 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         selection=options.selection if selection is None else selection,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
+        no_registry=options.no_registry,
+        hosts=options.hosts,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,8 +102,12 @@ def plan(options: Options) -> SyncResult:
     One check reads the registry and builds the graph; the plan is made from
     what that check kept (the registry's lines, its tables, the matches).
     """
-    report = run_check(options, selection=(Selection(select=REFUSE_ON),))
+    # `no-registry = true` in the settings is for `check`: sync is about the registry.
+    report = run_check(
+        replace(options, no_registry=False), selection=(Selection(select=REFUSE_ON),)
+    )
     source = report.source
+    assert source is not None  # a check with a registry always read it
     blocking = [finding for finding in report.findings if finding.code in REFUSE_ON]
     if blocking:
         raise UsageError(refusal(source.display, blocking))
