@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that us
 
 __all__ = [
     "Inventory",
+    "MissingRegistryError",
     "Report",
     "UsageError",
     "check",
@@ -71,6 +72,11 @@ __all__ = [
     "read_registry",
     "scan",
 ]
+
+
+class MissingRegistryError(UsageError):
+    """No registry named and none at its default places: a usage error (exit 2)."""
+
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
 NO_HOSTS = HostMap(hosts=(), unresolved=())
@@ -213,10 +219,9 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
     """The registry `find_registry` finds; a usage error when there is none."""
     found = find_registry(explicit, cwd)
     if found is None:
-        raise UsageError(
+        raise MissingRegistryError(
             "no port registry found: pass --registry FILE or add ports.md "
-            "(looked for ./ports.md and ./openspec/specs/networking/ports.md), "
-            "or pass --no-registry to run only the rules that need none"
+            "(looked for ./ports.md and ./openspec/specs/networking/ports.md)"
         )
     return found
 
@@ -260,8 +265,9 @@ def check(
         rules = select_rules(selection)
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
-    if no_registry:
-        rules = tuple(rule for rule in rules if not rule.needs_registry)
+    # Without a registry the rules that need one cannot run: PL020 cannot judge their comments.
+    unjudged = {rule.code for rule in rules if no_registry and rule.needs_registry}
+    rules = tuple(rule for rule in rules if rule.code not in unjudged)
     source = None if no_registry else read_registry(locate_registry(registry, cwd), cwd)
     registry_file = None if source is None else source.registry
     inventory = scan(
@@ -298,7 +304,8 @@ def check(
             suppressions,
             applied,
             known={rule.code for rule in all_rules()},
-            selected={rule.code for rule in rules},
+            selected={rule.code for rule in rules} | unjudged,
+            unjudged=unjudged,
         )
         kept.extend(UNUSED_SUPPRESSION.finding(where, why) for where, why in unused)
     return Report(

@@ -219,6 +219,24 @@ def ports_command(
     _finish(ports(_options(flags), output_format))
 
 
+@app.command("hosts")
+def hosts_command(
+    paths: PathsArgument = None,
+    registry: RegistryOption = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+    output_format: Annotated[
+        ListingFormat, typer.Option("--format", help="Output format.")
+    ] = ListingFormat.TABLE,
+) -> None:
+    """List each host of the tree and the listening ports active on it."""
+    from axios_portlint.commands.hosts import hosts
+
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
+    _finish(hosts(_options(flags), output_format))
+
+
 @app.command("explain")
 def explain_command(
     code: Annotated[str, typer.Argument(help="A rule code (PL005) or name (registry-mismatch).")],

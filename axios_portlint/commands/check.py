@@ -33,7 +33,15 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
 
 
 def check(options: Options, *, color: bool = False) -> Outcome:
-    report = run_check(options)
+    from axios_portlint.api import MissingRegistryError
+
+    try:
+        report = run_check(options)
+    except MissingRegistryError as error:
+        # Only `check` can do without one: the hint belongs to it, not to `registry sync`.
+        raise UsageError(
+            f"{error}; or pass --no-registry to run only the rules that need none"
+        ) from None
     output_format = OutputFormat(options.output_format or OutputFormat.TEXT)
     # A file gets no terminal colours.
     color = color and options.output_file is None
