@@ -30,11 +30,13 @@ from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
 from axios_portlint.extract.hosts import find_hosts
 from axios_portlint.extract.link import link
+from axios_portlint.graph.hosts import DEFAULT_ORIGINS
 from axios_portlint.model import (
     FileProblem,
     FileResult,
     Finding,
     HostMap,
+    Origin,
     PortDecl,
     Registry,
     Severity,
@@ -179,17 +181,32 @@ def scan(
         suppressions=(
             _suppressions(results, batch.notes, found.files) if with_suppressions else ()
         ),
-        hosts=_hosts(found.files, hosts or (), cwd) if with_hosts else None,
+        hosts=_hosts(found.files, hosts or (), decls, cwd) if with_hosts else None,
     )
 
 
-def _hosts(files: Sequence[StatFile], configured: HostEntries, cwd: Path) -> HostMap:
+def _hosts(
+    files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
+) -> HostMap:
     """The tree's hosts; files are read again (a warm cache kept none of their bytes)."""
     sources = [
         s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
     ]
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
-    return find_hosts(sources, entries)
+    return find_hosts(sources, entries, _configurations(sources, decls))
+
+
+def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
+    """Files that set a port value and declare no option: a machine's configuration."""
+    setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
+    declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}
+    return {
+        source.path
+        for source in sources
+        if source.path in setting
+        and source.path not in declaring
+        and b"mkOption" not in source.data
+    }
 
 
 def _suppressions(

@@ -465,6 +465,7 @@ class HostSource(enum.StrEnum):
     FLAKE = "flake"  # `nixosConfigurations.<name>` / `darwinConfigurations.<name>`
     FOLDER = "folder"  # `hosts/<name>/default.nix` or `configuration.nix`
     SETTINGS = "settings"  # `[hosts]` in portlint.toml
+    FILE = "file"  # a configuration file nobody imports: an example VM, a flake-less host
 
 
 @dataclass(frozen=True, slots=True)

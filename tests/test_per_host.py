@@ -90,14 +90,17 @@ def test_one_collision_on_several_hosts_is_one_finding_naming_them(tmp_path: Pat
     ]
 
 
-def test_settings_hosts_split_a_tree_without_a_flake(tmp_path: Path) -> None:
-    """One file per machine, no flake: without [hosts] the two 8090s collide, with it not."""
+def test_settings_hosts_split_a_tree_static_reading_cannot(tmp_path: Path) -> None:
+    """Machines listed by computed imports: without [hosts] the two 8090s collide."""
     (tmp_path / "machines").mkdir()
     (tmp_path / "machines" / "north.nix").write_text("{ ... }: { services.wiki.port = 8090; }\n")
     (tmp_path / "machines" / "south.nix").write_text("{ ... }: { services.chat.port = 8090; }\n")
-    assert [
-        f.code for f in check(cwd=tmp_path, selection=CONFLICTS, no_registry=True).findings
-    ] == ["PL001"]
+    (tmp_path / "machines" / "all.nix").write_text(
+        '{ imports = map (n: ./. + "/${n}.nix") [ "north" "south" ]; }\n'
+    )
+    report = check(cwd=tmp_path, selection=CONFLICTS, no_registry=True)
+    assert [f.code for f in report.findings] == ["PL001"]
+    assert report.hosts.hosts == ()
     (tmp_path / "portlint.toml").write_text(
         '[hosts]\nnorth = ["machines/north.nix"]\nsouth = ["machines/south.nix"]\n'
     )
@@ -107,6 +110,34 @@ def test_settings_hosts_split_a_tree_without_a_flake(tmp_path: Path) -> None:
     assert [(h.name, sorted(h.files)) for h in report.hosts.hosts] == [
         ("north", ["machines/north.nix"]),
         ("south", ["machines/south.nix"]),
+    ]
+
+
+def test_configurations_nobody_imports_are_machines_of_their_own(tmp_path: Path) -> None:
+    """Example VMs, test nodes, flake-less hosts: one file each, set values, no options."""
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "modules" / "wiki.nix").write_text(
+        "{ lib, ... }: {\n"
+        "  options.services.wiki.port = lib.mkOption { type = lib.types.port; default = 8080; };\n"
+        "}\n"
+    )
+    (tmp_path / "modules" / "paste.nix").write_text(
+        "{ lib, ... }: {\n"
+        "  options.services.paste.port = lib.mkOption { type = lib.types.port; default = 8080; };\n"
+        "}\n"
+    )
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "chat.nix").write_text("{ services.chat.port = 8080; }\n")
+    (tmp_path / "examples" / "notes.nix").write_text("{ services.notes.port = 8080; }\n")
+    report = check(cwd=tmp_path, selection=CONFLICTS, no_registry=True)
+    # The two library defaults still meet; neither example is active beside them or
+    # beside each other.
+    assert [(f.location.file, f.related[0].file) for f in report.findings] == [
+        ("modules/wiki.nix", "modules/paste.nix")
+    ]
+    assert [(h.name, str(h.source)) for h in report.hosts.hosts] == [
+        ("examples/chat.nix", "file"),
+        ("examples/notes.nix", "file"),
     ]
 
 

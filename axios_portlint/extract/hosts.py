@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -79,7 +79,9 @@ def _module_set_query() -> Query:
 
 
 def find_hosts(
-    sources: Sequence[SourceFile], configured: Mapping[str, Sequence[str]] | None = None
+    sources: Sequence[SourceFile],
+    configured: Mapping[str, Sequence[str]] | None = None,
+    configurations: Collection[str] = (),
 ) -> HostMap:
     """The hosts of a tree and each host's active module files.
 
@@ -88,6 +90,11 @@ def find_hosts(
     settings host replaces a discovered host of the same name; a `hosts/<name>/`
     folder is a host only when no flake or settings host already reaches its entry
     file and the file defines no host set itself.
+
+    `configurations` are files that set port values and declare no option: each one
+    that no host reaches and no checked file imports is a machine of its own (an
+    example VM, a test node, a flake-less host), named by its path
+    (`_standalone_hosts`).
     """
     graph = _ImportGraph({source.path: source for source in sources})
     found: dict[str, Host] = {}
@@ -107,6 +114,8 @@ def find_hosts(
         reached = any(path in host.files for host in found.values())
         if name not in found and not reached and path not in host_set_files:
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
+    for path in _standalone_hosts(graph, configurations, found.values()):
+        found.setdefault(path, graph.host(path, HostSource.FILE, _file_start(path), [path]))
     return HostMap(
         hosts=tuple(found[name] for name in sorted(found)),
         unresolved=_sorted(unresolved),
@@ -120,6 +129,55 @@ def _file_start(path: str) -> Location:
 def _sorted(problems: Sequence[UnresolvedImport]) -> tuple[UnresolvedImport, ...]:
     unique = set(problems)
     return tuple(sorted(unique, key=lambda p: (p.location.sort_key(), p.expression)))
+
+
+# -- configurations nobody imports -----------------------------------------------
+
+
+def _standalone_hosts(
+    graph: _ImportGraph, configurations: Collection[str], hosts: Iterable[Host]
+) -> list[str]:
+    """The configurations no host reaches and no checked file imports, sorted.
+
+    A file beside or below one whose imports cannot be followed and may name a local
+    file (`map (n: ./services + "/${n}.nix") names`, `readDir ./.`) may be imported by
+    it: it is none of these. A computed path into another tree (`iohk-ops +
+    "/modules/x.nix"`) names no checked file.
+    """
+    if not configurations:
+        return []
+    reached = frozenset().union(*(host.files for host in hosts))
+    imported: set[str] = set()
+    unknown_below: list[str] = []
+    for path in graph.paths:
+        if b"imports" not in graph.sources[path].data:
+            continue
+        edges = graph.file_edges(_Start(path))
+        imported.update(start.path for start in edges.starts)
+        if any(_may_name_a_local_file(problem) for problem in edges.problems):
+            unknown_below.append(posixpath.dirname(path))
+    return sorted(
+        path
+        for path in configurations
+        if path in graph.sources
+        and path not in reached
+        and path not in imported
+        and not any(_below(path, folder) for folder in unknown_below)
+    )
+
+
+LOCAL_HINTS = ("./", "readDir", "listFilesRecursive", "filesystem")
+
+
+def _may_name_a_local_file(problem: UnresolvedImport) -> bool:
+    """A computed import written with a relative path or a folder listing."""
+    return problem.kind is UnresolvedKind.COMPUTED and any(
+        hint in problem.expression for hint in LOCAL_HINTS
+    )
+
+
+def _below(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")
 
 
 # -- hosts/<name>/ folders -------------------------------------------------------
@@ -799,7 +857,7 @@ class _ImportGraph:
             if start.mode is not _Mode.LIST:  # a list of modules holds no settings
                 files.add(start.path)
             if start.mode is not _Mode.INLINE:
-                edges = self._file_edges(start)
+                edges = self.file_edges(start)
                 found.extend(edges.problems)
                 pending.extend(edges.starts)
         return Host(name, entry, source, frozenset(files), _sorted(found))
@@ -810,7 +868,7 @@ class _ImportGraph:
         folder_default = posixpath.join(path, "default.nix")
         return folder_default if path not in self._files and folder_default in self._files else path
 
-    def _file_edges(self, start: _Start) -> _Collector:
+    def file_edges(self, start: _Start) -> _Collector:
         """What one file imports (or, read as a list, lists): the same on every host."""
         if start not in self._edges:
             collector = _Collector()
