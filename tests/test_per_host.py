@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, Run
 
-from axios_portlint.api import check
+from axios_portlint.api import Report, check
 from axios_portlint.commands.formats import ListingFormat
 from axios_portlint.commands.hosts import hosts
 from axios_portlint.commands.options import Options
 from axios_portlint.config import ConfigError, load_settings
 from axios_portlint.errors import UsageError
+from axios_portlint.graph.hosts import host_ports
+from axios_portlint.model import PortDecl
 from axios_portlint.rules import Selection
 
 Portlint = Callable[..., Run]
@@ -66,6 +68,44 @@ def test_a_host_importing_a_module_library_and_modules_no_host_imports() -> None
         f"services.dashboard.port is also set for services.paste.port "
         f"({LIBRARY}/hosts/web.nix:5:25)",
     ]
+
+
+def test_a_module_under_its_own_enable_is_active_only_where_a_host_enables_it() -> None:
+    here = "tests/fixtures/hosts/enable-guards"
+    assert _lines(here) == [
+        f"{here}/modules/grafana.nix:11:45: PL001 on host both, local port 3000 of "
+        "services.grafana.settings.server.port is also set for "
+        f"services.forgejo.settings.server.port ({here}/modules/forgejo.nix:6:45)"
+    ]
+    report = check([ROOT / here], cwd=ROOT, selection=CONFLICTS, no_registry=True)
+    assert report.hosts.guards == (
+        (f"{here}/modules/forgejo.nix", "homelab.forgejo"),
+        (f"{here}/modules/grafana.nix", "homelab.grafana"),
+    )
+    enabled = {h.name: sorted(h.enabled or ()) for h in report.hosts.hosts}
+    assert enabled == {
+        "both": ["homelab.forgejo", "homelab.grafana"],
+        "forge": ["homelab.forgejo"],
+        "monitor": ["homelab.grafana"],
+        "neither": [],
+    }
+
+
+def test_enablement_is_unknown_past_a_computed_local_import(tmp_path: Path) -> None:
+    """A host that may import files static reading cannot name may enable anything."""
+    (tmp_path / "svc.nix").write_text(
+        "{ config, lib, ... }: {\n"
+        "  config = lib.mkIf config.x.enable { services.x.port = 3000; };\n"
+        "}\n"
+    )
+    (tmp_path / "host.nix").write_text(
+        '{ imports = [ ./svc.nix ] ++ map (n: ./. + "/${n}.nix") [ "more" ]; }\n'
+    )
+    (tmp_path / "portlint.toml").write_text('[hosts]\nh = ["host.nix"]\n')
+    report = check(cwd=tmp_path, no_registry=True, hosts=load_settings(tmp_path).hosts)
+    assert [(h.name, h.enabled) for h in report.hosts.hosts] == [("h", None)]
+    assert report.hosts.guards == (("svc.nix", "x"),)
+    assert [d.option for d in hosts_listening(report)["h"]] == ["services.x.port"]
 
 
 def test_the_report_carries_the_host_map() -> None:
@@ -139,6 +179,11 @@ def test_configurations_nobody_imports_are_machines_of_their_own(tmp_path: Path)
         ("examples/chat.nix", "file"),
         ("examples/notes.nix", "file"),
     ]
+
+
+def hosts_listening(report: Report) -> dict[str, list[PortDecl]]:
+    ports = host_ports(report.hosts, report.graph.listeners, report.inventory.decls)
+    return {one.host.name: list(one.listeners) for one in ports}
 
 
 # -- portlint hosts -----------------------------------------------------------------------

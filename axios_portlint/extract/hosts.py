@@ -17,12 +17,12 @@ import enum
 import posixpath
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
-from axios_portlint.extract.config import module_body
+from axios_portlint.extract.config import config_leaves, module_body
 from axios_portlint.extract.scope import (
     apply_chain,
     binding_holder,
@@ -38,6 +38,7 @@ from axios_portlint.model import (
     SourceFile,
     UnresolvedImport,
     UnresolvedKind,
+    join_option_path,
 )
 from axios_portlint.parse import ParsedFile, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names, static_attr_name
@@ -116,9 +117,11 @@ def find_hosts(
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
     for path in _standalone_hosts(graph, configurations, found.values()):
         found.setdefault(path, graph.host(path, HostSource.FILE, _file_start(path), [path]))
+    hosts = [_with_enabled(graph, found[name]) for name in sorted(found)]
     return HostMap(
-        hosts=tuple(found[name] for name in sorted(found)),
+        hosts=tuple(hosts),
         unresolved=_sorted(unresolved),
+        guards=_guards(graph, hosts),
     )
 
 
@@ -178,6 +181,82 @@ def _may_name_a_local_file(problem: UnresolvedImport) -> bool:
 
 def _below(path: str, folder: str) -> bool:
     return not folder or path.startswith(folder + "/")
+
+
+# -- enablement ---------------------------------------------------------------------
+
+
+def _with_enabled(graph: _ImportGraph, host: Host) -> Host:
+    """The host with the services its files enable; unknown past a local computed import."""
+    if any(_may_name_a_local_file(problem) for problem in host.unresolved):
+        return host
+    enabled = frozenset().union(*(graph.enabled(path) for path in host.files))
+    return replace(host, enabled=enabled)
+
+
+def _guards(graph: _ImportGraph, hosts: Sequence[Host]) -> tuple[tuple[str, str], ...]:
+    files = sorted(frozenset().union(*(host.files for host in hosts)))
+    return tuple((path, guard) for path in files if (guard := graph.guard(path)) is not None)
+
+
+def _enabled_in(context: _Context) -> set[str]:
+    """`P.enable = <anything but false>;` in the file's config: P may be enabled."""
+    enabled = set()
+    for leaf in config_leaves(context.parsed.root):
+        if leaf.path[-1:] != ("enable",) or leaf.opaque or leaf.value is None:
+            continue
+        value = peel_parens(leaf.value)
+        if value.type == "variable_expression" and context.parsed.text(value) == "false":
+            continue
+        enabled.add(join_option_path(leaf.path[:-1]))
+    return enabled
+
+
+def _guard_in(context: _Context) -> str | None:
+    """P when the file's whole config is `mkIf cfg.enable { ... }` with `cfg = config.P`
+    (or `mkIf config.P.enable`): the module's service, off unless a host enables it."""
+    body = module_body(context.parsed.root)
+    found = context.member(body, "config") if body is not None else None
+    if found is None or found[0] is not context:
+        return None
+    head, arguments = apply_chain(peel_parens(found[1]))
+    if head_name(head) != "mkIf" or len(arguments) != 2:
+        return None
+    names = _config_path(context, peel_parens(arguments[0]))
+    if not names or names[-1] != "enable" or len(names) < 2:
+        return None
+    return join_option_path(names[:-1])
+
+
+def _config_path(context: _Context, node: Node, depth: int = 0) -> list[str] | None:
+    """`config.a.b` (or `cfg.b` with `cfg = config.a;`) as ["a", "b"]; None otherwise."""
+    if node.type != "select_expression" or node.child_by_field_name("default") is not None:
+        return None
+    base = node.child_by_field_name("expression")
+    attrpath = node.child_by_field_name("attrpath")
+    if base is None or attrpath is None or base.type != "variable_expression":
+        return None
+    names = [_attr_name(context, attr) for attr in attrpath.children_by_field_name("attr")]
+    if None in names:
+        return None
+    known = [name for name in names if name is not None]
+    if context.parsed.text(base) == "config":
+        return known
+    # One step only: `resolve` would go on into `config`, a function argument.
+    bound = context.bound(base)
+    if bound is None or bound[0] is not context or depth > MAX_HELPER_DEPTH:
+        return None
+    prefix = _config_path(context, peel_parens(bound[1]), depth + 1)
+    return None if prefix is None else [*prefix, *known]
+
+
+def _attr_name(context: _Context, attr: Node) -> str | None:
+    """An attrpath element's name, through `${service}` with a let-bound string."""
+    name = static_attr_name(attr)
+    if name is None and attr.type == "interpolation":
+        inner = attr.child_by_field_name("expression")
+        name = context.string(inner) if inner is not None else None
+    return name
 
 
 # -- hosts/<name>/ folders -------------------------------------------------------
@@ -366,6 +445,11 @@ class _Context:
                 return self.graph.flake_module(names) if own else None
             return target[0].select(target[1], names)
         return self, node
+
+    def bound(self, variable: Node) -> _Target | None:
+        """The expression a variable is bound to, not resolved any further."""
+        name = variable.child_by_field_name("name")
+        return self._variable(self.parsed.text(name), variable) if name is not None else None
 
     def select(self, node: Node, names: Sequence[str | None]) -> _Target | None:
         """`node.a.b` for names `[a, b]`, each step resolved where it is written."""
@@ -757,6 +841,8 @@ class _ImportGraph:
         self._parsed: dict[str, ParsedFile] = {}
         self._edges: dict[_Start, _Collector] = {}
         self._sets: list[tuple[_Context, list[str | None], Node]] | None = None
+        self._enabled: dict[str, frozenset[str]] = {}
+        self._guards: dict[str, str | None] = {}
         self._depth = 0
 
     @contextmanager
@@ -776,6 +862,16 @@ class _ImportGraph:
 
     def context(self, path: str) -> _Context:
         return _Context(self.parsed(path), self)
+
+    def enabled(self, path: str) -> frozenset[str]:
+        if path not in self._enabled:
+            self._enabled[path] = frozenset(_enabled_in(self.context(path)))
+        return self._enabled[path]
+
+    def guard(self, path: str) -> str | None:
+        if path not in self._guards:
+            self._guards[path] = _guard_in(self.context(path))
+        return self._guards[path]
 
     def _module_sets(self) -> list[tuple[_Context, list[str | None], Node]]:
         """Every `nixosModules...` binding in the tree: (context, names from the set, value)."""

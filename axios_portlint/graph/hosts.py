@@ -6,13 +6,15 @@ the declaring file and sets no value of that option in any of its files. Files t
 no host (a module library nobody imports in the checked tree) are checked as before
 this existed: all together, default against default.
 
-Enablement is not read: a module a host imports counts as active there, whether or not
-the host enables its service (a missed port is the worst bug).
+A module whose whole config is `mkIf cfg.enable { ... }` (`cfg = config.P`) has its
+ports active only on a host some file of which sets `P.enable` to anything but `false`
+(`HostMap.guards`, `Host.enabled`). Any other module a host imports counts as active
+there, whatever its conditions (a missed port is the worst bug).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from axios_portlint.model import Host, HostMap, Origin, PortDecl
@@ -42,11 +44,15 @@ def host_ports(
     """
     listeners = tuple(listeners)
     set_values = [d for d in (*listeners, *decls) if d.origin not in DEFAULT_ORIGINS]
-    return tuple(_one_host(host, listeners, set_values) for host in hosts.hosts)
+    guards = dict(hosts.guards)
+    return tuple(_one_host(host, listeners, set_values, guards) for host in hosts.hosts)
 
 
 def _one_host(
-    host: Host, listeners: Sequence[PortDecl], set_values: Sequence[PortDecl]
+    host: Host,
+    listeners: Sequence[PortDecl],
+    set_values: Sequence[PortDecl],
+    guards: Mapping[str, str],
 ) -> HostPorts:
     files = host.files
     overridden = {d.option for d in set_values if d.location.file in files}
@@ -54,10 +60,15 @@ def _one_host(
         d
         for d in listeners
         if d.location.file in files
+        and _enabled_on(host, guards.get(d.location.file))
         and (d.origin not in DEFAULT_ORIGINS or d.option not in overridden)
     ]
     active.sort(key=lambda d: (d.option, d.location.sort_key()))
     return HostPorts(host, tuple(active))
+
+
+def _enabled_on(host: Host, guard: str | None) -> bool:
+    return guard is None or host.enabled is None or guard in host.enabled
 
 
 def unhosted(hosts: HostMap, listeners: Iterable[PortDecl]) -> tuple[PortDecl, ...]:
