@@ -82,6 +82,9 @@ NoCacheOption = Annotated[
     ),
 ]
 
+# `ports`, `hosts` and `rules`: a listing, as a table or JSON.
+ListingFormatOption = Annotated[ListingFormat, typer.Option("--format", help="Output format.")]
+
 
 def _tree_flags(
     paths: list[Path] | None,
@@ -208,9 +211,7 @@ def ports_command(
     exclude: ExcludeOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
-    ] = ListingFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List every port declaration in the module tree."""
     from axios_portlint.commands.ports import ports
@@ -226,9 +227,7 @@ def hosts_command(
     exclude: ExcludeOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
-    ] = ListingFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List each host of the tree and the listening ports active on it."""
     from axios_portlint.commands.hosts import hosts
@@ -247,9 +246,7 @@ def explain_command(
 
 @app.command("rules")
 def rules_command(
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
-    ] = ListingFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
     _finish(rules(output_format))
