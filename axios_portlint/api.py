@@ -28,7 +28,7 @@ from axios_portlint.discover.root import PROJECT_EXCLUDES
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
-from axios_portlint.extract.hosts import find_hosts
+from axios_portlint.extract.hostsources import may_name_hosts
 from axios_portlint.extract.link import link
 from axios_portlint.graph.hosts import DEFAULT_ORIGINS
 from axios_portlint.model import (
@@ -193,7 +193,12 @@ def _hosts(
         s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
     ]
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
-    return find_hosts(sources, entries, _configurations(sources, decls))
+    configurations = _configurations(sources, decls)
+    if not may_name_hosts(sources, entries, configurations):
+        return NO_HOSTS  # and tree-sitter stays unloaded on a warm run
+    from axios_portlint.extract.hosts import find_hosts  # tree-sitter: only when needed
+
+    return find_hosts(sources, entries, configurations)
 
 
 def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:

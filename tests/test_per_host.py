@@ -417,3 +417,18 @@ def test_usage_error_is_raised_by_options_merge(tmp_path: Path) -> None:
         merge(Flags(no_registry=True, registry=Path("ports.md")), Settings(), tmp_path)
     assert merge(Flags(), Settings(no_registry=True), tmp_path).no_registry
     assert not merge(Flags(registry=Path("x.md")), Settings(no_registry=True), tmp_path).no_registry
+
+
+def test_a_tree_that_cannot_name_a_host_is_not_parsed_for_hosts() -> None:
+    """A module library (axios's shape): no host, so a warm check loads no parser."""
+    from axios_portlint.discover import discover
+    from axios_portlint.extract.hostsources import may_name_hosts
+
+    library = discover([ROOT / "tests/fixtures/axios/modules"], cwd=ROOT).files
+    assert not may_name_hosts(library, {}, set())
+    assert may_name_hosts(library, {}, {"tests/fixtures/axios/modules/ai/default.nix"})
+    assert may_name_hosts(library, {"web": ["x.nix"]}, set())
+    flake = discover([ROOT / LISTENERS / "two-hosts"], cwd=ROOT).files
+    assert may_name_hosts(flake, {}, set())
+    folders = discover([ROOT / "tests/fixtures/hosts/host-folders"], cwd=ROOT).files
+    assert may_name_hosts([f for f in folders if "flake" not in f.path], {}, set())

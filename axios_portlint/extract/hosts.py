@@ -23,6 +23,7 @@ from functools import cache
 from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import config_leaves, module_body
+from axios_portlint.extract.hostsources import CONFIGURATION_SETS, HOST_FOLDERS, folder_hosts
 from axios_portlint.extract.scope import (
     apply_chain,
     binding_holder,
@@ -45,10 +46,7 @@ from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 __all__ = ["HOST_FOLDERS", "find_hosts"]
 
-CONFIGURATION_SETS = ("nixosConfigurations", "darwinConfigurations")
 SYSTEM_BUILDERS = frozenset({"nixosSystem", "darwinSystem"})
-HOST_FOLDERS = ("hosts", "machines")
-HOST_ENTRIES = ("default.nix", "configuration.nix")
 # Calls whose last argument is the module (or list) itself, under a condition we assume
 # true: a module that may be active is active (a missed port is the worst bug).
 CONDITIONAL_LIST = frozenset({"optionals"})
@@ -111,7 +109,7 @@ def find_hosts(
             unresolved.extend(problems)
         elif flake_name not in found:
             found[flake_name] = graph.host(flake_name, HostSource.FLAKE, entry, starts, problems)
-    for name, path in _folder_hosts(graph.paths):
+    for name, path in folder_hosts(graph.paths):
         reached = any(path in host.files for host in found.values())
         if name not in found and not reached and path not in host_set_files:
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
@@ -257,23 +255,6 @@ def _attr_name(context: _Context, attr: Node) -> str | None:
         inner = attr.child_by_field_name("expression")
         name = context.string(inner) if inner is not None else None
     return name
-
-
-# -- hosts/<name>/ folders -------------------------------------------------------
-
-
-def _folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """(name, entry file) for every `hosts/<name>/default.nix` (else `configuration.nix`)."""
-    entries: dict[tuple[str, str], str] = {}
-    for path in paths:
-        parts = path.split("/")
-        if len(parts) >= 3 and parts[-3] in HOST_FOLDERS and parts[-1] in HOST_ENTRIES:
-            folder = "/".join(parts[:-1])
-            previous = entries.get((folder, parts[-2]))
-            if previous is None or parts[-1] == HOST_ENTRIES[0]:
-                entries[(folder, parts[-2])] = path
-    for (_folder, name), path in sorted(entries.items()):
-        yield name, path
 
 
 # -- nixosConfigurations ----------------------------------------------------------
