@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from axios_portlint.config import Listeners, classify
+from axios_portlint.config import HostEntries, Listeners, classify
 from axios_portlint.discover import (
     DEFAULT_MAX_BYTES,
     DiscoveryError,
@@ -28,14 +28,19 @@ from axios_portlint.discover.root import PROJECT_EXCLUDES
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
+from axios_portlint.extract.hostsources import may_name_hosts
 from axios_portlint.extract.link import link_results
+from axios_portlint.graph.hosts import DEFAULT_ORIGINS
 from axios_portlint.model import (
     FileProblem,
     FileResult,
     Finding,
+    HostMap,
+    Origin,
     PortDecl,
     Registry,
     Severity,
+    SourceFile,
     SyntaxIssue,
 )
 from axios_portlint.rules import (
@@ -60,6 +65,7 @@ if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that us
 
 __all__ = [
     "Inventory",
+    "MissingRegistryError",
     "Report",
     "UsageError",
     "check",
@@ -69,7 +75,13 @@ __all__ = [
     "scan",
 ]
 
+
+class MissingRegistryError(UsageError):
+    """No registry named and none at its default places: a usage error (exit 2)."""
+
+
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
+NO_HOSTS = HostMap(hosts=(), unresolved=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +94,8 @@ class Inventory:
     file_problems: tuple[FileProblem, ...]
     # `portlint: ignore` comments of the Nix files, gathered while their bytes are at hand.
     suppressions: tuple[Suppression, ...] = ()
+    # The hosts of the tree and their module files; None when not asked for.
+    hosts: HostMap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +108,17 @@ class Report:
 
     findings: tuple[Finding, ...]
     inventory: Inventory
-    source: RegistrySource
+    source: RegistrySource | None  # None: a check without a registry (`--no-registry`)
     graph: PortGraph
     suppressed: tuple[Finding, ...] = ()  # silenced by a `portlint: ignore` comment
 
     @property
-    def registry(self) -> Registry:
-        return self.source.registry
+    def registry(self) -> Registry | None:
+        return None if self.source is None else self.source.registry
+
+    @property
+    def hosts(self) -> HostMap:
+        return self.inventory.hosts or NO_HOSTS
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         failing = any(f.severity.rank >= fail_on.rank for f in self.findings)
@@ -115,6 +133,8 @@ def scan(
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
     with_suppressions: bool = False,
+    with_hosts: bool = False,
+    hosts: HostEntries | None = None,
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
@@ -122,7 +142,8 @@ def scan(
     caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`.
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
-    is unchanged since the last run are not parsed again.
+    is unchanged since the last run are not parsed again. `with_hosts` finds the
+    tree's hosts (`extract.hosts.find_hosts`), with the settings' `hosts` first.
     """
     cwd = cwd or Path.cwd()
     walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
@@ -160,7 +181,37 @@ def scan(
         suppressions=(
             _suppressions(results, batch.notes, found.files) if with_suppressions else ()
         ),
+        hosts=_hosts(found.files, hosts or (), decls, cwd) if with_hosts else None,
     )
+
+
+def _hosts(
+    files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
+) -> HostMap:
+    """The tree's hosts; files are read again (a warm cache kept none of their bytes)."""
+    sources = [
+        s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
+    ]
+    entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
+    configurations = _configurations(sources, decls)
+    if not may_name_hosts(sources, entries, configurations):
+        return NO_HOSTS  # and tree-sitter stays unloaded on a warm run
+    from axios_portlint.extract.hosts import find_hosts  # tree-sitter: only when needed
+
+    return find_hosts(sources, entries, configurations)
+
+
+def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
+    """Files that set a port value and declare no option: a machine's configuration."""
+    setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
+    declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}
+    return {
+        source.path
+        for source in sources
+        if source.path in setting
+        and source.path not in declaring
+        and b"mkOption" not in source.data
+    }
 
 
 def _suppressions(
@@ -190,7 +241,7 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
     """The registry `find_registry` finds; a usage error when there is none."""
     found = find_registry(explicit, cwd)
     if found is None:
-        raise UsageError(
+        raise MissingRegistryError(
             "no port registry found: pass --registry FILE or add ports.md "
             "(looked for ./ports.md and ./openspec/specs/networking/ports.md)"
         )
@@ -218,8 +269,14 @@ def check(
     selection: Sequence[Selection] = (),
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
+    no_registry: bool = False,
+    hosts: HostEntries | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
+
+    `no_registry` reads no registry and runs only the rules that need none (the
+    others are not run, so their suppressions are not reported unused); `hosts`
+    are the settings' hosts, before those the tree names itself.
 
     `selection` layers go from lowest priority to highest (configuration file,
     then command line); none selects every rule. Inline suppressions are applied
@@ -230,8 +287,11 @@ def check(
         rules = select_rules(selection)
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
-    source = read_registry(locate_registry(registry, cwd), cwd)
-    registry_file = source.registry
+    # Without a registry the rules that need one cannot run: PL020 cannot judge their comments.
+    unjudged = {rule.code for rule in rules if no_registry and rule.needs_registry}
+    rules = tuple(rule for rule in rules if rule.code not in unjudged)
+    source = None if no_registry else read_registry(locate_registry(registry, cwd), cwd)
+    registry_file = None if source is None else source.registry
     inventory = scan(
         paths,
         excludes=excludes,
@@ -239,6 +299,8 @@ def check(
         listeners=listeners,
         cache_dir=cache_dir,
         with_suppressions=True,
+        with_hosts=True,
+        hosts=hosts,
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
@@ -249,11 +311,14 @@ def check(
         file_problems=inventory.file_problems,
         registry=registry_file,
         graph=graph,
+        hosts=inventory.hosts,
     )
     findings = run_rules(context, rules)
     from axios_portlint.suppress.markdown import markdown_suppressions
 
-    suppressions = inventory.suppressions + markdown_suppressions(source.text, registry_file.path)
+    suppressions = inventory.suppressions
+    if source is not None:
+        suppressions += markdown_suppressions(source.text, source.registry.path)
     applied = apply_suppressions(findings, suppressions)
     kept = list(applied.findings)
     if any(rule.code == UNUSED_SUPPRESSION.code for rule in rules):
@@ -261,7 +326,8 @@ def check(
             suppressions,
             applied,
             known={rule.code for rule in all_rules()},
-            selected={rule.code for rule in rules},
+            selected={rule.code for rule in rules} | unjudged,
+            unjudged=unjudged,
         )
         kept.extend(UNUSED_SUPPRESSION.finding(where, why) for where, why in unused)
     return Report(

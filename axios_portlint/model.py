@@ -550,6 +550,7 @@ class HostSource(enum.StrEnum):
     FLAKE = "flake"  # `nixosConfigurations.<name>` / `darwinConfigurations.<name>`
     FOLDER = "folder"  # `hosts/<name>/default.nix` or `configuration.nix`
     SETTINGS = "settings"  # `[hosts]` in portlint.toml
+    FILE = "file"  # a configuration file nobody imports: an example VM, a flake-less host
 
 
 @dataclass(frozen=True, slots=True)
@@ -561,6 +562,9 @@ class Host:
     source: HostSource
     files: frozenset[str]
     unresolved: tuple[UnresolvedImport, ...]  # sorted by location
+    # Option paths P whose `P.enable` some file of the host sets to anything but `false`;
+    # None when a module the host imports may be a local file static reading cannot name.
+    enabled: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,6 +573,9 @@ class HostMap:
 
     hosts: tuple[Host, ...]  # sorted by name
     unresolved: tuple[UnresolvedImport, ...]  # e.g. `nixosConfigurations = mapAttrs mk hosts`
+    # (file, P) for a file on some host whose whole config is `mkIf cfg.enable` with
+    # `cfg = config.P`: its ports are active only on a host that enables P.
+    guards: tuple[tuple[str, str], ...] = ()
 
     def hosts_of(self, path: str) -> tuple[str, ...]:
         """The hosts a file is active on; () for a file tied to no host."""

@@ -152,13 +152,11 @@ def check_in(folder: Path, *args: str) -> Run:
     return run_portlint(*args, "--no-cache", cwd=folder)
 
 
-@until_issue_11
 def test_portlint_at_the_root(cairn: Path) -> None:
     run = check_in(cairn)
     assert (run.code, run.stdout, run.stderr) == (1, expected("check"), "")
 
 
-@until_issue_11
 @pytest.mark.parametrize("subfolder", ["modules", "home/ai"])
 def test_portlint_from_a_subfolder(cairn: Path, subfolder: str) -> None:
     run = check_in(cairn / subfolder)

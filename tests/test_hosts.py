@@ -65,7 +65,10 @@ builtins.mapAttrs (name: host: builtins.attrNames (walk { } host.modules)) hosts
 """
 
 NIX_EVAL = ("nix-instantiate", "--eval", "--strict", "--json")
-JUDGED = ["cycle", "flake-dotted", "flake-set", "import-forms", "mk-host", "self-modules"]
+JUDGED = [
+    *("cycle", "flake-dotted", "flake-set", "import-forms", "mk-host", "module-library"),
+    *("self-modules", "enable-guards"),
+]
 
 
 def _sources(tree: Path) -> tuple[SourceFile, ...]:

@@ -28,7 +28,6 @@ PLANNED = {
     "client-smtp": "clients counted as listeners",
     "client-upstream": "clients counted as listeners",
     "star-port": "*Port listeners are kind other or not listed",
-    "two-hosts": "conflicts are not per host",
 }
 FINDING = re.compile(
     r"^ {4}(?P<file>\S+):(?P<line>\d+):(?P<column>\d+): (?P<code>PL\d{3}) \[\w+\] .*"

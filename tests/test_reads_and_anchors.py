@@ -240,9 +240,10 @@ def test_a_collision_with_a_configured_value_says_configured_as(tmp_path: Path) 
     root = write_tree(tmp_path, {"modules/host.nix": TWO_CONFIGS}, registry_of())
     report = check(cwd=root, selection=())
     (conflict,) = [f for f in report.findings if f.code == "PL001"]
+    # A file that sets ports and is imported by nothing is a machine of its own.
     assert conflict.message == (
-        "local port 8092 of services.chat.port is also the port services.bookmarks.port "
-        "is configured as (modules/host.nix:3:29)"
+        "on host modules/host.nix, local port 8092 of services.chat.port is also the port "
+        "services.bookmarks.port is configured as (modules/host.nix:3:29)"
     )
 
 

@@ -82,6 +82,9 @@ NoCacheOption = Annotated[
     ),
 ]
 
+# `ports`, `hosts` and `rules`: a listing, as a table or JSON.
+ListingFormatOption = Annotated[ListingFormat, typer.Option("--format", help="Output format.")]
+
 
 def _tree_flags(
     paths: list[Path] | None,
@@ -173,6 +176,14 @@ def check_command(
             "--output-file", "-o", help="Write the report here instead of stdout.", metavar="FILE"
         ),
     ] = None,
+    no_registry: Annotated[
+        bool,
+        typer.Option(
+            "--no-registry",
+            help="Read no registry; run only the rules that need none (conflicts, syntax, "
+            "invalid ports, firewall, fallbacks).",
+        ),
+    ] = False,
 ) -> None:
     """Check the module tree against the port registry (the default command)."""
     from axios_portlint.commands.check import check
@@ -188,6 +199,7 @@ def check_command(
         statistics=statistics,
         quiet=quiet,
         output_file=output_file,
+        no_registry=no_registry,
     )
     _finish(check(_options(flags), color=_use_color()))
 
@@ -199,15 +211,29 @@ def ports_command(
     exclude: ExcludeOption = None,
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
-    ] = ListingFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List every port declaration in the module tree."""
     from axios_portlint.commands.ports import ports
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
     _finish(ports(_options(flags), output_format))
+
+
+@app.command("hosts")
+def hosts_command(
+    paths: PathsArgument = None,
+    registry: RegistryOption = None,
+    exclude: ExcludeOption = None,
+    config: ConfigOption = None,
+    no_cache: NoCacheOption = False,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
+) -> None:
+    """List each host of the tree and the listening ports active on it."""
+    from axios_portlint.commands.hosts import hosts
+
+    flags = _tree_flags(paths, registry, exclude, config, no_cache)
+    _finish(hosts(_options(flags), output_format))
 
 
 @app.command("explain")
@@ -220,9 +246,7 @@ def explain_command(
 
 @app.command("rules")
 def rules_command(
-    output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
-    ] = ListingFormat.TABLE,
+    output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
     _finish(rules(output_format))

@@ -1,4 +1,4 @@
-"""The commands: what `portlint check`, `ports`, `registry sync`, `suggest`, `graph`,
+"""The commands: what `portlint check`, `ports`, `hosts`, `registry sync`, `suggest`, `graph`,
 `explain` and `rules` do, over the pipeline, with the CLI's parsing left out.
 
 A command takes the run's resolved `Options` (and its own arguments) and returns

@@ -27,11 +27,21 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         selection=options.selection if selection is None else selection,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
+        no_registry=options.no_registry,
+        hosts=options.hosts,
     )
 
 
 def check(options: Options, *, color: bool = False) -> Outcome:
-    report = run_check(options)
+    from axios_portlint.api import MissingRegistryError
+
+    try:
+        report = run_check(options)
+    except MissingRegistryError as error:
+        # Only `check` can do without one: the hint belongs to it, not to `registry sync`.
+        raise UsageError(
+            f"{error}; or pass --no-registry to run only the rules that need none"
+        ) from None
     output_format = OutputFormat(options.output_format or OutputFormat.TEXT)
     # A file gets no terminal colours.
     color = color and options.output_file is None

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from axios_portlint.config import Listeners, Settings, read_settings
+from axios_portlint.config import HostEntries, Listeners, Settings, read_settings
 from axios_portlint.discover import DiscoveryError
 from axios_portlint.discover.root import find_project_root, settings_file
 from axios_portlint.errors import UsageError
@@ -38,6 +38,7 @@ class Flags:
     statistics: bool = False
     quiet: bool = False
     output_file: Path | None = None
+    no_registry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class Options:
     statistics: bool = False  # counts per rule instead of the findings
     quiet: bool = False  # the findings only, no summary line
     output_file: Path | None = None  # absolute; None: stdout
+    no_registry: bool = False  # run only the rules that need no registry; `registry` is None
+    hosts: HostEntries | None = None  # `[hosts]` of the settings file (absolute entries)
 
 
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
@@ -97,6 +100,7 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
         ignore=selectors("--ignore", flags.ignore),
     )
     excludes = flags.exclude if flags.exclude is not None else settings.exclude or ()
+    no_registry = registry_free(flags, settings)
     # Imported here: extract/ loads tree-sitter, which `explain` and `rules` never need.
     from axios_portlint.extract.cache import CACHE_DIR
 
@@ -104,7 +108,11 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
         cwd=cwd,
         root=root,
         paths=tuple(cwd / path for path in flags.paths) or tuple(settings.paths or ()),
-        registry=cwd / flags.registry if flags.registry is not None else settings.registry,
+        registry=None
+        if no_registry
+        else cwd / flags.registry
+        if flags.registry is not None
+        else settings.registry,
         excludes=tuple(excludes),
         listeners=settings.listeners,
         selection=(settings.selection, selection),
@@ -117,7 +125,16 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
         statistics=flags.statistics,
         quiet=flags.quiet,
         output_file=None if flags.output_file is None else cwd / flags.output_file,
+        no_registry=no_registry,
+        hosts=settings.hosts,
     )
+
+
+def registry_free(flags: Flags, settings: Settings) -> bool:
+    """`--no-registry`, or `no-registry = true` unless `--registry FILE` asks for one."""
+    if flags.no_registry and flags.registry is not None:
+        raise UsageError("--no-registry and --registry exclude each other: pass one of them")
+    return flags.no_registry or (bool(settings.no_registry) and flags.registry is None)
 
 
 def must_exist(absolute: Path, typed: Path) -> None:

@@ -23,7 +23,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,8 +119,13 @@ def plan(options: Options) -> SyncResult:
     One check reads the registry and builds the graph; the plan is made from
     what that check kept (the registry's lines, its tables, the matches).
     """
-    report = run_check(options, selection=(Selection(select=(*REFUSE_ON, CONTRADICTION)),))
+    # `no-registry = true` in the settings is for `check`: sync is about the registry.
+    report = run_check(
+        replace(options, no_registry=False),
+        selection=(Selection(select=(*REFUSE_ON, CONTRADICTION)),),
+    )
     source = report.source
+    assert source is not None  # a check with a registry always read it
     blocking = [finding for finding in report.findings if finding.code in REFUSE_ON]
     if blocking:
         raise UsageError(refusal(source.display, blocking))
@@ -550,6 +555,10 @@ class _Planner:
             self.changes.append(
                 f"{self.path}: added '{values[SERVICE]}' ({namespace}) to '{heading}'"
             )
+        # A value handed to another flake's option (`port = gatewayPort;`) is no listener
+        # of this tree, but when nobody can know it, the row's author should hear of it.
+        assigned = [d for d in self.graph.external_reads if d.origin is Origin.CONFIG]
+        self._note_unknown(assigned, added=False)
         return placed, unsorted
 
     def _destination(self, decls: list[PortDecl], tables: list[_Allocation]) -> int | None:

@@ -24,6 +24,7 @@ from axios_portlint.rules import Selection, unknown_selectors
 __all__ = [
     "KEYS",
     "ConfigError",
+    "HostEntries",
     "Listeners",
     "Settings",
     "classify",
@@ -42,7 +43,12 @@ _LIST_KEYS = (
     "tailscale-listeners",
 )
 _STRING_KEYS = ("registry", "fail-on", "format")
-KEYS = frozenset(_LIST_KEYS + _STRING_KEYS)
+_BOOL_KEYS = ("no-registry",)
+_TABLE_KEYS = ("hosts",)
+KEYS = frozenset(_LIST_KEYS + _STRING_KEYS + _BOOL_KEYS + _TABLE_KEYS)
+
+# `[hosts]`: each host's name and its entry files or folders (absolute), in file order.
+HostEntries = tuple[tuple[str, tuple[Path, ...]], ...]
 
 
 class ConfigError(Exception):
@@ -65,6 +71,8 @@ class Settings:
     fail_on: Severity | None = None
     format: str | None = None
     listeners: Listeners | None = None  # None: extraction's own classification
+    no_registry: bool | None = None  # `no-registry = true`: run the rules that need no registry
+    hosts: HostEntries | None = None  # `[hosts]`; None: the hosts the tree itself names
 
 
 def find_config(start: Path) -> Path | None:
@@ -145,7 +153,15 @@ class _File:
     pyproject: bool
 
     def error(self, key: str, message: str) -> ConfigError:
-        line = _key_line(self.text, key, "tool.portlint" if self.pyproject else None)
+        return self.error_in(None, key, message)
+
+    def error_in(self, table: str | None, key: str, message: str) -> ConfigError:
+        """An error at `key` of the sub-table `table` (None: portlint's own table)."""
+        prefix = "tool.portlint" if self.pyproject else None
+        path = ".".join(part for part in (prefix, table) if part) or None
+        line = _key_line(self.text, key, path)
+        if table is not None:
+            key = f"{table}.{key}"
         where = self.shown if line is None else f"{self.shown}:{line}"
         return ConfigError(where, f"{self.label}{key}: {message}")
 
@@ -175,6 +191,8 @@ class _Reader:
             fail_on=None if fail_on is None else Severity(fail_on),
             format=self._choice("format", formats) if formats else self._string("format"),
             listeners=self._listeners(),
+            no_registry=self._no_registry(registry),
+            hosts=self._hosts(folder),
         )
 
     def _value(self, key: str, expected: type, description: str) -> object:
@@ -219,6 +237,37 @@ class _Reader:
         path = folder / value
         if not path.exists():
             raise self._file.error(key, f"{value!r} does not exist")
+        return path
+
+    def _no_registry(self, registry: str | None) -> bool | None:
+        value = self._value("no-registry", bool, "true or false")
+        if value is True and registry is not None:
+            raise self._file.error("no-registry", "cannot be true while 'registry' names a file")
+        return value if isinstance(value, bool) else None
+
+    def _hosts(self, folder: Path) -> HostEntries | None:
+        table = self._value("hosts", dict, "a table of host names to lists of entry files")
+        if not isinstance(table, dict):
+            return None
+        hosts = []
+        for name, entries in table.items():
+            if not isinstance(entries, list) or not entries:
+                got = "an empty list" if entries == [] else _toml_type(entries)
+                raise self._file.error_in("hosts", name, f"expected a non-empty list, got {got}")
+            hosts.append((name, tuple(self._host_entry(folder, name, e) for e in entries)))
+        return tuple(hosts)
+
+    def _host_entry(self, folder: Path, name: str, entry: object) -> Path:
+        """A host's entry: a `.nix` file, or a folder with a default.nix, relative to `folder`."""
+        if not isinstance(entry, str):
+            got = f"a list holding {_toml_type(entry)}"
+            raise self._file.error_in("hosts", name, f"expected a list of strings, got {got}")
+        path = folder / entry
+        is_module = path.suffix == ".nix" and path.is_file()
+        if not is_module and not (path / "default.nix").is_file():
+            raise self._file.error_in(
+                "hosts", name, f"{entry!r} is neither a .nix file nor a folder with a default.nix"
+            )
         return path
 
     def _listeners(self) -> Listeners | None:

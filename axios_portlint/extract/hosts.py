@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import enum
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
-from axios_portlint.extract.config import module_body
+from axios_portlint.extract.config import config_leaves, module_body
+from axios_portlint.extract.hostsources import CONFIGURATION_SETS, HOST_FOLDERS, folder_hosts
 from axios_portlint.extract.scope import (
     apply_chain,
     binding_holder,
@@ -38,16 +39,14 @@ from axios_portlint.model import (
     SourceFile,
     UnresolvedImport,
     UnresolvedKind,
+    join_option_path,
 )
 from axios_portlint.parse import ParsedFile, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 __all__ = ["HOST_FOLDERS", "find_hosts"]
 
-CONFIGURATION_SETS = ("nixosConfigurations", "darwinConfigurations")
 SYSTEM_BUILDERS = frozenset({"nixosSystem", "darwinSystem"})
-HOST_FOLDERS = ("hosts", "machines")
-HOST_ENTRIES = ("default.nix", "configuration.nix")
 # Calls whose last argument is the module (or list) itself, under a condition we assume
 # true: a module that may be active is active (a missed port is the worst bug).
 CONDITIONAL_LIST = frozenset({"optionals"})
@@ -79,7 +78,9 @@ def _module_set_query() -> Query:
 
 
 def find_hosts(
-    sources: Sequence[SourceFile], configured: Mapping[str, Sequence[str]] | None = None
+    sources: Sequence[SourceFile],
+    configured: Mapping[str, Sequence[str]] | None = None,
+    configurations: Collection[str] = (),
 ) -> HostMap:
     """The hosts of a tree and each host's active module files.
 
@@ -88,6 +89,11 @@ def find_hosts(
     settings host replaces a discovered host of the same name; a `hosts/<name>/`
     folder is a host only when no flake or settings host already reaches its entry
     file and the file defines no host set itself.
+
+    `configurations` are files that set port values and declare no option: each one
+    that no host reaches and no checked file imports is a machine of its own (an
+    example VM, a test node, a flake-less host), named by its path
+    (`_standalone_hosts`).
     """
     graph = _ImportGraph({source.path: source for source in sources})
     found: dict[str, Host] = {}
@@ -103,13 +109,17 @@ def find_hosts(
             unresolved.extend(problems)
         elif flake_name not in found:
             found[flake_name] = graph.host(flake_name, HostSource.FLAKE, entry, starts, problems)
-    for name, path in _folder_hosts(graph.paths):
+    for name, path in folder_hosts(graph.paths):
         reached = any(path in host.files for host in found.values())
         if name not in found and not reached and path not in host_set_files:
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
+    for path in _standalone_hosts(graph, configurations, found.values()):
+        found.setdefault(path, graph.host(path, HostSource.FILE, _file_start(path), [path]))
+    hosts = [_with_enabled(graph, found[name]) for name in sorted(found)]
     return HostMap(
-        hosts=tuple(found[name] for name in sorted(found)),
+        hosts=tuple(hosts),
         unresolved=_sorted(unresolved),
+        guards=_guards(graph, hosts),
     )
 
 
@@ -122,21 +132,129 @@ def _sorted(problems: Sequence[UnresolvedImport]) -> tuple[UnresolvedImport, ...
     return tuple(sorted(unique, key=lambda p: (p.location.sort_key(), p.expression)))
 
 
-# -- hosts/<name>/ folders -------------------------------------------------------
+# -- configurations nobody imports -----------------------------------------------
 
 
-def _folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """(name, entry file) for every `hosts/<name>/default.nix` (else `configuration.nix`)."""
-    entries: dict[tuple[str, str], str] = {}
-    for path in paths:
-        parts = path.split("/")
-        if len(parts) >= 3 and parts[-3] in HOST_FOLDERS and parts[-1] in HOST_ENTRIES:
-            folder = "/".join(parts[:-1])
-            previous = entries.get((folder, parts[-2]))
-            if previous is None or parts[-1] == HOST_ENTRIES[0]:
-                entries[(folder, parts[-2])] = path
-    for (_folder, name), path in sorted(entries.items()):
-        yield name, path
+def _standalone_hosts(
+    graph: _ImportGraph, configurations: Collection[str], hosts: Iterable[Host]
+) -> list[str]:
+    """The configurations no host reaches and no checked file imports, sorted.
+
+    A file beside or below one whose imports cannot be followed and may name a local
+    file (`map (n: ./services + "/${n}.nix") names`, `readDir ./.`) may be imported by
+    it: it is none of these. A computed path into another tree (`iohk-ops +
+    "/modules/x.nix"`) names no checked file.
+    """
+    if not configurations:
+        return []
+    reached = frozenset().union(*(host.files for host in hosts))
+    imported: set[str] = set()
+    unknown_below: list[str] = []
+    for path in graph.paths:
+        if b"imports" not in graph.sources[path].data:
+            continue
+        edges = graph.file_edges(_Start(path))
+        imported.update(start.path for start in edges.starts)
+        if any(_may_name_a_local_file(problem) for problem in edges.problems):
+            unknown_below.append(posixpath.dirname(path))
+    return sorted(
+        path
+        for path in configurations
+        if path in graph.sources
+        and path not in reached
+        and path not in imported
+        and not any(_below(path, folder) for folder in unknown_below)
+    )
+
+
+LOCAL_HINTS = ("./", "readDir", "listFilesRecursive", "filesystem")
+
+
+def _may_name_a_local_file(problem: UnresolvedImport) -> bool:
+    """A computed import written with a relative path or a folder listing."""
+    return problem.kind is UnresolvedKind.COMPUTED and any(
+        hint in problem.expression for hint in LOCAL_HINTS
+    )
+
+
+def _below(path: str, folder: str) -> bool:
+    return not folder or path.startswith(folder + "/")
+
+
+# -- enablement ---------------------------------------------------------------------
+
+
+def _with_enabled(graph: _ImportGraph, host: Host) -> Host:
+    """The host with the services its files enable; unknown past a local computed import."""
+    if any(_may_name_a_local_file(problem) for problem in host.unresolved):
+        return host
+    enabled = frozenset().union(*(graph.enabled(path) for path in host.files))
+    return replace(host, enabled=enabled)
+
+
+def _guards(graph: _ImportGraph, hosts: Sequence[Host]) -> tuple[tuple[str, str], ...]:
+    files = sorted(frozenset().union(*(host.files for host in hosts)))
+    return tuple((path, guard) for path in files if (guard := graph.guard(path)) is not None)
+
+
+def _enabled_in(context: _Context) -> set[str]:
+    """`P.enable = <anything but false>;` in the file's config: P may be enabled."""
+    enabled = set()
+    for leaf in config_leaves(context.parsed.root):
+        if leaf.path[-1:] != ("enable",) or leaf.opaque or leaf.value is None:
+            continue
+        value = peel_parens(leaf.value)
+        if value.type == "variable_expression" and context.parsed.text(value) == "false":
+            continue
+        enabled.add(join_option_path(leaf.path[:-1]))
+    return enabled
+
+
+def _guard_in(context: _Context) -> str | None:
+    """P when the file's whole config is `mkIf cfg.enable { ... }` with `cfg = config.P`
+    (or `mkIf config.P.enable`): the module's service, off unless a host enables it."""
+    body = module_body(context.parsed.root)
+    found = context.member(body, "config") if body is not None else None
+    if found is None or found[0] is not context:
+        return None
+    head, arguments = apply_chain(peel_parens(found[1]))
+    if head_name(head) != "mkIf" or len(arguments) != 2:
+        return None
+    names = _config_path(context, peel_parens(arguments[0]))
+    if not names or names[-1] != "enable" or len(names) < 2:
+        return None
+    return join_option_path(names[:-1])
+
+
+def _config_path(context: _Context, node: Node, depth: int = 0) -> list[str] | None:
+    """`config.a.b` (or `cfg.b` with `cfg = config.a;`) as ["a", "b"]; None otherwise."""
+    if node.type != "select_expression" or node.child_by_field_name("default") is not None:
+        return None
+    base = node.child_by_field_name("expression")
+    attrpath = node.child_by_field_name("attrpath")
+    if base is None or attrpath is None or base.type != "variable_expression":
+        return None
+    names = [_attr_name(context, attr) for attr in attrpath.children_by_field_name("attr")]
+    if None in names:
+        return None
+    known = [name for name in names if name is not None]
+    if context.parsed.text(base) == "config":
+        return known
+    # One step only: `resolve` would go on into `config`, a function argument.
+    bound = context.bound(base)
+    if bound is None or bound[0] is not context or depth > MAX_HELPER_DEPTH:
+        return None
+    prefix = _config_path(context, peel_parens(bound[1]), depth + 1)
+    return None if prefix is None else [*prefix, *known]
+
+
+def _attr_name(context: _Context, attr: Node) -> str | None:
+    """An attrpath element's name, through `${service}` with a let-bound string."""
+    name = static_attr_name(attr)
+    if name is None and attr.type == "interpolation":
+        inner = attr.child_by_field_name("expression")
+        name = context.string(inner) if inner is not None else None
+    return name
 
 
 # -- nixosConfigurations ----------------------------------------------------------
@@ -308,6 +426,11 @@ class _Context:
                 return self.graph.flake_module(names) if own else None
             return target[0].select(target[1], names)
         return self, node
+
+    def bound(self, variable: Node) -> _Target | None:
+        """The expression a variable is bound to, not resolved any further."""
+        name = variable.child_by_field_name("name")
+        return self._variable(self.parsed.text(name), variable) if name is not None else None
 
     def select(self, node: Node, names: Sequence[str | None]) -> _Target | None:
         """`node.a.b` for names `[a, b]`, each step resolved where it is written."""
@@ -699,6 +822,8 @@ class _ImportGraph:
         self._parsed: dict[str, ParsedFile] = {}
         self._edges: dict[_Start, _Collector] = {}
         self._sets: list[tuple[_Context, list[str | None], Node]] | None = None
+        self._enabled: dict[str, frozenset[str]] = {}
+        self._guards: dict[str, str | None] = {}
         self._depth = 0
 
     @contextmanager
@@ -718,6 +843,16 @@ class _ImportGraph:
 
     def context(self, path: str) -> _Context:
         return _Context(self.parsed(path), self)
+
+    def enabled(self, path: str) -> frozenset[str]:
+        if path not in self._enabled:
+            self._enabled[path] = frozenset(_enabled_in(self.context(path)))
+        return self._enabled[path]
+
+    def guard(self, path: str) -> str | None:
+        if path not in self._guards:
+            self._guards[path] = _guard_in(self.context(path))
+        return self._guards[path]
 
     def _module_sets(self) -> list[tuple[_Context, list[str | None], Node]]:
         """Every `nixosModules...` binding in the tree: (context, names from the set, value)."""
@@ -799,7 +934,7 @@ class _ImportGraph:
             if start.mode is not _Mode.LIST:  # a list of modules holds no settings
                 files.add(start.path)
             if start.mode is not _Mode.INLINE:
-                edges = self._file_edges(start)
+                edges = self.file_edges(start)
                 found.extend(edges.problems)
                 pending.extend(edges.starts)
         return Host(name, entry, source, frozenset(files), _sorted(found))
@@ -810,7 +945,7 @@ class _ImportGraph:
         folder_default = posixpath.join(path, "default.nix")
         return folder_default if path not in self._files and folder_default in self._files else path
 
-    def _file_edges(self, start: _Start) -> _Collector:
+    def file_edges(self, start: _Start) -> _Collector:
         """What one file imports (or, read as a list, lists): the same on every host."""
         if start not in self._edges:
             collector = _Collector()

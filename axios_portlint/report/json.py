@@ -6,7 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from axios_portlint.model import Finding, PortDecl, decl_to_dict
+from axios_portlint.graph.hosts import HostPorts
+from axios_portlint.model import (
+    Finding,
+    HostMap,
+    Location,
+    PortDecl,
+    UnresolvedImport,
+    decl_to_dict,
+)
 from axios_portlint.report.summary import summary
 
 # Bumped only when a key is removed or changes meaning; new keys keep the version.
@@ -55,3 +63,36 @@ def _decl_json(decl: PortDecl) -> dict[str, Any]:
     shown = {key: row[key] for key in INVENTORY_KEYS}
     shown["reason"] = shown["reason"] or None
     return shown
+
+
+def hosts_json(hosts: HostMap, ports: Sequence[HostPorts]) -> str:
+    """`portlint hosts --format json`: every host, its files, listening ports and what
+    could not be followed; then the host sets whose names cannot be read statically."""
+    document = {
+        "hosts": [
+            {
+                "name": one.host.name,
+                "source": str(one.host.source),
+                "entry": _place(one.host.entry),
+                "files": sorted(one.host.files),
+                "ports": [_decl_json(d) for d in one.listeners],
+                "unresolved": [_unresolved_json(u) for u in one.host.unresolved],
+            }
+            for one in ports
+        ],
+        "unresolved": [_unresolved_json(u) for u in hosts.unresolved],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _place(location: Location) -> dict[str, Any]:
+    return {"file": location.file, "line": location.line, "column": location.column}
+
+
+def _unresolved_json(problem: UnresolvedImport) -> dict[str, Any]:
+    return {
+        **_place(problem.location),
+        "expression": problem.expression,
+        "kind": str(problem.kind),
+        "reason": problem.reason,
+    }

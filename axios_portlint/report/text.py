@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from axios_portlint.model import Finding, PortDecl, Severity
+from axios_portlint.graph.hosts import HostPorts
+from axios_portlint.model import Finding, HostMap, Location, PortDecl, Severity
 from axios_portlint.report.summary import summary
 
 
@@ -78,3 +79,39 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def hosts_table(hosts: HostMap, ports: Sequence[HostPorts]) -> str:
+    """`portlint hosts`: each host's listening ports, then what could not be followed."""
+    if not hosts.hosts and not hosts.unresolved:
+        return "No hosts found: name them under [hosts] in portlint.toml.\n"
+    header = ("HOST", "OPTION", "PORT", "ORIGIN", "LOCATION")
+    rows = [
+        (one.host.name, d.option, _port_text(d), str(d.origin), _place(d.location))
+        for one in ports
+        for d in one.listeners
+    ]
+    lines = [table(header, rows)] if rows else []
+    silent = [one.host.name for one in ports if not one.listeners]
+    count = len(hosts.hosts)
+    summary = f"{count} host{'s' if count != 1 else ''}, {len(rows)} listening port"
+    summary += "s" if len(rows) != 1 else ""
+    if silent:
+        summary += f"; no listening port on {', '.join(silent)}"
+    lines.append(summary + ".\n")
+    skipped = sum(len(host.unresolved) for host in hosts.hosts)
+    if skipped:
+        lines.append(
+            f"{skipped} module{'s' if skipped != 1 else ''} not followed statically "
+            "(--format json lists them).\n"
+        )
+    for problem in hosts.unresolved:
+        lines.append(
+            f"{_place(problem.location)}: host set not read ({problem.reason}): "
+            "name its hosts under [hosts] in portlint.toml.\n"
+        )
+    return "".join(lines)
+
+
+def _place(location: Location) -> str:
+    return f"{location.file}:{location.line}:{location.column}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from axios_portlint.model import (
     FileProblem,
     Finding,
+    HostMap,
     Location,
     PortDecl,
     Registry,
@@ -30,6 +31,7 @@ class Context:
     file_problems: tuple[FileProblem, ...]
     registry: Registry | None
     graph: PortGraph
+    hosts: HostMap | None = None  # None or no hosts: every file is a module library's
 
     def ranges(self, kind: object) -> list[RegistryRange]:
         if self.registry is None:

@@ -104,10 +104,13 @@ def unused_suppressions(
     *,
     known: Collection[str],
     selected: Collection[str],
+    unjudged: Collection[str] = (),
 ) -> Iterator[tuple[Location, str]]:
     """(where, why) of each comment that did not earn its place: what PL020 reports.
 
     Known only here, once every rule has run and the suppressions have been applied.
+    `unjudged` are selected rules that could not run (those needing a registry, in a
+    check without one): a comment naming one, or naming none, may be there for it.
     """
     for suppression in suppressions:
         if suppression.problem:
@@ -115,7 +118,7 @@ def unused_suppressions(
             continue
         used = applied.used_codes(suppression)
         if not suppression.codes:
-            if not used:
+            if not used and not unjudged:
                 yield (
                     suppression.location,
                     "unused suppression: no finding on this line or the next",
@@ -123,7 +126,7 @@ def unused_suppressions(
             continue
         reasons = []
         for code in suppression.codes:
-            if code in used:
+            if code in used or code in unjudged:
                 continue
             if code not in known:
                 reasons.append(f"unknown rule code {code}")

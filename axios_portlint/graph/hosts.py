@@ -1,0 +1,77 @@
+"""Which listeners are active on which host: the per-host port map.
+
+A value set in a module file (`services.wiki.port = 8090;`) is active on every host
+whose module set holds that file. An option's default is active on a host that holds
+the declaring file and sets no value of that option in any of its files. Files tied to
+no host (a module library nobody imports in the checked tree) are checked as before
+this existed: all together, default against default.
+
+A module whose whole config is `mkIf cfg.enable { ... }` (`cfg = config.P`) has its
+ports active only on a host some file of which sets `P.enable` to anything but `false`
+(`HostMap.guards`, `Host.enabled`). Any other module a host imports counts as active
+there, whatever its conditions (a missed port is the worst bug).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from axios_portlint.model import Host, HostMap, Origin, PortDecl
+
+__all__ = ["DEFAULT_ORIGINS", "HostPorts", "host_ports", "unhosted"]
+
+# Where a declaration is an option's default rather than a value set for it.
+DEFAULT_ORIGINS = frozenset({Origin.OPTION, Origin.OPTION_BY_NAME})
+
+
+@dataclass(frozen=True, slots=True)
+class HostPorts:
+    """One host and the listeners active on it, sorted by option, then location."""
+
+    host: Host
+    listeners: tuple[PortDecl, ...]
+
+
+def host_ports(
+    hosts: HostMap, listeners: Iterable[PortDecl], decls: Iterable[PortDecl] = ()
+) -> tuple[HostPorts, ...]:
+    """Each host's active listeners.
+
+    `decls` are every declaration of the tree: a value any of them sets on a host
+    (a listener or not, e.g. `services.x.port = cfg.port;`) overrides the option's
+    default there. Linear in hosts times declarations.
+    """
+    listeners = tuple(listeners)
+    set_values = [d for d in (*listeners, *decls) if d.origin not in DEFAULT_ORIGINS]
+    guards = dict(hosts.guards)
+    return tuple(_one_host(host, listeners, set_values, guards) for host in hosts.hosts)
+
+
+def _one_host(
+    host: Host,
+    listeners: Sequence[PortDecl],
+    set_values: Sequence[PortDecl],
+    guards: Mapping[str, str],
+) -> HostPorts:
+    files = host.files
+    overridden = {d.option for d in set_values if d.location.file in files}
+    active = [
+        d
+        for d in listeners
+        if d.location.file in files
+        and _enabled_on(host, guards.get(d.location.file))
+        and (d.origin not in DEFAULT_ORIGINS or d.option not in overridden)
+    ]
+    active.sort(key=lambda d: (d.option, d.location.sort_key()))
+    return HostPorts(host, tuple(active))
+
+
+def _enabled_on(host: Host, guard: str | None) -> bool:
+    return guard is None or host.enabled is None or guard in host.enabled
+
+
+def unhosted(hosts: HostMap, listeners: Iterable[PortDecl]) -> tuple[PortDecl, ...]:
+    """The listeners declared in files tied to no host: a module library's."""
+    on_some_host = frozenset().union(*(host.files for host in hosts.hosts))
+    return tuple(d for d in listeners if d.location.file not in on_some_host)
