@@ -77,6 +77,15 @@ class Origin(enum.StrEnum):
     FIREWALL = "firewall"  # `networking.firewall.allowedTCPPorts = [ ... ]`
 
 
+class Role(enum.StrEnum):
+    """What a port option is to its host: the listener model's verdict (docs/listeners.md)."""
+
+    LISTENER = "listener"  # binds the port on this host
+    CLIENT = "client"  # the port of another server: connects to it, or builds a URL with it
+    UNKNOWN = "unknown"  # evidence either way; listed, never part of a conflict
+    FIREWALL = "firewall"  # a firewall entry: opens the port, binds nothing
+
+
 class ValueState(enum.StrEnum):
     """How much we statically know about an option's default."""
 
@@ -154,6 +163,9 @@ class PortDecl:
     end_port: int | None = None  # the end of a firewall port range
     exposes: str | None = None  # the local listener a Tailscale Service's backend points at
     pending: Pending | None = None  # a value that needs other files' options to fold
+    # The listener model's verdict and the evidence that decided it (extract/listeners.py).
+    role: Role = Role.LISTENER
+    why: str = ""
 
     @property
     def namespace(self) -> str:
@@ -191,6 +203,8 @@ def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
         "exposes": decl.exposes,
         "placed": decl.placed,
         "pending": None if decl.pending is None else _pending_to_json(decl.pending),
+        "role": str(decl.role),
+        "why": decl.why,
     }
 
 
@@ -218,6 +232,8 @@ def decl_from_dict(value: dict[str, Any]) -> PortDecl:
         end_port=_optional_int(value["end_port"]),
         exposes=_optional_str(value["exposes"]),
         pending=None if pending is None else _pending_from_json(pending),
+        role=Role(value["role"]),
+        why=str(value["why"]),
     )
 
 

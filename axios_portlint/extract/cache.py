@@ -51,7 +51,7 @@ from axios_portlint.model import (
 )
 
 CACHE_DIR = ".portlint_cache"
-FORMAT = 4
+FORMAT = 5
 FILE_NAME = "results.json"
 # Random per boot and readable only on this machine: a signing key nobody can plant.
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")

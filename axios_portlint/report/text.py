@@ -53,14 +53,16 @@ def _port_text(decl: PortDecl) -> str:
 
 
 def ports_table(decls: Sequence[PortDecl]) -> str:
-    header = ("OPTION", "KIND", "ORIGIN", "PORT", "LOCATION", "EXPRESSION")
+    # KIND is the listener model's verdict (extract/listeners.py), WHY its evidence.
+    header = ("OPTION", "KIND", "ORIGIN", "PORT", "LOCATION", "WHY", "EXPRESSION")
     rows = [
         (
             d.option,
-            str(d.kind),
+            str(d.role),
             str(d.origin),
             _port_text(d),
             f"{d.location.file}:{d.location.line}:{d.location.column}",
+            d.why or "-",
             " ".join(d.expression.split()),
         )
         for d in decls
