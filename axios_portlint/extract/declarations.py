@@ -27,6 +27,7 @@ from axios_portlint.extract.scope import (
     peel_parens,
 )
 from axios_portlint.extract.values import (
+    NULL,
     Attrs,
     ConfigRef,
     Deferred,
@@ -488,9 +489,9 @@ def _sibling(parsed: ParsedFile, folder: Folder, name: str, value: Node) -> Sibl
     default = _field(fields, "default")
     description = _field(fields, "description")
     text = parsed.text(description.node) if description is not None else ""
-    if default is None:
+    known = default.fold(folder) if default is not None else NULL
+    if isinstance(known, Null):  # the user must say where: no address to judge locality by
         return Sibling(name, None, has_default=False, description=text)
-    known = default.fold(folder)
     return Sibling(name, known.value if isinstance(known, Str) else None, description=text)
 
 

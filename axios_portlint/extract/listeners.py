@@ -10,10 +10,12 @@ by the later evidence that agrees:
 3. a client word on the path after the service's name (`smtp`, `db`, `redis`,
    `upstream`, `public`, ...) or before the port suffix (`redisPort`): a client;
 4. a sibling `host`/`address`/`server`/`ip` that is not a local or wildcard
-   address (or has no default): the port is on another machine;
+   address (or has no default, or defaults to null): the port is another server's;
 5. the description: "connect to", "public URL" (client) or "listen", "bind",
    "serve ... on" (listener); both at once: unknown;
-6. the name: a port name (`port`, `*Port`, `*_port`, ...) is a listener.
+6. the name: a port name (`port`, `*Port`, `*_port`, ...) is a listener; under
+   `programs.*` (a user's program, no daemon) it is unknown unless rule 5 said
+   "listen".
 
 Rule 1, a project's own patterns in portlint.toml, is applied over these by
 config/listeners.py. Nothing here reads a syntax tree: the same evidence could
@@ -44,6 +46,9 @@ ADDRESS_SIBLINGS = frozenset({"host", "hostname", "address", "server", "ip", "en
 LISTEN_SIBLINGS = frozenset(
     {"listen", "listenaddress", "listenhost", "listenip", "bind", "bindaddress", "bindhost"}
 )
+# Roots whose options configure programs a user runs, not daemons: their ports are
+# usually the servers they talk to (home-manager's `programs.tmate.port`).
+PROGRAM_ROOTS = frozenset({"programs"})
 LOCAL_ADDRESSES = frozenset(
     {"127.0.0.1", "::1", "[::1]", "localhost", "0.0.0.0", "::", "[::]", "any", "*", ""}
 )
@@ -64,7 +69,7 @@ class Sibling:
 
     name: str
     value: str | None  # the string it holds or defaults to; None when not a known string
-    has_default: bool = True  # False: an option declared without a default
+    has_default: bool = True  # False: an option without a default, or defaulting to null
     description: str = ""
 
 
@@ -106,7 +111,9 @@ def decide(evidence: Evidence) -> tuple[Role, str]:
     if own is None:
         return Role.UNKNOWN, f"name `{name}` is no port name" if name else "no option path"
     if phrase is not None:
-        own = f'{own}; description "{phrase[1]}"'
+        return Role.LISTENER, f'{own}; description "{phrase[1]}"'
+    if path[0] in PROGRAM_ROOTS and not evidence.config_side:
+        return Role.UNKNOWN, f'{own} under `{path[0]}` (a user\'s program), no "listen"'
     return Role.LISTENER, own
 
 
@@ -140,10 +147,17 @@ def _client_words(path: tuple[str, ...]) -> str:
             continue
         if CLIENT_WORDS.intersection(name_words(segment)):
             return f"enclosing attribute `{segment}`"
+        if _names_the_server(segment, path[1] if len(path) > 1 else ""):
+            return f"enclosing attribute `{segment}` (another service, in whose name `{path[1]}` it is)"
     name = path[-1] if path else ""
     if port_named(name) and CLIENT_WORDS.intersection(prefix_words(name)):
         return f"name `{name}` (a client word before the port suffix)"
     return ""
+
+
+def _names_the_server(segment: str, service: str) -> bool:
+    """`services.mpd-mpris.mpd.port`: a bridge's section named after the server it drives."""
+    return len(segment) >= 3 and segment != service and service.startswith(segment)
 
 
 def _normal(name: str) -> str:
@@ -158,7 +172,7 @@ def _remote_sibling(siblings: tuple[Sibling, ...]) -> str:
         if described is not None and described[0] is Role.LISTENER:
             continue  # "Address to bind to": this host's own address
         if not sibling.has_default:
-            return f"`{sibling.name}` (no default)"
+            return f"`{sibling.name}` (no address by default)"
         if sibling.value is not None and not _local(sibling.value):
             return f'`{sibling.name} = "{sibling.value}"`'
     return ""
