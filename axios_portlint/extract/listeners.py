@@ -148,7 +148,7 @@ def _client_words(path: tuple[str, ...]) -> str:
         if CLIENT_WORDS.intersection(name_words(segment)):
             return f"enclosing attribute `{segment}`"
         if _names_the_server(segment, path[1] if len(path) > 1 else ""):
-            return f"enclosing attribute `{segment}` (another service, in whose name `{path[1]}` it is)"
+            return f"enclosing attribute `{segment}` (a server named in `{path[1]}`)"
     name = path[-1] if path else ""
     if port_named(name) and CLIENT_WORDS.intersection(prefix_words(name)):
         return f"name `{name}` (a client word before the port suffix)"
