@@ -328,3 +328,14 @@ def test_bad_roles_are_a_usage_error(
     assert run.code == 2
     assert run.stdout == ""
     assert run.stderr.strip() == f"portlint: error: {message}"
+
+
+def test_the_verdict_survives_the_cache(tmp_path: Path) -> None:
+    folder = LISTENERS / "client-database"
+    cold = scan([folder], cwd=ROOT, cache_dir=tmp_path).decls
+    warm = scan([folder], cwd=ROOT, cache_dir=tmp_path).decls
+    assert warm == cold
+    assert [(d.role, d.why) for d in warm] == [
+        (d.role, d.why) for d in scan([folder], cwd=ROOT).decls
+    ]
+    assert {str(d.role) for d in warm} == {"listener", "client"}

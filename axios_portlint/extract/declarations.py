@@ -228,8 +228,11 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
         if type_field is not None and type_field.inherit is not None:
             continue
         by_type = type_field is not None and _is_port_type(folder, type_field.node)
-        note = "" if by_type else _by_name_note(folder, type_field, default)
-        if not by_type and not (note and _named_like_port(option_node)):
+        # The name first: folding every untyped option's default would cost more.
+        note = ""
+        if not by_type and _named_like_port(option_node):
+            note = _by_name_note(folder, type_field, default)
+        if not by_type and not note:
             continue
         for placement in placements(parsed, folder, option_node):
             if by_type:
