@@ -153,6 +153,18 @@ def path(option: str) -> tuple[str, ...]:
             "set on `services.postgresql` (name `port`)",
         ),
         (Evidence(path("services.x.web")), Role.UNKNOWN, "name `web` is no port name"),
+        # An option of a set named `ports` is a port; `smtp` there is the service's own.
+        (Evidence(path("services.mox.ports.smtp")), Role.LISTENER, "name `smtp` in `ports`"),
+        # `hostname` is the service's own public name, no address to connect to.
+        (
+            Evidence(
+                path("services.lemmy.settings.port"),
+                config_side=True,
+                siblings=(Sibling("hostname", "http://nixlemmy.com"),),
+            ),
+            Role.LISTENER,
+            "set on `services.lemmy` (name `port`)",
+        ),
     ],
 )
 def test_evidence_rules(evidence: Evidence, role: Role, why: str) -> None:

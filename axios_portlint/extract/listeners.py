@@ -40,8 +40,11 @@ CLIENT_WORDS = frozenset(
 # Path segments after which the next one names a listener of its own, not a peer:
 # `services.prometheus.exporters.postgres.port` is the postgres exporter's port.
 OWN_NAME_AFTER = frozenset({"exporters", "servers", "instances"})
-# Siblings that say where the port is: on another machine unless local.
-ADDRESS_SIBLINGS = frozenset({"host", "hostname", "address", "server", "ip", "endpoint"})
+# Siblings that say where the port is: on another machine unless local. Not `hostname`:
+# in real trees it is the service's own public name (lemmy's `settings.hostname`).
+ADDRESS_SIBLINGS = frozenset({"host", "address", "server", "ip", "endpoint"})
+# An attribute set of ports: each of its options is a port, whatever its name (`ports.http`).
+PORT_SETS = frozenset({"ports"})
 # Siblings that say where this host binds: listener evidence.
 LISTEN_SIBLINGS = frozenset(
     {"listen", "listenaddress", "listenhost", "listenip", "bind", "bindaddress", "bindhost"}
@@ -212,6 +215,7 @@ def _own_name(evidence: Evidence, name: str) -> str | None:
         service = ".".join(evidence.path[:2])
         return f"set on `{service}` (name `{name}`)"
     if not port_named(name):
-        return None
+        parent = evidence.path[-2] if len(evidence.path) > 1 else ""
+        return f"name `{name}` in `{parent}`" if parent in PORT_SETS else None
     note = f" ({evidence.type_note})" if evidence.type_note else ""
     return f"name `{name}`{note}"
