@@ -93,6 +93,15 @@ class Protocol(enum.StrEnum):
         return frozenset({"tcp", "udp"})
 
 
+class Role(enum.StrEnum):
+    """What a port option is to its host: the listener model's verdict (docs/listeners.md)."""
+
+    LISTENER = "listener"  # binds the port on this host
+    CLIENT = "client"  # the port of another server: connects to it, or builds a URL with it
+    UNKNOWN = "unknown"  # evidence either way; listed, never part of a conflict
+    FIREWALL = "firewall"  # a firewall entry: opens the port, binds nothing
+
+
 class ValueState(enum.StrEnum):
     """How much we statically know about an option's default."""
 
@@ -178,6 +187,9 @@ class PortDecl:
     exposes: str | None = None  # the local listener a Tailscale Service's backend points at
     pending: Pending | None = None  # a value that needs other files' options to fold
     protocol: Protocol = Protocol.UNKNOWN  # from a firewall list, the name or the description
+    # The listener model's verdict and the evidence that decided it (extract/listeners.py).
+    role: Role = Role.LISTENER
+    why: str = ""
 
     @property
     def namespace(self) -> str:
@@ -228,6 +240,8 @@ def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
         "placed": decl.placed,
         "pending": None if decl.pending is None else _pending_to_json(decl.pending),
         "protocol": str(decl.protocol),
+        "role": str(decl.role),
+        "why": decl.why,
     }
 
 
@@ -256,6 +270,8 @@ def decl_from_dict(value: dict[str, Any]) -> PortDecl:
         exposes=_optional_str(value["exposes"]),
         pending=None if pending is None else _pending_from_json(pending),
         protocol=Protocol(value["protocol"]),
+        role=Role(value["role"]),
+        why=str(value["why"]),
     )
 
 

@@ -162,11 +162,13 @@ class NixCase:
     message: str
 
 
+# The broken options are no port options (`size`, untyped): an untyped `port` with an
+# integer default is a listener, and would add its own findings beside the syntax error.
 NIX_CASES = [
     NixCase("syntax-error-start", b"= { lib, ... }: { }\n", "PL010", 1, 1, "unexpected '='"),
     NixCase(
         "syntax-error-middle",
-        b"{ lib, ... }:\n{\n  options.a.port = lib.mkOption { default = 1 };\n}\n",
+        b"{ lib, ... }:\n{\n  options.a.size = lib.mkOption { default = 1 };\n}\n",
         "PL010",
         3,
         46,
@@ -174,7 +176,7 @@ NIX_CASES = [
     ),
     NixCase(
         "syntax-error-end",
-        b"{ lib, ... }:\n{\n  options.a.port = lib.mkOption { default = 1; };\n",
+        b"{ lib, ... }:\n{\n  options.a.size = lib.mkOption { default = 1; };\n",
         "PL010",
         3,
         50,

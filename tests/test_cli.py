@@ -106,6 +106,8 @@ def test_ports_inventory_json(portlint: Portlint) -> None:
         "reads": None,
         "exposes": None,
         "protocol": "unknown",
+        "role": "listener",
+        "why": "name `httpsPort`; Tailscale Serve",
     }
     config_side = by_option["services.open-webui.port"]
     assert (config_side["origin"], config_side["port"], config_side["reads"]) == (
@@ -114,6 +116,8 @@ def test_ports_inventory_json(portlint: Portlint) -> None:
         "services.ai.webui.port",
     )
     assert by_option["pim.pwa.httpsPort"]["kind"] == "other"
+    assert by_option["pim.pwa.httpsPort"]["role"] == "client"
+    assert by_option["pim.pwa.httpsPort"]["why"] == 'description "connects to"'
     assert sorted(e["kind"] for e in entries).count("tailscale") == 4
 
 
@@ -138,6 +142,7 @@ def test_ports_table(portlint: Portlint) -> None:
         "PORT",
         "PROTO",
         "LOCATION",
+        "WHY",
         "EXPRESSION",
     ]
     assert result.stdout.endswith("12 port declarations.\n")

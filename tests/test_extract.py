@@ -372,14 +372,15 @@ def test_a_nested_inherit_passes_a_let_bound_option_through() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["port", "httpPort", "listenPort", "rpc-port", "listening-port", "http_port"]
+    "name",
+    ["port", "httpPort", "listenPort", "rpc-port", "listening-port", "http_port", "HTTP_PORT"],
 )
 def test_port_names(name: str) -> None:
     assert port_named(name)
 
 
 @pytest.mark.parametrize(
-    "name", ["ports", "portal", "support", "transport", "passport", "report", "HTTP_PORT"]
+    "name", ["ports", "portal", "support", "transport", "passport", "report", "PORTS", "Ports"]
 )
 def test_not_port_names(name: str) -> None:
     assert not port_named(name)

@@ -331,6 +331,7 @@ in
   options.axios.sync.metricsPort = lib.mkOption {
     type = lib.types.port;
     default = base + 60000;
+    description = "Port the dashboard connects to for metrics.";
   };
 }
 """,
@@ -345,6 +346,7 @@ PORT_PROBE = """{ lib, ... }:
   options.axios.probe.metricsPort = lib.mkOption {
     type = lib.types.port;
     default = PORT;
+    description = "Port the dashboard connects to for metrics.";
   };
 }
 """

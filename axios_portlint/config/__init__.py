@@ -15,7 +15,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from axios_portlint.config.listeners import DEFAULT_LOCAL, DEFAULT_TAILSCALE, Listeners, classify
+from axios_portlint.config.listeners import (
+    DEFAULT_LOCAL,
+    DEFAULT_TAILSCALE,
+    ROLE_KEYS,
+    Listeners,
+    classify,
+)
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PYPROJECT_TOML, settings_file
 from axios_portlint.model import Severity
@@ -44,7 +50,7 @@ _LIST_KEYS = (
 )
 _STRING_KEYS = ("registry", "fail-on", "format")
 _BOOL_KEYS = ("no-registry",)
-_TABLE_KEYS = ("hosts",)
+_TABLE_KEYS = ("hosts", "roles")
 KEYS = frozenset(_LIST_KEYS + _STRING_KEYS + _BOOL_KEYS + _TABLE_KEYS)
 
 # `[hosts]`: each host's name and its entry files or folders (absolute), in file order.
@@ -160,10 +166,9 @@ class _File:
         prefix = "tool.portlint" if self.pyproject else None
         path = ".".join(part for part in (prefix, table) if part) or None
         line = _key_line(self.text, key, path)
-        if table is not None:
-            key = f"{table}.{key}"
         where = self.shown if line is None else f"{self.shown}:{line}"
-        return ConfigError(where, f"{self.label}{key}: {message}")
+        name = key if table is None else f"{table}.{key}"
+        return ConfigError(where, f"{self.label}{name}: {message}")
 
 
 class _Reader:
@@ -273,12 +278,37 @@ class _Reader:
     def _listeners(self) -> Listeners | None:
         local = self._tuple("local-listeners")
         tailscale = self._tuple("tailscale-listeners")
-        if local is None and tailscale is None:
+        roles = self._roles()
+        if local is None and tailscale is None and not roles:
             return None
         return Listeners(
             local=DEFAULT_LOCAL if local is None else local,
             tailscale=DEFAULT_TAILSCALE if tailscale is None else tailscale,
+            rekind=local is not None or tailscale is not None,
+            **roles,
         )
+
+    def _roles(self) -> dict[str, tuple[str, ...]]:
+        """`[roles]`: lists of option-path patterns per role (docs/listeners.md, Overrides)."""
+        table = self._value("roles", dict, "a table")
+        if not isinstance(table, dict):
+            return {}
+        known = [key for key, _role in ROLE_KEYS]
+        found: dict[str, tuple[str, ...]] = {}
+        owner: dict[str, str] = {}
+        for key, value in table.items():
+            if key not in known:
+                message = f"unknown key (known keys: {', '.join(known)})"
+                raise self._file.error_in("roles", key, message)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                got = _toml_type(value) if not isinstance(value, list) else "a list of other values"
+                raise self._file.error_in("roles", key, f"expected a list of strings, got {got}")
+            for pattern in value:
+                if owner.setdefault(pattern, key) != key:
+                    message = f"pattern {pattern!r} is also in roles.{owner[pattern]}"
+                    raise self._file.error_in("roles", key, message)
+            found[key] = tuple(value)
+        return found
 
 
 def _suggestion(key: str) -> str:

@@ -22,6 +22,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import Leaf, config_leaves
 from axios_portlint.extract.link import default_of
+from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
 from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
@@ -32,6 +33,7 @@ from axios_portlint.model import (
     Pending,
     PendingRef,
     PortDecl,
+    Role,
     ValueState,
     join_option_path,
 )
@@ -46,7 +48,7 @@ FIREWALL_LISTS = {
     "allowedUDPPortRanges": True,
 }
 # Files that mention none of these cannot hold a config-side port.
-WORTH_A_LOOK = re.compile(rb"[pP]ort|tailscale")
+WORTH_A_LOOK = re.compile(rb"[pP]ort|PORT|tailscale")
 URL_PORT = re.compile(r"://[^/:]*:(\d+)")
 FALLBACK_QUERY = "(select_expression default: (_)) @select"
 
@@ -80,7 +82,11 @@ class _ConfigSide:
 
     def from_leaves(self) -> Iterator[PortDecl]:
         services: dict[str, list[Leaf]] = defaultdict(list)
-        for leaf in config_leaves(self.parsed.root):
+        leaves = list(config_leaves(self.parsed.root))
+        self.by_parent: dict[tuple[str, ...], list[Leaf]] = defaultdict(list)
+        for leaf in leaves:
+            self.by_parent[leaf.path[:-1]].append(leaf)
+        for leaf in leaves:
             path = leaf.path
             if path and port_named(path[-1]):
                 self.defines.add(join_option_path(path))
@@ -107,15 +113,29 @@ class _ConfigSide:
             return
         raw = self._value(leaf)
         reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
+        evidence = Evidence(leaf.path, config_side=True, siblings=self._siblings(leaf))
+        role, why = decide(evidence)
         yield self._decl(
             leaf.value,
             join_option_path(leaf.path),
-            Kind.LOCAL,
+            kind_of(role, Kind.LOCAL),
             Origin.CONFIG,
             self.folder.resolve(raw),
             conditional=leaf.conditional,
             reads=reads,
+            role=role,
+            why=why,
         )
+
+    def _siblings(self, leaf: Leaf) -> tuple[Sibling, ...]:
+        """The values set beside the port: `smtp = { host = "..."; port = 587; }`."""
+        found = []
+        for other in self.by_parent[leaf.path[:-1]]:
+            if other is leaf or other.value is None or other.value.type.startswith("inherit"):
+                continue
+            value = self.folder.eval(other.value)
+            found.append(Sibling(other.path[-1], value.value if isinstance(value, Str) else None))
+        return tuple(found)
 
     # -- networking.tailscale.services."NAME" ------------------------------------
 
@@ -147,6 +167,7 @@ class _ConfigSide:
             exposes=exposes,
             note="defined under a condition" if conditional else "",
             expression=expression,
+            why=f"Tailscale Service `{name}`",
         )
 
     def _name_key(self, leaves: list[Leaf]) -> Node:
@@ -189,7 +210,14 @@ class _ConfigSide:
             # `allowedTCPPorts = cfg.allowedPorts;`: a list only evaluation can spell out.
             unknown = Unknown("the list is computed; only evaluation knows its ports")
             yield self._decl(
-                leaf.value, option, Kind.FIREWALL, Origin.FIREWALL, unknown, conditional=False
+                leaf.value,
+                option,
+                Kind.FIREWALL,
+                Origin.FIREWALL,
+                unknown,
+                conditional=False,
+                role=Role.FIREWALL,
+                why=f"list `{leaf.path[-1]}`",
             )
             return
         for element, _conditional in elements:
@@ -206,6 +234,8 @@ class _ConfigSide:
                 self.folder.resolve(raw),
                 conditional=False,
                 reads=reads,
+                role=Role.FIREWALL,
+                why=f"list `{leaf.path[-1]}`",
             )
 
     def _firewall_range(self, element: Node, option: str) -> Iterator[PortDecl]:
@@ -219,9 +249,14 @@ class _ConfigSide:
             Origin.FIREWALL,
             self.folder.resolve(low) if low is not None else Str("missing"),
             conditional=False,
+            role=Role.FIREWALL,
         )
         end = self.folder.resolve(high) if high is not None else None
-        yield replace(decl, end_port=end if isinstance(end, int) else None)
+        end_port = end if isinstance(end, int) else None
+        why = f"list `{option.rsplit('.', 1)[-1]}`"
+        if decl.port is not None and end_port is not None:
+            why = f"{why}, range {decl.port}-{end_port}"
+        yield replace(decl, end_port=end_port, why=why)
 
     # -- `x.port or 8085` --------------------------------------------------------
 
@@ -248,14 +283,18 @@ class _ConfigSide:
         if not isinstance(read, ConfigRef) or not read.path or not port_named(read.path[-1]):
             return None
         kind = Kind.LOCAL if read.path[-1] == "port" else Kind.OTHER
+        option = join_option_path(read.path)
         return self._decl(
             default,
-            join_option_path(read.path),
+            option,
             kind,
             Origin.FALLBACK,
             self.folder.fold(default),
             conditional=False,
-            reads=join_option_path(read.path),
+            reads=option,
+            # A fallback stands in for the option it reads: a listener only as `port`.
+            role=Role.LISTENER if kind is Kind.LOCAL else Role.UNKNOWN,
+            why=f"fallback for `{option}`",
         )
 
     # -- building ---------------------------------------------------------------
@@ -274,6 +313,8 @@ class _ConfigSide:
         exposes: str | None = None,
         note: str = "",
         expression: str | None = None,
+        role: Role = Role.LISTENER,
+        why: str = "",
     ) -> PortDecl:
         state, port, reason, pending = self.fold(value)
         if conditional and state is not ValueState.UNRESOLVED:
@@ -291,6 +332,8 @@ class _ConfigSide:
             reads=reads,
             exposes=exposes,
             pending=pending,
+            role=role,
+            why=why,
         )
 
 

@@ -16,6 +16,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.configside import config_ports
+from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import UNPLACED
 from axios_portlint.extract.optionpaths import classify as classify  # extract.classify
 from axios_portlint.extract.placement import Placement, placements
@@ -29,13 +30,25 @@ from axios_portlint.extract.scope import (
     peel_parens,
 )
 from axios_portlint.extract.submodules import submodule_uses
-from axios_portlint.extract.values import Attrs, Deferred, LibRef, Null, Unknown, Update, Value
+from axios_portlint.extract.values import (
+    NULL,
+    Attrs,
+    ConfigRef,
+    Deferred,
+    LibRef,
+    Null,
+    Str,
+    Unknown,
+    Update,
+    Value,
+)
 from axios_portlint.model import (
     FileResult,
     Kind,
     Origin,
     Pending,
     PortDecl,
+    Role,
     SourceFile,
     ValueState,
     join_option_path,
@@ -102,7 +115,9 @@ class _Candidate:
     placement: Placement
     default: _Field | None
     origin: Origin = Origin.OPTION
-    description: _Field | None = None
+    option_node: Node | None = None  # the option expression as bound: its siblings are beside it
+    fields: Value | None = None  # mkOption's argument set
+    type_note: str = ""  # how the type made it a port option, when not `types.port`
 
     @property
     def option(self) -> tuple[str, ...]:
@@ -118,7 +133,7 @@ def may_hold_port(data: bytes) -> bool:
     `port` after a letter or digit is `import`, `support`, `export`: the regex
     this replaces let those through, a third of all files in a real tree.
     """
-    if b"Port" in data or b"tailscale" in data or b"u16" in data:
+    if b"Port" in data or b"PORT" in data or b"tailscale" in data or b"u16" in data:
         return True
     find = data.find
     at = find(b"port")
@@ -215,19 +230,41 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
             continue
         option_node, fields = _option_value(parsed, folder, call, folder.eval(argument))
         type_field = _field(fields, "type")
-        if type_field is None or type_field.inherit is not None:
-            continue
-        by_type = _is_port_type(folder, type_field.node)
-        if not by_type and not (_is_int_type(type_field.node) and _named_like_port(option_node)):
-            continue
         default = _field(fields, "default")
-        description = _field(fields, "description")
+        if type_field is not None and type_field.inherit is not None:
+            continue
+        by_type = type_field is not None and _is_port_type(folder, type_field.node)
+        # The name first: folding every untyped option's default would cost more.
+        note = ""
+        if not by_type and _named_like_port(option_node):
+            note = _by_name_note(folder, type_field, default)
+        if not by_type and not note:
+            continue
         for placement in placements(parsed, folder, option_node):
             if by_type:
-                yield _Candidate(call, placement, default, description=description)
+                origin = Origin.OPTION
             elif placement.placed and port_named(placement.path[-1]):
                 origin = Origin.OPTION_BY_NAME
-                yield _Candidate(call, placement, default, origin, description)
+            else:
+                continue
+            yield _Candidate(call, placement, default, origin, option_node, fields, note)
+
+
+def _by_name_note(folder: Folder, type_field: _Field | None, default: _Field | None) -> str:
+    """How an option not typed `types.port` may still be a port by its name; "" if not.
+
+    An integer type (`types.int`, `nullOr types.int`, `ints.between ...`) is one; so is
+    no type at all when the default is an integer (NixOS options from before types).
+    """
+    if type_field is None:
+        if default is None or default.inherit is not None:
+            return ""
+        return "untyped" if isinstance(folder.fold(default.node), int | Deferred) else ""
+    node = peel_parens(type_field.node)
+    head, args = apply_chain(node)
+    if len(args) == 1 and _spelled_path(head)[-1:] == ("nullOr",) and _is_int_type(args[0]):
+        return "type `nullOr int`"
+    return "type `int`" if _is_int_type(node) else ""
 
 
 def _option_value(
@@ -358,10 +395,15 @@ def _declaration(
     option = join_option_path(placement.path)
     if not placement.placed:
         option = f"{UNPLACED}.{option}" if option else UNPLACED
-    kind = classify(placement.path) if placement.placed else Kind.OTHER
-    if candidate.origin is Origin.OPTION_BY_NAME:
-        kind = Kind.OTHER  # an integer named like a port: inventoried, never a listener
     default = candidate.default
+    reads = _reads(symbolic, default)
+    if placement.placed:
+        role, why = decide(_evidence(parsed, folder, candidate, reads))
+        kind = kind_of(role, classify(placement.path))
+        if kind is Kind.TAILSCALE:
+            why = f"{why}; Tailscale Serve"
+    else:
+        role, why, kind = Role.UNKNOWN, "unplaced: no option path to judge", Kind.OTHER
     anchor = default.node if default is not None else candidate.call
     if placement.site is not None:
         anchor = placement.site  # `mkPortOption 3000`: the port is written at the call
@@ -372,9 +414,9 @@ def _declaration(
     state, port, reason = value_state(value) if value is not None else (ValueState.ABSENT, None, "")
     pending = value.pending if isinstance(value, Deferred) else None
     if isinstance(value, int) and default is not None:
-        reads = default.fold(symbolic)
-        if isinstance(reads, Deferred):
-            pending = reads.pending  # known here; the link pass confirms nobody overrides it
+        deferred = default.fold(symbolic)
+        if isinstance(deferred, Deferred):
+            pending = deferred.pending  # known here; the link pass confirms nobody overrides it
     if not placement.placed:
         reason = "cannot tell statically which option path this mkOption call declares"
         if placement.reason:
@@ -393,15 +435,82 @@ def _declaration(
         placed=placement.placed,
         pending=pending if placement.placed and not placement.conditional else None,
         origin=candidate.origin,
-        protocol=protocol_of(option, _description_text(parsed, candidate.description)),
+        protocol=protocol_of(option, _description_text(parsed, candidate.fields)),
+        reads=reads if role is Role.CLIENT else None,
+        role=role,
+        why=why,
     )
 
 
-def _description_text(parsed: ParsedFile, description: _Field | None) -> str:
+def _description_text(parsed: ParsedFile, fields: Value | None) -> str:
     """The description as written (a string, `mdDoc "..."`): only its words matter."""
+    description = _field(fields, "description") if fields is not None else None
     if description is None or description.inherit is not None:
         return ""
     return parsed.text(description.node)
+
+
+# -- the evidence the listener model decides from -----------------------------
+
+
+def _reads(symbolic: Folder, default: _Field | None) -> str | None:
+    """The option a default only reads (`default = config.services.mpd.network.port;`)."""
+    if default is None:
+        return None
+    if default.inherit is not None:
+        raw = symbolic.inherited_value(default.inherit, "default")
+    else:
+        raw = symbolic.eval(default.node)
+    return join_option_path(raw.path) if isinstance(raw, ConfigRef) and raw.path else None
+
+
+def _evidence(
+    parsed: ParsedFile, folder: Folder, candidate: _Candidate, reads: str | None
+) -> Evidence:
+    return Evidence(
+        path=candidate.placement.path,
+        description=_description_text(parsed, candidate.fields),
+        reads=reads,
+        siblings=_siblings(parsed, folder, candidate.option_node),
+        type_note=candidate.type_note,
+    )
+
+
+def _siblings(parsed: ParsedFile, folder: Folder, option: Node | None) -> tuple[Sibling, ...]:
+    """The other bindings of the attribute set the option is bound in (`host` beside `port`)."""
+    binding = option.parent if option is not None else None
+    attrpath = binding.child_by_field_name("attrpath") if binding is not None else None
+    if binding is None or binding.type != "binding" or attrpath is None or binding.parent is None:
+        return ()
+    names = attrpath_names(attrpath)
+    found = []
+    for child in binding.parent.named_children:
+        if child == binding or child.type != "binding":
+            continue
+        path = child.child_by_field_name("attrpath")
+        value = child.child_by_field_name("expression")
+        other = attrpath_names(path) if path is not None else []
+        if value is None or len(other) != len(names) or other[:-1] != names[:-1]:
+            continue
+        name = other[-1]
+        if name is not None:
+            found.append(_sibling(parsed, folder, name, value))
+    return tuple(found)
+
+
+def _sibling(parsed: ParsedFile, folder: Folder, name: str, value: Node) -> Sibling:
+    head, args = apply_chain(peel_parens(value))
+    if not (len(args) == 1 and _spelled_path(head)[-1:] == ("mkOption",)):
+        plain = folder.eval(value)
+        return Sibling(name, plain.value if isinstance(plain, Str) else None)
+    fields = folder.eval(args[0])
+    default = _field(fields, "default")
+    description = _field(fields, "description")
+    text = parsed.text(description.node) if description is not None else ""
+    known = default.fold(folder) if default is not None else NULL
+    if isinstance(known, Null):  # the user must say where: no address to judge locality by
+        return Sibling(name, None, has_default=False, description=text)
+    return Sibling(name, known.value if isinstance(known, Str) else None, description=text)
 
 
 def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending | None]:

@@ -54,7 +54,7 @@ def ports_json(decls: Iterable[PortDecl]) -> str:
 # The inventory's keys, in order: decl_to_dict's public part.
 INVENTORY_KEYS = (
     *("option", "kind", "origin", "port", "end_port", "state", "expression"),
-    *("file", "line", "column", "reason", "name", "reads", "exposes", "protocol"),
+    *("file", "line", "column", "reason", "name", "reads", "exposes", "protocol", "role", "why"),
 )
 
 

@@ -54,15 +54,17 @@ def _port_text(decl: PortDecl) -> str:
 
 
 def ports_table(decls: Sequence[PortDecl]) -> str:
-    header = ("OPTION", "KIND", "ORIGIN", "PORT", "PROTO", "LOCATION", "EXPRESSION")
+    # KIND is the listener model's verdict (extract/listeners.py), WHY its evidence.
+    header = ("OPTION", "KIND", "ORIGIN", "PORT", "PROTO", "LOCATION", "WHY", "EXPRESSION")
     rows = [
         (
             d.option,
-            str(d.kind),
+            str(d.role),
             str(d.origin),
             _port_text(d),
             str(d.protocol),
             f"{d.location.file}:{d.location.line}:{d.location.column}",
+            d.why or "-",
             " ".join(d.expression.split()),
         )
         for d in decls

@@ -1,6 +1,9 @@
 """## What it does
-Reports two different local listener options (option paths ending in `port`)
-whose defaults are the same port.
+Reports two different local listener options whose defaults are the same port.
+A port option is a listener when the listener model says so (docs/listeners.md):
+its name (`port`, `httpPort`, `listen_port`, ...) unless its path, siblings,
+default or description show it is the port of another server (a client) or
+cannot tell (unknown); clients and unknown options are never compared.
 
 ## Why is this bad?
 Both services try to bind the same port on the host. Whichever starts second
