@@ -58,7 +58,7 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 EMPTY = 0  # the entry of a file with no declaration, no syntax issue and no port setting
 
 
-def _signing_key() -> bytes | None:
+def signing_key() -> bytes | None:
     try:
         boot = BOOT_ID.read_bytes().strip()
     except OSError:
@@ -68,6 +68,36 @@ def _signing_key() -> bytes | None:
 
 def _signature(key: bytes, payload: bytes) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def read_signed(path: Path, key: bytes) -> Any:
+    """The JSON document a cache file holds, or None unless its signature is ours.
+
+    The file is the HMAC's hex digest, a newline, then the payload exactly as signed.
+    """
+    try:
+        signature, _, payload = path.read_bytes().partition(b"\n")
+        if not hmac.compare_digest(signature, _signature(key, payload).encode()):
+            return None
+        return json.loads(payload)
+    except (OSError, ValueError):
+        return None
+
+
+def write_signed(path: Path, key: bytes, document: object) -> None:
+    """Write a signed cache file atomically into its folder; a failed write is harmless."""
+    payload = json.dumps(document, separators=(",", ":")).encode()
+    folder = path.parent
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by portlint: the cache is never committed.\n*\n")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(_signature(key, payload).encode() + b"\n" + payload)
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
 
 
 @cache
@@ -121,7 +151,7 @@ def _stat_path(stat: str) -> str:
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._key = _signing_key()
+        self._key = signing_key()
         self._stored: dict[str, Any] = {}
         self._stored_stats: dict[str, str] = {}
         self._stored_notes: dict[str, Any] = {}
@@ -134,13 +164,7 @@ class Cache:
         self._loaded = True
         if self._key is None:
             return
-        try:
-            signature, _, payload = (self.folder / FILE_NAME).read_bytes().partition(b"\n")
-            if not hmac.compare_digest(signature, _signature(self._key, payload).encode()):
-                return
-            document = json.loads(payload)
-        except (OSError, ValueError):
-            return
+        document = read_signed(self.folder / FILE_NAME, self._key)
         if not (
             isinstance(document, dict)
             and document.get("format") == FORMAT
@@ -207,17 +231,7 @@ class Cache:
             return  # nothing new: leave the file alone
         document = {"format": FORMAT, "code": code_key(), "entries": entries}
         document |= {"stats": stats, "notes": notes}
-        payload = json.dumps(document, separators=(",", ":")).encode()
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by portlint: the cache is never committed.\n*\n")
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".results-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(_signature(self._key, payload).encode() + b"\n" + payload)
-            Path(temporary).chmod(0o644)
-            Path(temporary).replace(self.folder / FILE_NAME)
+        write_signed(self.folder / FILE_NAME, self._key, document)
 
 
 # -- encoding -------------------------------------------------------------------
