@@ -24,9 +24,9 @@ from axios_portlint.extract.cache import (
     FILE_NAME,
     Cache,
     _signature,
-    signing_key,
     code_key,
     content_key,
+    signing_key,
 )
 from axios_portlint.model import FileResult, Kind, SourceFile
 

@@ -243,7 +243,7 @@ def _result_to_json(result: FileResult) -> object:
     issue = result.syntax_issue
     return [
         [decl_to_dict(decl) for decl in result.decls],
-        None if issue is None else [_location(issue.location), issue.message],
+        None if issue is None else [location_to_json(issue.location), issue.message],
         list(result.defines),
     ]
 
@@ -255,12 +255,12 @@ def _result_from_json(path: str, entry: Any) -> FileResult:
     return FileResult(
         path=path,
         decls=tuple(decl_from_dict(decl) for decl in decls),
-        syntax_issue=None if issue is None else SyntaxIssue(_read_location(issue[0]), issue[1]),
+        syntax_issue=None if issue is None else SyntaxIssue(location_from_json(issue[0]), issue[1]),
         defines=tuple(str(option) for option in defines),
     )
 
 
-def _location(location: Location) -> list[object]:
+def location_to_json(location: Location) -> list[object]:
     return [
         location.file,
         location.line,
@@ -270,6 +270,6 @@ def _location(location: Location) -> list[object]:
     ]
 
 
-def _read_location(value: list[Any]) -> Location:
+def location_from_json(value: list[Any]) -> Location:
     file, line, column, end_line, end_column = value
     return Location(str(file), int(line), int(column), int(end_line), int(end_column))
