@@ -383,8 +383,8 @@ def _run_key(
             [str(registry), *signature, status.st_dev],
             [rule.code for rule in rules],
             None if listeners is None else [list(listeners.local), list(listeners.tailscale)],
-            [[file.display, *file.signature] for file in found.files],
             [[p.path, p.message, p.line, p.column] for p in found.problems],
             DEFAULT_MAX_BYTES,
-        ]
+        ],
+        ((file.display, file.signature) for file in found.files),
     )

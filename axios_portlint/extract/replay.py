@@ -28,7 +28,7 @@ import hashlib
 import importlib.util
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,11 +61,17 @@ class Replay:
     probes: tuple[tuple[str, bool], ...] = ()
 
 
-def run_key(parts: Sequence[object]) -> str:
-    """A digest of a run's inputs (plain JSON values), the code and the libraries."""
+def run_key(parts: Sequence[object], files: Iterable[tuple[str, tuple[int, ...]]]) -> str:
+    """A digest of a run's inputs, the code and the libraries.
+
+    `parts` are plain JSON values; `files` are the display path and stat signature
+    of every discovered file, joined as text (JSON of 20,000 lists costs 0.1 s).
+    """
     digest = hashlib.blake2b(digest_size=16)
     head = [RUNS_FORMAT, code_key(), sys.version, *map(_library_stamp, LIBRARIES)]
     digest.update(json.dumps([head, *parts], separators=(",", ":")).encode())
+    # No path holds a NUL byte: the joined text reads back one way only.
+    digest.update("\0".join(f"{path}\0{signature}" for path, signature in files).encode())
     return digest.hexdigest()
 
 
