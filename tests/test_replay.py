@@ -9,12 +9,10 @@ of a check without any cache.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import AxiosTree, Run
+from conftest import AxiosTree, Run, run_importtime
 
 from axios_portlint import api
 from axios_portlint.config import Listeners
@@ -245,14 +243,7 @@ def test_a_changed_settings_file_is_a_miss(
 
 def test_a_replay_imports_neither_networkx_nor_markdown_it(failing_tree: AxiosTree) -> None:
     def imports() -> str:
-        completed = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "axios_portlint", "check"],
-            cwd=failing_tree.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        completed = run_importtime("check", cwd=failing_tree.root)
         assert completed.returncode == 1, completed.stderr
         return completed.stderr
 
