@@ -8,6 +8,7 @@ of a check without any cache.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterator
 
@@ -193,6 +194,19 @@ def test_a_damaged_or_forged_run_cache_is_a_miss(
         write_signed(path, key, document)
         assert read_signed(path, key) == document
     assert_made_anew(axios_tree, pipeline)
+
+
+def test_check_cached_takes_every_argument_of_check() -> None:
+    """A new argument of `check` changes findings: it must reach `check_cached` and its key.
+
+    This catches the first half (the argument passed through); `_run_key` must then
+    hash it, and a test here change it after a replay (see the parametrized one above).
+    """
+    own = inspect.signature(api.check).parameters
+    cached_parameters = inspect.signature(api.check_cached).parameters
+    assert [(p.name, p.kind, p.default) for p in own.values()] == [
+        (p.name, p.kind, p.default) for p in cached_parameters.values()
+    ]
 
 
 def test_no_cache_folder_keeps_no_run_cache(axios_tree: AxiosTree) -> None:
