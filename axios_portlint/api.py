@@ -134,6 +134,7 @@ def scan(
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
     with_suppressions: bool = False,
+    discovered: Stats | None = None,
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
@@ -141,10 +142,12 @@ def scan(
     caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`.
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
-    is unchanged since the last run are not parsed again.
+    is unchanged since the last run are not parsed again. `discovered` is what
+    discovery found for these same paths and excludes, when the caller walked
+    them already (`check_cached` does, for its key).
     """
     cwd = cwd or Path.cwd()
-    found = _discover(paths, excludes, cwd)
+    found = discovered if discovered is not None else _discover(paths, excludes, cwd)
     cache = Cache(cache_dir) if cache_dir is not None else None
     # With a cache every file's suppressions are kept beside its result, so a warm
     # run reads no file; without one only a check needs them.
@@ -242,6 +245,7 @@ def check(
     selection: Sequence[Selection] = (),
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
+    discovered: Stats | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
 
@@ -263,6 +267,7 @@ def check(
         listeners=listeners,
         cache_dir=cache_dir,
         with_suppressions=True,
+        discovered=discovered,
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
@@ -326,7 +331,11 @@ def check_cached(
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
     registry_path = locate_registry(registry, cwd)
-    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners)
+    try:
+        found = _discover(paths, excludes, cwd)
+    except UsageError:
+        found = None  # `check` says what is wrong, in its own order (the registry first)
+    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, found)
     runs = RunCache(cache_dir)
     replayed = runs.get(key) if key is not None else None
     if replayed is not None:
@@ -339,6 +348,7 @@ def check_cached(
         selection=selection,
         listeners=listeners,
         cache_dir=cache_dir,
+        discovered=found,
     )
     checked = Checked(report.findings, _files_seen(report.inventory))
     if key is not None:
@@ -359,11 +369,12 @@ def _run_key(
     cwd: Path,
     rules: Sequence[Rule],
     listeners: Listeners | None,
+    found: Stats | None,
 ) -> str | None:
-    """The run cache's key of a check (extract/replay.py); None when the registry is no file.
+    """The run cache's key of a check (extract/replay.py); None for a run that fails.
 
-    Discovery walks the tree for the key and again in `check` on a miss: a file
-    changed in between is stored under its old signature, which no later run has.
+    `found` is discovery's walk, which a miss hands on to `check`: a file changed
+    after its stat is stored under its old signature, which no later run has.
     """
     from axios_portlint.extract.replay import run_key
 
@@ -371,9 +382,8 @@ def _run_key(
         status = registry.stat()
     except OSError:
         return None  # `check` says what is wrong with it
-    if not stat.S_ISREG(status.st_mode):
+    if found is None or not stat.S_ISREG(status.st_mode):
         return None
-    found = _discover(paths, excludes, cwd)
     signature = [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
     return run_key(
         [

@@ -204,7 +204,8 @@ def test_check_cached_takes_every_argument_of_check() -> None:
     """
     own = inspect.signature(api.check).parameters
     cached_parameters = inspect.signature(api.check_cached).parameters
-    assert [(p.name, p.kind, p.default) for p in own.values()] == [
+    # `discovered` is the walk check_cached hands on, not an input of the run.
+    assert [(p.name, p.kind, p.default) for p in own.values() if p.name != "discovered"] == [
         (p.name, p.kind, p.default) for p in cached_parameters.values()
     ]
 
@@ -265,3 +266,16 @@ def test_a_replay_imports_neither_networkx_nor_markdown_it(failing_tree: AxiosTr
     replayed = imports()
     for module in ("networkx", "markdown_it", "tree_sitter", "importlib.metadata"):
         assert f" {module}\n" not in replayed, f"a replay imported {module}"
+
+
+def test_errors_come_in_the_order_of_an_uncached_run(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    """The run cache walks the tree before `check` would: a bad registry still speaks first."""
+    (axios_tree.root / "empty").mkdir()
+    (axios_tree.root / "folder.md").mkdir()
+    args = ("check", "empty", "--registry", "folder.md")
+    uncached = portlint(*args, "--no-cache", cwd=axios_tree.root)
+    cached_run = portlint(*args, cwd=axios_tree.root)
+    assert uncached.code == cached_run.code == 2
+    assert uncached.stderr == cached_run.stderr and "folder.md" in uncached.stderr
