@@ -7,6 +7,7 @@ directly as well.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from axios_portlint.discover import (
     DiscoveryError,
     EmptySelectionError,
     StatFile,
+    Stats,
     discover_stats,
     empty_selection_message,
     read_file,
@@ -45,6 +47,7 @@ from axios_portlint.model import (
 )
 from axios_portlint.rules import (
     Context,
+    Rule,
     Selection,
     UnknownSelectorError,
     all_rules,
@@ -64,11 +67,13 @@ if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that us
     from axios_portlint.registry import RegistrySource
 
 __all__ = [
+    "Checked",
     "Inventory",
     "MissingRegistryError",
     "Report",
     "UsageError",
     "check",
+    "check_cached",
     "find_registry",
     "locate_registry",
     "read_registry",
@@ -121,8 +126,22 @@ class Report:
         return self.inventory.hosts or NO_HOSTS
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
-        failing = any(f.severity.rank >= fail_on.rank for f in self.findings)
-        return 1 if failing else 0
+        return _exit_code(self.findings, fail_on)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What `portlint check` prints: the findings, and how many files they were found in."""
+
+    findings: tuple[Finding, ...]
+    files: int  # the files read, and those that could not be
+
+    def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
+        return _exit_code(self.findings, fail_on)
+
+
+def _exit_code(findings: Sequence[Finding], fail_on: Severity) -> int:
+    return 1 if any(f.severity.rank >= fail_on.rank for f in findings) else 0
 
 
 def scan(
@@ -135,6 +154,7 @@ def scan(
     with_suppressions: bool = False,
     with_hosts: bool = False,
     hosts: HostEntries | None = None,
+    discovered: Stats | None = None,
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
@@ -143,17 +163,12 @@ def scan(
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
     is unchanged since the last run are not parsed again. `with_hosts` finds the
-    tree's hosts (`extract.hosts.find_hosts`), with the settings' `hosts` first.
+    tree's hosts (`extract.hosts.find_hosts`), with the settings' `hosts` first. `discovered`
+    is what discovery found for these same paths and excludes, when the caller walked
+    them already (`check_cached` does, for its key).
     """
     cwd = cwd or Path.cwd()
-    walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
-    try:
-        found = discover_stats(list(paths) or [cwd], excludes=walked, cwd=cwd)
-    except EmptySelectionError as error:
-        # Name the user's excludes only, not the caches every whole-project walk skips.
-        raise UsageError(empty_selection_message(error.paths, excludes)) from None
-    except DiscoveryError as error:
-        raise UsageError(str(error)) from None
+    found = discovered if discovered is not None else _discover(paths, excludes, cwd)
     cache = Cache(cache_dir) if cache_dir is not None else None
     # With a cache every file's suppressions are kept beside its result, so a warm
     # run reads no file; without one only a check needs them.
@@ -214,6 +229,18 @@ def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) ->
     }
 
 
+def _discover(paths: Sequence[Path], excludes: Sequence[str], cwd: Path) -> Stats:
+    """Every Nix file below `paths` (the whole project at `cwd` without any), with its stat."""
+    walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
+    try:
+        return discover_stats(list(paths) or [cwd], excludes=walked, cwd=cwd)
+    except EmptySelectionError as error:
+        # Name the user's excludes only, not the caches every whole-project walk skips.
+        raise UsageError(empty_selection_message(error.paths, excludes)) from None
+    except DiscoveryError as error:
+        raise UsageError(str(error)) from None
+
+
 def _suppressions(
     results: Sequence[FileResult], notes: Sequence[object], files: Sequence[StatFile]
 ) -> tuple[Suppression, ...]:
@@ -271,6 +298,7 @@ def check(
     cache_dir: Path | None = None,
     no_registry: bool = False,
     hosts: HostEntries | None = None,
+    discovered: Stats | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
 
@@ -301,6 +329,7 @@ def check(
         with_suppressions=True,
         with_hosts=True,
         hosts=hosts,
+        discovered=discovered,
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
@@ -336,4 +365,125 @@ def check(
         source=source,
         graph=graph,
         suppressed=applied.suppressed,
+    )
+
+
+def check_cached(
+    paths: Sequence[Path] = (),
+    registry: Path | None = None,
+    *,
+    excludes: Sequence[str] = (),
+    cwd: Path | None = None,
+    selection: Sequence[Selection] = (),
+    listeners: Listeners | None = None,
+    cache_dir: Path | None = None,
+    no_registry: bool = False,
+    hosts: HostEntries | None = None,
+) -> Checked:
+    """`check`'s findings, replayed from `cache_dir` when none of the run's inputs changed.
+
+    A replay (extract/replay.py) reads no source, builds no graph, runs no rule
+    and imports neither networkx nor markdown-it; anything that could change a
+    finding makes it a miss, and the run is made as `check` makes it.
+    """
+    if cache_dir is None:
+        report = check(
+            paths,
+            registry,
+            excludes=excludes,
+            cwd=cwd,
+            selection=selection,
+            listeners=listeners,
+            no_registry=no_registry,
+            hosts=hosts,
+        )
+        return Checked(report.findings, _files_seen(report.inventory))
+    from axios_portlint.extract.replay import Replay, RunCache
+
+    cwd = cwd or Path.cwd()
+    try:
+        rules = select_rules(selection)
+    except UnknownSelectorError as error:
+        raise UsageError(str(error)) from None
+    registry_path = None if no_registry else locate_registry(registry, cwd)
+    try:
+        found = _discover(paths, excludes, cwd)
+    except UsageError:
+        found = None  # `check` says what is wrong, in its own order (the registry first)
+    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, hosts, found)
+    runs = RunCache(cache_dir)
+    replayed = runs.get(key) if key is not None else None
+    if replayed is not None:
+        return Checked(replayed.findings, replayed.files)
+    report = check(
+        paths,
+        registry_path,
+        excludes=excludes,
+        cwd=cwd,
+        selection=selection,
+        listeners=listeners,
+        cache_dir=cache_dir,
+        no_registry=no_registry,
+        hosts=hosts,
+        discovered=found,
+    )
+    checked = Checked(report.findings, _files_seen(report.inventory))
+    if key is not None:
+        probes = ()
+        if registry_path is not None and report.registry is not None:
+            base = registry_path.parent
+            references = report.registry.references
+            probes = tuple((str(base / ref.target), ref.exists) for ref in references)
+        runs.put(key, Replay(checked.findings, checked.files, probes))
+    return checked
+
+
+def _files_seen(inventory: Inventory) -> int:
+    return len(inventory.files) + len(inventory.file_problems)
+
+
+def _run_key(
+    paths: Sequence[Path],
+    registry: Path | None,
+    excludes: Sequence[str],
+    cwd: Path,
+    rules: Sequence[Rule],
+    listeners: Listeners | None,
+    hosts: HostEntries | None,
+    found: Stats | None,
+) -> str | None:
+    """The run cache's key of a check (extract/replay.py); None for a run that fails.
+
+    `found` is discovery's walk, which a miss hands on to `check`: a file changed
+    after its stat is stored under its old signature, which no later run has.
+    """
+    from axios_portlint.extract.replay import run_key
+
+    if found is None:
+        return None
+    registry_key: list[object] = []  # `--no-registry`: none
+    if registry is not None:
+        try:
+            status = registry.stat()
+        except OSError:
+            return None  # `check` says what is wrong with it
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        registry_key = [str(registry), status.st_size, status.st_mtime_ns, status.st_ctime_ns]
+        registry_key += [status.st_ino, status.st_dev]
+    return run_key(
+        [
+            str(cwd),
+            [str(path) for path in paths],
+            list(excludes),
+            registry_key,
+            [rule.code for rule in rules],
+            None if listeners is None else repr(listeners),
+            None
+            if hosts is None
+            else [[name, [str(p) for p in entries]] for name, entries in hosts],
+            [[p.path, p.message, p.line, p.column] for p in found.problems],
+            DEFAULT_MAX_BYTES,
+        ],
+        ((file.display, file.signature) for file in found.files),
     )

@@ -121,6 +121,18 @@ def portlint() -> Callable[..., Run]:
     return run_portlint
 
 
+def run_importtime(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`portlint ARGS` under `python -X importtime`: stderr names every module it imported."""
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "axios_portlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 # -- no test reads a cache left in the repository ----------------------------------------
 # `portlint check` keeps .portlint_cache/ in its working directory. One left in the
 # repository root (by `make run`, or a test run from there) once let a broken

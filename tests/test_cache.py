@@ -24,9 +24,9 @@ from axios_portlint.extract.cache import (
     FILE_NAME,
     Cache,
     _signature,
-    _signing_key,
     code_key,
     content_key,
+    signing_key,
 )
 from axios_portlint.model import FileResult, Kind, SourceFile
 
@@ -43,7 +43,7 @@ def plain(sources: tuple[SourceFile, ...]) -> list[FileResult]:
 
 def read_document(folder: Path) -> dict[str, Any]:
     signature, _, payload = (folder / FILE_NAME).read_bytes().partition(b"\n")
-    key = _signing_key()
+    key = signing_key()
     assert key is not None
     assert signature.decode() == _signature(key, payload)
     document: dict[str, Any] = json.loads(payload)
@@ -52,7 +52,7 @@ def read_document(folder: Path) -> dict[str, Any]:
 
 def write_signed(folder: Path, document: dict[str, Any]) -> None:
     """A cache file as this machine would sign it: only its content can make it a miss."""
-    key = _signing_key()
+    key = signing_key()
     assert key is not None
     payload = json.dumps(document).encode()
     (folder / FILE_NAME).write_bytes(_signature(key, payload).encode() + b"\n" + payload)

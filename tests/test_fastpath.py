@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AxiosTree
+from conftest import AxiosTree, run_importtime
 
 from axios_portlint.api import Inventory, scan
 from axios_portlint.discover import read_file as discovered
 from axios_portlint.extract import batch, declarations
 from axios_portlint.extract.cache import CACHE_DIR, FILE_NAME
+from axios_portlint.extract.replay import RUNS_FILE
 from axios_portlint.model import FileProblem
 
 SUPPRESSED = (
@@ -163,14 +163,9 @@ def test_the_same_bytes_under_another_path_are_their_own_entry(tree: AxiosTree) 
 
 def test_a_fully_warm_check_imports_no_parser(tree: AxiosTree) -> None:
     def check() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "axios_portlint", "check"],
-            cwd=tree.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        # Without the run cache (tests/test_replay.py): the per-file cache answers alone.
+        (tree.root / CACHE_DIR / RUNS_FILE).unlink(missing_ok=True)
+        return run_importtime("check", cwd=tree.root)
 
     cold = check()
     assert "tree_sitter" in cold.stderr  # the probe works: a cold run parses

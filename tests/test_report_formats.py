@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import os
 import pty
@@ -286,7 +287,8 @@ def test_sarif_takes_its_urls_from_the_project_metadata(
             assert name == "Project-URL"
             return ["Changelog, https://x.invalid/c", "Repository, https://x.invalid/portlint"]
 
-    monkeypatch.setattr(sarif_module.metadata, "metadata", lambda _name: Metadata())
+    # SARIF imports importlib.metadata when it renders: the patch is on the module itself.
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda _name: Metadata())
     sarif_module.repository_url.cache_clear()
     try:
         document = json.loads(report.sarif([finding(Severity.ERROR)], all_rules(), root=ROOT))

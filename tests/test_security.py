@@ -352,7 +352,7 @@ def test_check_with_default_settings_writes_only_its_own_cache(tree: Path) -> No
     after = {path: data for path, data in snapshot(tree).items() if ".portlint_cache" not in path}
     assert after == before
     cache = tree / ".portlint_cache"
-    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "results.json"]
+    assert sorted(p.name for p in cache.iterdir()) == [".gitignore", "results.json", "runs.json"]
     assert audited("check", "modules", "--no-cache", cwd=tree).violations == []
 
 

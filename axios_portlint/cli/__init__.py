@@ -26,7 +26,6 @@ from axios_portlint.commands.formats import (
     SuggestFormat,
 )
 from axios_portlint.commands.options import Flags, Options, resolve
-from axios_portlint.commands.rules import explain, rules
 from axios_portlint.config import ConfigError
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
@@ -241,6 +240,8 @@ def explain_command(
     code: Annotated[str, typer.Argument(help="A rule code (PL005) or name (registry-mismatch).")],
 ) -> None:
     """Print a rule's documentation: what it reports, why, an example and the fix."""
+    from axios_portlint.commands.rules import explain
+
     _finish(explain(code))
 
 
@@ -249,6 +250,8 @@ def rules_command(
     output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
+    from axios_portlint.commands.rules import rules
+
     _finish(rules(output_format))
 
 

@@ -12,7 +12,7 @@ from axios_portlint.errors import UsageError
 from axios_portlint.rules import Selection
 
 if TYPE_CHECKING:
-    from axios_portlint.api import Report
+    from axios_portlint.api import Checked, Report
 
 
 def run_check(options: Options, selection: tuple[Selection, ...] | None = None) -> Report:
@@ -32,11 +32,28 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
     )
 
 
+def checked(options: Options) -> Checked:
+    """What `check` prints, replayed from the run cache when none of its inputs changed."""
+    from axios_portlint.api import check_cached
+
+    return check_cached(
+        options.paths,
+        options.registry,
+        excludes=options.excludes,
+        cwd=options.root,
+        selection=options.selection,
+        listeners=options.listeners,
+        cache_dir=options.cache_dir,
+        no_registry=options.no_registry,
+        hosts=options.hosts,
+    )
+
+
 def check(options: Options, *, color: bool = False) -> Outcome:
     from axios_portlint.api import MissingRegistryError
 
     try:
-        report = run_check(options)
+        report = checked(options)
     except MissingRegistryError as error:
         # Only `check` can do without one: the hint belongs to it, not to `registry sync`.
         raise UsageError(
@@ -68,11 +85,11 @@ def write_output(path: Path, text: str, cwd: Path) -> None:
         raise UsageError(f"{shown}: cannot write: {error.strerror or error}") from None
 
 
-def render(report: Report, output_format: OutputFormat, options: Options, *, color: bool) -> str:
+def render(report: Checked, output_format: OutputFormat, options: Options, *, color: bool) -> str:
     from axios_portlint import report as formats
     from axios_portlint.rules import all_rules
 
-    files = len(report.inventory.files) + len(report.inventory.file_problems)
+    files = report.files
     if output_format is OutputFormat.JSON:
         return formats.json_report(report.findings, files)
     if output_format is OutputFormat.SARIF:
@@ -82,7 +99,7 @@ def render(report: Report, output_format: OutputFormat, options: Options, *, col
     return formats.text(report.findings, files, color=color, quiet=options.quiet)
 
 
-def render_statistics(report: Report, output_format: OutputFormat) -> str:
+def render_statistics(report: Checked, output_format: OutputFormat) -> str:
     """`--statistics`: counts per rule; JSON for `--format json`, else ruff's text lines."""
     from axios_portlint import report as formats
     from axios_portlint.rules import all_rules

@@ -59,7 +59,7 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 EMPTY = 0  # the entry of a file with no declaration, no syntax issue and no port setting
 
 
-def _signing_key() -> bytes | None:
+def signing_key() -> bytes | None:
     try:
         boot = BOOT_ID.read_bytes().strip()
     except OSError:
@@ -69,6 +69,36 @@ def _signing_key() -> bytes | None:
 
 def _signature(key: bytes, payload: bytes) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def read_signed(path: Path, key: bytes) -> Any:
+    """The JSON document a cache file holds, or None unless its signature is ours.
+
+    The file is the HMAC's hex digest, a newline, then the payload exactly as signed.
+    """
+    try:
+        signature, _, payload = path.read_bytes().partition(b"\n")
+        if not hmac.compare_digest(signature, _signature(key, payload).encode()):
+            return None
+        return json.loads(payload)
+    except (OSError, ValueError):
+        return None
+
+
+def write_signed(path: Path, key: bytes, document: object) -> None:
+    """Write a signed cache file atomically into its folder; a failed write is harmless."""
+    payload = json.dumps(document, separators=(",", ":")).encode()
+    folder = path.parent
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by portlint: the cache is never committed.\n*\n")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(_signature(key, payload).encode() + b"\n" + payload)
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
 
 
 @cache
@@ -122,7 +152,7 @@ def _stat_path(stat: str) -> str:
 class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._key = _signing_key()
+        self._key = signing_key()
         self._stored: dict[str, Any] = {}
         self._stored_stats: dict[str, str] = {}
         self._stored_notes: dict[str, Any] = {}
@@ -135,13 +165,7 @@ class Cache:
         self._loaded = True
         if self._key is None:
             return
-        try:
-            signature, _, payload = (self.folder / FILE_NAME).read_bytes().partition(b"\n")
-            if not hmac.compare_digest(signature, _signature(self._key, payload).encode()):
-                return
-            document = json.loads(payload)
-        except (OSError, ValueError):
-            return
+        document = read_signed(self.folder / FILE_NAME, self._key)
         if not (
             isinstance(document, dict)
             and document.get("format") == FORMAT
@@ -208,17 +232,7 @@ class Cache:
             return  # nothing new: leave the file alone
         document = {"format": FORMAT, "code": code_key(), "entries": entries}
         document |= {"stats": stats, "notes": notes}
-        payload = json.dumps(document, separators=(",", ":")).encode()
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by portlint: the cache is never committed.\n*\n")
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".results-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(_signature(self._key, payload).encode() + b"\n" + payload)
-            Path(temporary).chmod(0o644)
-            Path(temporary).replace(self.folder / FILE_NAME)
+        write_signed(self.folder / FILE_NAME, self._key, document)
 
 
 # -- encoding -------------------------------------------------------------------
@@ -235,7 +249,7 @@ def _result_to_json(result: FileResult) -> object:
     issue = result.syntax_issue
     return [
         [decl_to_dict(decl) for decl in result.decls],
-        None if issue is None else [_location(issue.location), issue.message],
+        None if issue is None else [location_to_json(issue.location), issue.message],
         list(result.defines),
         [[use.target, use.prefix, use.options_only] for use in result.submodules],
     ]
@@ -248,7 +262,7 @@ def _result_from_json(path: str, entry: Any) -> FileResult:
     return FileResult(
         path=path,
         decls=tuple(decl_from_dict(decl) for decl in decls),
-        syntax_issue=None if issue is None else SyntaxIssue(_read_location(issue[0]), issue[1]),
+        syntax_issue=None if issue is None else SyntaxIssue(location_from_json(issue[0]), issue[1]),
         defines=tuple(str(option) for option in defines),
         submodules=tuple(
             SubmoduleUse(str(target), str(prefix), options_only is True)
@@ -257,7 +271,7 @@ def _result_from_json(path: str, entry: Any) -> FileResult:
     )
 
 
-def _location(location: Location) -> list[object]:
+def location_to_json(location: Location) -> list[object]:
     return [
         location.file,
         location.line,
@@ -267,6 +281,6 @@ def _location(location: Location) -> list[object]:
     ]
 
 
-def _read_location(value: list[Any]) -> Location:
+def location_from_json(value: list[Any]) -> Location:
     file, line, column, end_line, end_column = value
     return Location(str(file), int(line), int(column), int(end_line), int(end_column))

@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -61,6 +60,10 @@ def repository_url() -> str | None:
     pyproject.toml is the one place that holds it; while the project has no public
     address it holds none, and SARIF leaves `informationUri` and `helpUri` out.
     """
+    # Imported here: importlib.metadata (with email and zipfile behind it) costs 20 to
+    # 30 ms at start-up, and only a SARIF report asks for the repository.
+    from importlib import metadata
+
     try:
         entries = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
