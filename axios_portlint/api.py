@@ -429,7 +429,7 @@ def check_cached(
     )
     checked = Checked(report.findings, _files_seen(report.inventory))
     if key is not None:
-        probes = ()
+        probes: tuple[tuple[str, bool], ...] = ()
         if registry_path is not None and report.registry is not None:
             base = registry_path.parent
             references = report.registry.references
