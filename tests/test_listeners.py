@@ -220,7 +220,7 @@ def test_ports_shows_kind_and_why(portlint: Portlint) -> None:
     table = portlint("ports", "--no-cache", folder, cwd=ROOT)
     assert table.code == 0
     lines = table.stdout.splitlines()
-    header = ["OPTION", "KIND", "ORIGIN", "PORT", "LOCATION", "WHY", "EXPRESSION"]
+    header = ["OPTION", "KIND", "ORIGIN", "PORT", "PROTO", "LOCATION", "WHY", "EXPRESSION"]
     assert lines[0].split() == header
     smtp = next(line for line in lines if line.startswith("services.paperboy.smtp.port "))
     assert smtp.split()[1] == "client"
