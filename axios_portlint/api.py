@@ -24,7 +24,7 @@ from axios_portlint.discover import (
     sorted_problems,
 )
 from axios_portlint.discover.paths import display_path
-from axios_portlint.discover.root import PROJECT_EXCLUDES
+from axios_portlint.discover.root import PROJECT_EXCLUDES, is_inside, targets_of
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
@@ -38,6 +38,7 @@ from axios_portlint.model import (
     Severity,
     SyntaxIssue,
 )
+from axios_portlint.narrow import narrow, within
 from axios_portlint.rules import (
     Context,
     Selection,
@@ -60,11 +61,13 @@ if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that us
 
 __all__ = [
     "Inventory",
+    "Named",
     "Report",
     "UsageError",
     "check",
     "find_registry",
     "locate_registry",
+    "name_paths",
     "read_registry",
     "scan",
 ]
@@ -85,6 +88,27 @@ class Inventory:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """The paths a user named (`portlint FILE...`): analyzed with the whole project, reported alone.
+
+    Ports are a property of the tree (a conflict has two sides, a stale row
+    needs every module), so naming a file narrows what is reported, never what
+    is analyzed: `check` keeps the findings located in `targets` and counts the
+    files they hold.
+    """
+
+    targets: frozenset[str]  # display paths below the root, as findings spell their files
+    # Named files and the named folders the project walk does not cover: analyzed too,
+    # whatever the excludes say (a file named on the command line is checked).
+    inputs: tuple[Path, ...] = ()
+    registry: bool = False  # the registry is named, or inside a named folder
+
+    def holds(self, file: str) -> bool:
+        """Whether a display path is one of the named paths or below one of them."""
+        return within(self.targets)(file)
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """What a check found, with what it was found from: the registry as read and the graph.
 
@@ -97,10 +121,20 @@ class Report:
     source: RegistrySource
     graph: PortGraph
     suppressed: tuple[Finding, ...] = ()  # silenced by a `portlint: ignore` comment
+    named: Named | None = None  # the paths findings were narrowed to; None: the whole tree
 
     @property
     def registry(self) -> Registry:
         return self.source.registry
+
+    @property
+    def files_checked(self) -> int:
+        """How many files the summary counts: the tree's, or only the named paths' (registry too)."""
+        files = (*self.inventory.files, *(problem.path for problem in self.inventory.file_problems))
+        if self.named is None:
+            return len(files)
+        holds = self.named.holds
+        return sum(map(holds, files)) + (1 if self.named.registry else 0)
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         failing = any(f.severity.rank >= fail_on.rank for f in self.findings)
@@ -115,11 +149,13 @@ def scan(
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
     with_suppressions: bool = False,
+    also: Sequence[Path] = (),
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
     No `paths` walks the whole project at `cwd` (its root), skipping the
-    caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`.
+    caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`. `also`
+    are further files and folders to read with the tree (`Named.inputs`).
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
     is unchanged since the last run are not parsed again.
@@ -127,7 +163,7 @@ def scan(
     cwd = cwd or Path.cwd()
     walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
     try:
-        found = discover_stats(list(paths) or [cwd], excludes=walked, cwd=cwd)
+        found = discover_stats([*(paths or [cwd]), *also], excludes=walked, cwd=cwd)
     except EmptySelectionError as error:
         # Name the user's excludes only, not the caches every whole-project walk skips.
         raise UsageError(empty_selection_message(error.paths, excludes)) from None
@@ -197,6 +233,57 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
     return found
 
 
+def name_paths(
+    paths: Sequence[Path],
+    *,
+    cwd: Path,
+    root: Path,
+    tree: Sequence[Path] = (),
+    excludes: Sequence[str] = (),
+    registry: Path | None = None,
+) -> Named | None:
+    """What `portlint FILE...` reports on; None when a named path is the whole project.
+
+    `paths` are relative to `cwd` (the user's folder), `root` is the project
+    root and `tree` the folders it consists of (none: the root). `registry`,
+    when named, is kept apart: it is no Nix file, and its findings are kept.
+    Paths holding neither a Nix file (after the excludes) nor the registry are
+    a usage error, shown as the user typed them: checking nothing never passes.
+    """
+    targets = targets_of(paths, cwd=cwd, base=root)
+    shown = None if registry is None else display_path(registry, root)
+    named_registry = shown is not None and within(targets)(shown)
+    sources = [
+        cwd / path
+        for path in paths
+        if registry is None or not _same_file(cwd / path, cwd / registry)
+    ]
+    if sources:
+        try:
+            discover_stats(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
+        except EmptySelectionError as error:
+            if not named_registry:
+                raise UsageError(empty_selection_message(error.paths, excludes)) from None
+        except DiscoveryError as error:
+            raise UsageError(str(error)) from None
+    if "." in targets:
+        return None
+    walked = [root / folder for folder in tree] or [root]
+    inputs = tuple(
+        path
+        for path in sources
+        if not path.is_dir() or not any(is_inside(path, folder) for folder in walked)
+    )
+    return Named(targets=targets, inputs=inputs, registry=named_registry)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:
+        return False
+
+
 def read_registry(path: Path, cwd: Path) -> RegistrySource:
     """The registry file read and parsed once; a file that is not text is a usage error."""
     # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
@@ -218,12 +305,15 @@ def check(
     selection: Sequence[Selection] = (),
     listeners: Listeners | None = None,
     cache_dir: Path | None = None,
+    named: Named | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
 
     `selection` layers go from lowest priority to highest (configuration file,
     then command line); none selects every rule. Inline suppressions are applied
     once, after the rules; the ones that silenced nothing become PL020 findings.
+    With `named` (`name_paths`), the tree is analyzed with the named paths and
+    only the findings located in them are kept, after the suppressions.
     """
     cwd = cwd or Path.cwd()
     try:
@@ -239,6 +329,7 @@ def check(
         listeners=listeners,
         cache_dir=cache_dir,
         with_suppressions=True,
+        also=() if named is None else named.inputs,
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
@@ -264,10 +355,15 @@ def check(
             selected={rule.code for rule in rules},
         )
         kept.extend(UNUSED_SUPPRESSION.finding(where, why) for where, why in unused)
+    reported = tuple(sorted(kept, key=Finding.sort_key))
+    suppressed = applied.suppressed
+    if named is not None:
+        reported, suppressed = narrow(reported, named.targets), narrow(suppressed, named.targets)
     return Report(
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        findings=reported,
         inventory=inventory,
         source=source,
         graph=graph,
-        suppressed=applied.suppressed,
+        suppressed=suppressed,
+        named=named,
     )

@@ -25,7 +25,7 @@ from axios_portlint.commands.formats import (
     OutputFormat,
     SuggestFormat,
 )
-from axios_portlint.commands.options import Flags, Options, resolve
+from axios_portlint.commands.options import Flags, Options, resolve, whole_project
 from axios_portlint.commands.rules import explain, rules
 from axios_portlint.config import ConfigError
 from axios_portlint.errors import UsageError
@@ -254,7 +254,7 @@ def registry_sync_command(
     from axios_portlint.commands.sync import sync
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(sync(_options(flags), check_only=check_only))
+    _finish(sync(whole_project(_options(flags)), check_only=check_only))
 
 
 @app.command("suggest")
@@ -276,7 +276,7 @@ def suggest_command(
     from axios_portlint.commands.suggest import suggest_command
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(suggest_command(_options(flags), category, output_format))
+    _finish(suggest_command(whole_project(_options(flags)), category, output_format))
 
 
 @app.command("graph")
@@ -297,7 +297,7 @@ def graph_command(
     from axios_portlint.commands.graph import graph
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(graph(_options(flags), output_format, output))
+    _finish(graph(whole_project(_options(flags)), output_format, output))
 
 
 def _options(flags: Flags) -> Options:

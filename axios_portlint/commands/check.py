@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from axios_portlint.commands import EXIT_OK, Outcome
 from axios_portlint.commands.formats import OutputFormat
-from axios_portlint.commands.options import Options
+from axios_portlint.commands.options import Options, named_paths
 from axios_portlint.errors import UsageError
 from axios_portlint.rules import Selection
 
@@ -16,9 +16,14 @@ if TYPE_CHECKING:
 
 
 def run_check(options: Options, selection: tuple[Selection, ...] | None = None) -> Report:
-    """The pipeline over the run's options; `selection` replaces the options' rule selection."""
+    """The pipeline over the run's options; `selection` replaces the options' rule selection.
+
+    Paths named on the command line narrow the findings, not the analysis
+    (`options.named_paths`).
+    """
     from axios_portlint.api import check
 
+    named = named_paths(options)
     return check(
         options.paths,
         options.registry,
@@ -27,6 +32,7 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         selection=options.selection if selection is None else selection,
         listeners=options.listeners,
         cache_dir=options.cache_dir,
+        named=named,
     )
 
 
@@ -62,7 +68,7 @@ def render(report: Report, output_format: OutputFormat, options: Options, *, col
     from axios_portlint import report as formats
     from axios_portlint.rules import all_rules
 
-    files = len(report.inventory.files) + len(report.inventory.file_problems)
+    files = report.files_checked
     if output_format is OutputFormat.JSON:
         return formats.json_report(report.findings, files)
     if output_format is OutputFormat.SARIF:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axios_portlint.config import Listeners, Settings, read_settings
 from axios_portlint.discover import DiscoveryError
-from axios_portlint.discover.root import find_project_root, settings_file
+from axios_portlint.discover.paths import display_path
+from axios_portlint.discover.root import find_project_root, is_inside, project_of, settings_file
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
+
+if TYPE_CHECKING:
+    from axios_portlint.api import Named
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +53,11 @@ class Options:
     working folder upward; the working folder outside any project): settings,
     the registry's default places, the cache and every display path are
     relative to it, so a run from a subfolder prints the same bytes as one at
-    the root. `paths` are absolute; empty means the whole project. `registry`
-    None means the registry at one of its default places below `root` (see
+    the root. `paths` are the tree analyzed, absolute: empty means the whole
+    project (the settings file's `paths` when it has them). `named` are the
+    paths given on the command line, absolute: the whole tree is analyzed and
+    only what is located in them is reported (`named_paths`). `registry` None
+    means the registry at one of its default places below `root` (see
     `api.find_registry`).
     """
 
@@ -68,25 +76,61 @@ class Options:
     statistics: bool = False  # counts per rule instead of the findings
     quiet: bool = False  # the findings only, no summary line
     output_file: Path | None = None  # absolute; None: stdout
+    named: tuple[Path, ...] = ()  # the command line's paths; empty: report the whole tree
 
 
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
     """Find the project root, read its settings file (or `--config`) and lay the flags over it.
 
-    `formats` are the output formats the settings file's `format` key may name.
+    The root is found from `cwd` upward, or, when every path named lies outside
+    that project, from theirs (as ruff analyzes a file with its own settings).
+    Paths in no project at all are analyzed alone, as given, with the settings
+    and registry of the working folder's project. `formats` are the output
+    formats the settings file's `format` key may name.
     """
+    for path in flags.paths:
+        must_exist(cwd / path, path)
     found = find_project_root(cwd)
     root = cwd if found is None else found.path
+    outside = [path for path in flags.paths if not is_inside(cwd / path, root)]
+    alone = False
+    if outside:
+        root, alone = _root_outside(flags.paths, outside, cwd, root)
     path = cwd / flags.config if flags.config is not None else settings_file(root)
     settings = Settings() if path is None else read_settings(path, root, formats=formats)
-    return merge(flags, settings, cwd, root)
+    options = merge(flags, settings, cwd, root)
+    # Without a project around them, named paths are the tree itself: nothing to narrow.
+    return replace(options, paths=options.named, named=()) if alone else options
+
+
+def _root_outside(
+    paths: Sequence[Path], outside: Sequence[Path], cwd: Path, root: Path
+) -> tuple[Path, bool]:
+    """The root of paths named outside the working folder's project; True: they have none."""
+    projects = {
+        path: project_of(cwd / path) if path in outside else root for path in paths
+    }
+    if len(set(projects.values())) == 1:
+        theirs = projects[outside[0]]
+        return (root, True) if theirs is None else (theirs, False)
+    first = paths[0]
+    other = next(path for path in paths if projects[path] != projects[first])
+    raise UsageError(
+        f"{_quoted(first, cwd)} and {_quoted(other, cwd)} belong to different projects: "
+        "run portlint once per project"
+    )
+
+
+def _quoted(path: Path, cwd: Path) -> str:
+    return repr(display_path(path, cwd))
 
 
 def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None) -> Options:
     """Command-line flags win over the settings file, which wins over the defaults.
 
     Paths the user typed are taken relative to `cwd`; `root` (default: `cwd`)
-    is the project root the run reports against.
+    is the project root the run reports against. The paths typed narrow what
+    is reported; the settings file's `paths` say what the project's tree is.
     """
     root = cwd if root is None else root
     for path in flags.paths:
@@ -103,7 +147,8 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
     return Options(
         cwd=cwd,
         root=root,
-        paths=tuple(cwd / path for path in flags.paths) or tuple(settings.paths or ()),
+        paths=tuple(settings.paths or ()),
+        named=tuple(cwd / path for path in flags.paths),
         registry=cwd / flags.registry if flags.registry is not None else settings.registry,
         excludes=tuple(excludes),
         listeners=settings.listeners,
@@ -145,3 +190,33 @@ def selectors(flag: str, values: Sequence[str] | None) -> tuple[str, ...]:
     if unknown:
         raise UsageError(f"{flag}: unknown rule code or prefix {unknown[0]!r}")
     return codes
+
+
+def named_paths(options: Options) -> Named | None:
+    """The command line's paths as `api.Named`; None: report the whole tree.
+
+    Raises a usage error when they hold neither a Nix file nor the registry.
+    """
+    if not options.named:
+        return None
+    from axios_portlint.api import find_registry, name_paths
+
+    return name_paths(
+        options.named,
+        cwd=options.cwd,
+        root=options.root,
+        tree=options.paths,
+        excludes=options.excludes,
+        registry=find_registry(options.registry, options.root),
+    )
+
+
+def whole_project(options: Options) -> Options:
+    """The options of a command that always reads and reports the whole project.
+
+    `registry sync`, `suggest` and `graph`: a row is stale, a port free, an
+    edge drawn only in view of every file. Paths named still choose the project
+    (`resolve`) and must hold a Nix file (or the registry), as for `check`.
+    """
+    named_paths(options)
+    return replace(options, named=())

@@ -44,6 +44,8 @@ __all__ = [
     "ProjectRoot",
     "find_project_root",
     "has_portlint_table",
+    "is_inside",
+    "project_of",
     "settings_file",
     "targets_of",
 ]
@@ -116,6 +118,27 @@ def _upward(start: Path, ceiling: Path | None) -> Iterable[Path]:
         # The top of the repository (or of the ceiling): nothing above it belongs here.
         if candidate == stop or (candidate / GIT).exists():
             return
+
+
+def project_of(path: Path) -> Path | None:
+    """The project root a named file or folder belongs to (found from its folder upward), or None."""
+    absolute = Path(os.path.normpath(path.absolute()))
+    found = find_project_root(absolute if absolute.is_dir() else absolute.parent)
+    return None if found is None else found.path
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or below it, as named or through symlinks resolved.
+
+    Discovery shows a file below the root even when it was named through the
+    root's real path (or the root through a link), so this answers the same.
+    """
+    displays = DisplayPaths(folder)
+    absolute = os.path.normpath(path.absolute())
+    return any(
+        not os.path.isabs(displays.of(candidate))
+        for candidate in (absolute, os.path.realpath(absolute))
+    )
 
 
 def settings_file(folder: Path) -> Path | None:
