@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from axios_portlint.config import Listeners, Settings, read_settings
 from axios_portlint.discover import DiscoveryError
 from axios_portlint.discover.paths import display_path
-from axios_portlint.discover.root import find_project_root, is_inside, project_of, settings_file
+from axios_portlint.discover.root import find_project_root, project_of, settings_file
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
@@ -82,43 +82,39 @@ class Options:
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
     """Find the project root, read its settings file (or `--config`) and lay the flags over it.
 
-    The root is found from `cwd` upward, or, when every path named lies outside
-    that project, from theirs (as ruff analyzes a file with its own settings).
-    Paths in no project at all are analyzed alone, as given, with the settings
-    and registry of the working folder's project. `formats` are the output
-    formats the settings file's `format` key may name.
+    The root is found from `cwd` upward or, when paths are named, from theirs
+    (as ruff reads each file's own settings): `portlint sub/flake/x.nix` from
+    a repository's top checks x.nix in the project of its own registry. Named
+    paths in no project at all are analyzed alone, as given, with the working
+    folder's settings and registry. `formats` are the output formats the
+    settings file's `format` key may name.
     """
     for path in flags.paths:
         must_exist(cwd / path, path)
     found = find_project_root(cwd)
     root = cwd if found is None else found.path
-    outside = [path for path in flags.paths if not is_inside(cwd / path, root)]
-    alone = False
-    if outside:
-        root, alone = _root_outside(flags.paths, outside, cwd, root)
-    path = cwd / flags.config if flags.config is not None else settings_file(root)
-    settings = Settings() if path is None else read_settings(path, root, formats=formats)
-    options = merge(flags, settings, cwd, root)
+    theirs = _project_of_paths(flags.paths, cwd) if flags.paths else root
+    path = cwd / flags.config if flags.config is not None else settings_file(theirs or root)
+    settings = Settings() if path is None else read_settings(path, theirs or root, formats=formats)
+    options = merge(flags, settings, cwd, theirs or root)
     # Without a project around them, named paths are the tree itself: nothing to narrow.
-    return replace(options, paths=options.named, named=()) if alone else options
+    return options if theirs is not None else replace(options, paths=options.named, named=())
 
 
-def _root_outside(
-    paths: Sequence[Path], outside: Sequence[Path], cwd: Path, root: Path
-) -> tuple[Path, bool]:
-    """The root of paths named outside the working folder's project; True: they have none."""
-    projects = {
-        path: project_of(cwd / path) if path in outside else root for path in paths
-    }
-    if len(set(projects.values())) == 1:
-        theirs = projects[outside[0]]
-        return (root, True) if theirs is None else (theirs, False)
-    first = paths[0]
-    other = next(path for path in paths if projects[path] != projects[first])
-    raise UsageError(
-        f"{_quoted(first, cwd)} and {_quoted(other, cwd)} belong to different projects: "
-        "run portlint once per project"
-    )
+def _project_of_paths(paths: Sequence[Path], cwd: Path) -> Path | None:
+    """The project root the named paths lie in (None: none); two roots are a usage error.
+
+    Paths in no project (`/proc/self/mem`, a file in /tmp) join the others' project.
+    """
+    projects = {path: project_of(cwd / path) for path in paths}
+    first, *others = [path for path in paths if projects[path] is not None] or [paths[0]]
+    other = next((path for path in others if projects[path] != projects[first]), None)
+    if other is not None:
+        raise UsageError(
+            f"{_quoted(first, cwd)} and {_quoted(other, cwd)} belong to different projects: "
+            "run portlint once per project"
+        )
+    return projects[first]
 
 
 def _quoted(path: Path, cwd: Path) -> str:
