@@ -251,19 +251,17 @@ def name_paths(
     a usage error, shown as the user typed them: checking nothing never passes.
     """
     targets = targets_of(paths, cwd=cwd, base=root)
-    shown = None if registry is None else display_path(registry, root)
-    named_registry = shown is not None and within(targets)(shown)
-    sources = [
-        cwd / path
-        for path in paths
-        if registry is None or not _same_file(cwd / path, cwd / registry)
-    ]
+    registry_shown = None if registry is None else display_path(registry, root)
+    named_registry = registry_shown is not None and within(targets)(registry_shown)
+    typed = [path for path in paths if registry is None or not _same_file(cwd / path, registry)]
+    sources = [cwd / path for path in typed]
     if sources:
         try:
             discover_stats(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
-        except EmptySelectionError as error:
+        except EmptySelectionError:
             if not named_registry:
-                raise UsageError(empty_selection_message(error.paths, excludes)) from None
+                shown = [str(path) for path in typed]
+                raise UsageError(empty_selection_message(shown, excludes)) from None
         except DiscoveryError as error:
             raise UsageError(str(error)) from None
     if "." in targets:

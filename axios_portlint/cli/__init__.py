@@ -174,7 +174,11 @@ def check_command(
         ),
     ] = None,
 ) -> None:
-    """Check the module tree against the port registry (the default command)."""
+    """Check the project against its port registry (the default command).
+
+    With PATHS, the whole project is still analyzed and only the findings located
+    in those files or folders are reported (the registry's, when it is named).
+    """
     from axios_portlint.commands.check import check
 
     flags = replace(
@@ -200,10 +204,11 @@ def ports_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
+        ListingFormat,
+        typer.Option("--format", help="Output format [default: table].", show_default=False),
     ] = ListingFormat.TABLE,
 ) -> None:
-    """List every port declaration in the module tree."""
+    """List every port declaration of the project, or of PATHS (resolved with the whole project)."""
     from axios_portlint.commands.ports import ports
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
@@ -221,7 +226,8 @@ def explain_command(
 @app.command("rules")
 def rules_command(
     output_format: Annotated[
-        ListingFormat, typer.Option("--format", help="Output format.")
+        ListingFormat,
+        typer.Option("--format", help="Output format [default: table].", show_default=False),
     ] = ListingFormat.TABLE,
 ) -> None:
     """List every rule with its code, name and default severity."""
@@ -250,7 +256,10 @@ def registry_sync_command(
         ),
     ] = False,
 ) -> None:
-    """Rewrite the registry's allocation tables from what the code declares."""
+    """Rewrite the registry's allocation tables from what the code declares.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.sync import sync
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
@@ -269,10 +278,14 @@ def suggest_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     output_format: Annotated[
-        SuggestFormat, typer.Option("--format", help="Output format.")
+        SuggestFormat,
+        typer.Option("--format", help="Output format [default: text].", show_default=False),
     ] = SuggestFormat.TEXT,
 ) -> None:
-    """Print the next free local and Tailscale port for a new service in a category."""
+    """Print the next free local and Tailscale port for a new service in a category.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.suggest import suggest_command
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
@@ -287,13 +300,19 @@ def graph_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     output_format: Annotated[
-        GraphFormat, typer.Option("--format", help="dot, mermaid (for Markdown) or svg.")
+        GraphFormat,
+        typer.Option(
+            "--format", help="dot, mermaid (for Markdown) or svg [default: dot].", show_default=False
+        ),
     ] = GraphFormat.DOT,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
-    """Draw the conflict graph: services, ports, registry rows and ranges."""
+    """Draw the conflict graph: services, ports, registry rows and ranges.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.graph import graph
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)

@@ -55,7 +55,7 @@ class Options:
     relative to it, so a run from a subfolder prints the same bytes as one at
     the root. `paths` are the tree analyzed, absolute: empty means the whole
     project (the settings file's `paths` when it has them). `named` are the
-    paths given on the command line, absolute: the whole tree is analyzed and
+    paths given on the command line: the whole tree is analyzed and
     only what is located in them is reported (`named_paths`). `registry` None
     means the registry at one of its default places below `root` (see
     `api.find_registry`).
@@ -76,7 +76,8 @@ class Options:
     statistics: bool = False  # counts per rule instead of the findings
     quiet: bool = False  # the findings only, no summary line
     output_file: Path | None = None  # absolute; None: stdout
-    named: tuple[Path, ...] = ()  # the command line's paths; empty: report the whole tree
+    # The command line's paths, as typed (relative to `cwd`); empty: report the whole tree.
+    named: tuple[Path, ...] = ()
 
 
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
@@ -98,7 +99,9 @@ def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Option
     settings = Settings() if path is None else read_settings(path, theirs or root, formats=formats)
     options = merge(flags, settings, cwd, theirs or root)
     # Without a project around them, named paths are the tree itself: nothing to narrow.
-    return options if theirs is not None else replace(options, paths=options.named, named=())
+    if theirs is None:
+        return replace(options, paths=tuple(cwd / path for path in options.named), named=())
+    return options
 
 
 def _project_of_paths(paths: Sequence[Path], cwd: Path) -> Path | None:
@@ -144,7 +147,7 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
         cwd=cwd,
         root=root,
         paths=tuple(settings.paths or ()),
-        named=tuple(cwd / path for path in flags.paths),
+        named=tuple(flags.paths),
         registry=cwd / flags.registry if flags.registry is not None else settings.registry,
         excludes=tuple(excludes),
         listeners=settings.listeners,

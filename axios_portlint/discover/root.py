@@ -159,6 +159,11 @@ def _settings_marker(folder: Path) -> tuple[Marker, Path] | None:
 
 
 def _registry_marker(folder: Path) -> tuple[Marker, Path] | None:
+    # openspec/specs/networking/ports.md is the registry of the folder three levels up,
+    # not the project of its own folder (`cd openspec/specs/networking && portlint`).
+    nested = Path(REGISTRY_PLACES[-1]).parent
+    if folder.parts[-len(nested.parts) :] == nested.parts:
+        return None
     for place in REGISTRY_PLACES:
         if (folder / place).is_file():
             return Marker.REGISTRY, folder / place
