@@ -129,7 +129,7 @@ class Report:
 
     @property
     def files_checked(self) -> int:
-        """How many files the summary counts: the tree's, or only the named paths' (registry too)."""
+        """How many files the summary counts: the tree's, or the named paths' (registry too)."""
         files = (*self.inventory.files, *(problem.path for problem in self.inventory.file_problems))
         if self.named is None:
             return len(files)

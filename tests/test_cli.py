@@ -208,9 +208,7 @@ README_STEP = re.compile(
 )
 
 
-def test_readme_walkthrough_prints_what_it_shows(
-    axios_tree: AxiosTree, portlint: Portlint
-) -> None:
+def test_readme_walkthrough_prints_what_it_shows(axios_tree: AxiosTree, portlint: Portlint) -> None:
     """The README's walkthrough, step by step, in the example it describes.
 
     The example is the bundled axios modules with the root's ports.md beside them

@@ -176,9 +176,7 @@ def test_an_excluded_file_named_is_still_checked_with_the_project(
     assert run.stdout.endswith(" in 5 files.\n") or run.stdout.endswith("(5 files checked).\n")
 
 
-def test_exit_codes_are_computed_on_the_narrowed_findings(
-    cairn: Path, portlint: Portlint
-) -> None:
+def test_exit_codes_are_computed_on_the_narrowed_findings(cairn: Path, portlint: Portlint) -> None:
     whole = portlint("--no-cache", cwd=cairn)
     info_only = [line for line in whole.stdout.splitlines() if " [info] " in line]
     assert info_only, "cairn has an info finding (the unresolved gateway port)"

@@ -302,7 +302,9 @@ def graph_command(
     output_format: Annotated[
         GraphFormat,
         typer.Option(
-            "--format", help="dot, mermaid (for Markdown) or svg [default: dot].", show_default=False
+            "--format",
+            help="dot, mermaid (for Markdown) or svg [default: dot].",
+            show_default=False,
         ),
     ] = GraphFormat.DOT,
     output: Annotated[

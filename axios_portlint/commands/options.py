@@ -90,17 +90,18 @@ def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Option
     folder's settings and registry. `formats` are the output formats the
     settings file's `format` key may name.
     """
-    for path in flags.paths:
-        must_exist(cwd / path, path)
+    for typed in flags.paths:
+        must_exist(cwd / typed, typed)
     found = find_project_root(cwd)
-    root = cwd if found is None else found.path
-    theirs = _project_of_paths(flags.paths, cwd) if flags.paths else root
-    path = cwd / flags.config if flags.config is not None else settings_file(theirs or root)
-    settings = Settings() if path is None else read_settings(path, theirs or root, formats=formats)
-    options = merge(flags, settings, cwd, theirs or root)
+    home = cwd if found is None else found.path
+    theirs = _project_of_paths(flags.paths, cwd) if flags.paths else home
+    root = home if theirs is None else theirs
+    path = cwd / flags.config if flags.config is not None else settings_file(root)
+    settings = Settings() if path is None else read_settings(path, root, formats=formats)
+    options = merge(flags, settings, cwd, root)
     # Without a project around them, named paths are the tree itself: nothing to narrow.
     if theirs is None:
-        return replace(options, paths=tuple(cwd / path for path in options.named), named=())
+        return replace(options, paths=tuple(cwd / typed for typed in options.named), named=())
     return options
 
 

@@ -121,7 +121,7 @@ def _upward(start: Path, ceiling: Path | None) -> Iterable[Path]:
 
 
 def project_of(path: Path) -> Path | None:
-    """The project root a named file or folder belongs to (found from its folder upward), or None."""
+    """The project root of a named file or folder (found from its folder upward), or None."""
     absolute = Path(os.path.normpath(path.absolute()))
     found = find_project_root(absolute if absolute.is_dir() else absolute.parent)
     return None if found is None else found.path
@@ -136,7 +136,7 @@ def is_inside(path: Path, folder: Path) -> bool:
     displays = DisplayPaths(folder)
     absolute = os.path.normpath(path.absolute())
     return any(
-        not os.path.isabs(displays.of(candidate))
+        not Path(displays.of(candidate)).is_absolute()
         for candidate in (absolute, os.path.realpath(absolute))
     )
 
