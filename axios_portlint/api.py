@@ -103,10 +103,6 @@ class Named:
     inputs: tuple[Path, ...] = ()
     registry: bool = False  # the registry is named, or inside a named folder
 
-    def holds(self, file: str) -> bool:
-        """Whether a display path is one of the named paths or below one of them."""
-        return within(self.targets)(file)
-
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -133,8 +129,8 @@ class Report:
         files = (*self.inventory.files, *(problem.path for problem in self.inventory.file_problems))
         if self.named is None:
             return len(files)
-        holds = self.named.holds
-        return sum(map(holds, files)) + (1 if self.named.registry else 0)
+        named = within(self.named.targets)
+        return sum(map(named, files)) + (1 if self.named.registry else 0)
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         failing = any(f.severity.rank >= fail_on.rank for f in self.findings)

@@ -19,7 +19,7 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
     """The pipeline over the run's options; `selection` replaces the options' rule selection.
 
     Paths named on the command line narrow the findings, not the analysis
-    (`options.named_paths`).
+    (`commands.options.named_paths`).
     """
     from axios_portlint.api import check
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from axios_portlint.commands import Outcome
 from axios_portlint.commands.formats import ListingFormat
 from axios_portlint.commands.options import Options, named_paths
+from axios_portlint.narrow import within
 
 if TYPE_CHECKING:
     from axios_portlint.api import Inventory, Named
@@ -40,7 +41,8 @@ def ports(options: Options, output_format: ListingFormat = ListingFormat.TABLE) 
     named = named_paths(options)
     decls = scan_tree(options, named).decls
     if named is not None:
-        decls = tuple(decl for decl in decls if named.holds(decl.location.file))
+        inside = within(named.targets)
+        decls = tuple(decl for decl in decls if inside(decl.location.file))
     if output_format is ListingFormat.JSON:
         return Outcome(report.ports_json(decls))
     return Outcome(report.ports_table(decls))
