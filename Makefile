@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXAMPLE := tests/fixtures/axios/modules
+# The bundled example as a project of its own (its modules and the root ports.md).
+EXAMPLE := tests/fixtures/axios.toml
 
 .PHONY: run test lint bench docs clean fuzz
 
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/portlint check $(EXAMPLE) --registry ports.md
+	$(BIN)/portlint check --config $(EXAMPLE)
 
 test: $(STAMP)
 	$(BIN)/pytest -q

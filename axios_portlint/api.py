@@ -26,7 +26,7 @@ from axios_portlint.discover import (
     sorted_problems,
 )
 from axios_portlint.discover.paths import display_path
-from axios_portlint.discover.root import PROJECT_EXCLUDES
+from axios_portlint.discover.root import PROJECT_EXCLUDES, is_inside, targets_of
 from axios_portlint.errors import UsageError
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
@@ -45,6 +45,7 @@ from axios_portlint.model import (
     SourceFile,
     SyntaxIssue,
 )
+from axios_portlint.narrow import narrow, within
 from axios_portlint.rules import (
     Context,
     Rule,
@@ -70,12 +71,14 @@ __all__ = [
     "Checked",
     "Inventory",
     "MissingRegistryError",
+    "Named",
     "Report",
     "UsageError",
     "check",
     "check_cached",
     "find_registry",
     "locate_registry",
+    "name_paths",
     "read_registry",
     "scan",
 ]
@@ -104,6 +107,23 @@ class Inventory:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """The paths a user named (`portlint FILE...`): analyzed with the whole project, reported alone.
+
+    Ports are a property of the tree (a conflict has two sides, a stale row
+    needs every module), so naming a file narrows what is reported, never what
+    is analyzed: `check` keeps the findings located in `targets` and counts the
+    files they hold.
+    """
+
+    targets: frozenset[str]  # display paths below the root, as findings spell their files
+    # Named files and the named folders the project walk does not cover: analyzed too,
+    # whatever the excludes say (a file named on the command line is checked).
+    inputs: tuple[Path, ...] = ()
+    registry: bool = False  # the registry is named, or inside a named folder
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """What a check found, with what it was found from: the registry as read and the graph.
 
@@ -116,6 +136,7 @@ class Report:
     source: RegistrySource | None  # None: a check without a registry (`--no-registry`)
     graph: PortGraph
     suppressed: tuple[Finding, ...] = ()  # silenced by a `portlint: ignore` comment
+    named: Named | None = None  # the paths findings were narrowed to; None: the whole tree
 
     @property
     def registry(self) -> Registry | None:
@@ -124,6 +145,15 @@ class Report:
     @property
     def hosts(self) -> HostMap:
         return self.inventory.hosts or NO_HOSTS
+
+    @property
+    def files_checked(self) -> int:
+        """How many files the summary counts: the tree's, or the named paths' (registry too)."""
+        files = (*self.inventory.files, *(problem.path for problem in self.inventory.file_problems))
+        if self.named is None:
+            return len(files)
+        named = within(self.named.targets)
+        return sum(map(named, files)) + (1 if self.named.registry else 0)
 
     def exit_code(self, fail_on: Severity = Severity.ERROR) -> int:
         return _exit_code(self.findings, fail_on)
@@ -155,11 +185,13 @@ def scan(
     with_hosts: bool = False,
     hosts: HostEntries | None = None,
     discovered: Stats | None = None,
+    also: Sequence[Path] = (),
 ) -> Inventory:
     """Discover, parse and extract: every port declaration below `paths`.
 
     No `paths` walks the whole project at `cwd` (its root), skipping the
-    caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`.
+    caches of `discover.root.PROJECT_EXCLUDES` on top of `excludes`. `also`
+    are further files and folders to read with the tree (`Named.inputs`).
     `listeners` re-classifies each declaration's kind by option-path patterns;
     None keeps the kinds extraction gave. With `cache_dir`, files whose content
     is unchanged since the last run are not parsed again. `with_hosts` finds the
@@ -168,7 +200,7 @@ def scan(
     them already (`check_cached` does, for its key).
     """
     cwd = cwd or Path.cwd()
-    found = discovered if discovered is not None else _discover(paths, excludes, cwd)
+    found = discovered if discovered is not None else _discover(paths, excludes, cwd, also)
     cache = Cache(cache_dir) if cache_dir is not None else None
     # With a cache every file's suppressions are kept beside its result, so a warm
     # run reads no file; without one only a check needs them.
@@ -229,11 +261,13 @@ def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) ->
     }
 
 
-def _discover(paths: Sequence[Path], excludes: Sequence[str], cwd: Path) -> Stats:
-    """Every Nix file below `paths` (the whole project at `cwd` without any), with its stat."""
+def _discover(
+    paths: Sequence[Path], excludes: Sequence[str], cwd: Path, also: Sequence[Path] = ()
+) -> Stats:
+    """Every Nix file below `paths` (the whole project at `cwd` without any) and `also`."""
     walked = (*PROJECT_EXCLUDES, *excludes) if not paths else tuple(excludes)
     try:
-        return discover_stats(list(paths) or [cwd], excludes=walked, cwd=cwd)
+        return discover_stats([*(paths or [cwd]), *also], excludes=walked, cwd=cwd)
     except EmptySelectionError as error:
         # Name the user's excludes only, not the caches every whole-project walk skips.
         raise UsageError(empty_selection_message(error.paths, excludes)) from None
@@ -275,6 +309,55 @@ def locate_registry(explicit: Path | None, cwd: Path) -> Path:
     return found
 
 
+def name_paths(
+    paths: Sequence[Path],
+    *,
+    cwd: Path,
+    root: Path,
+    tree: Sequence[Path] = (),
+    excludes: Sequence[str] = (),
+    registry: Path | None = None,
+) -> Named | None:
+    """What `portlint FILE...` reports on; None when a named path is the whole project.
+
+    `paths` are relative to `cwd` (the user's folder), `root` is the project
+    root and `tree` the folders it consists of (none: the root). `registry`,
+    when named, is kept apart: it is no Nix file, and its findings are kept.
+    Paths holding neither a Nix file (after the excludes) nor the registry are
+    a usage error, shown as the user typed them: checking nothing never passes.
+    """
+    targets = targets_of(paths, cwd=cwd, base=root)
+    registry_shown = None if registry is None else display_path(registry, root)
+    named_registry = registry_shown is not None and within(targets)(registry_shown)
+    typed = [path for path in paths if registry is None or not _same_file(cwd / path, registry)]
+    sources = [cwd / path for path in typed]
+    if sources:
+        try:
+            discover_stats(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
+        except EmptySelectionError:
+            if not named_registry:
+                shown = [str(path) for path in typed]
+                raise UsageError(empty_selection_message(shown, excludes)) from None
+        except DiscoveryError as error:
+            raise UsageError(str(error)) from None
+    if "." in targets:
+        return None
+    walked = [root / folder for folder in tree] or [root]
+    inputs = tuple(
+        path
+        for path in sources
+        if not path.is_dir() or not any(is_inside(path, folder) for folder in walked)
+    )
+    return Named(targets=targets, inputs=inputs, registry=named_registry)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:
+        return False
+
+
 def read_registry(path: Path, cwd: Path) -> RegistrySource:
     """The registry file read and parsed once; a file that is not text is a usage error."""
     # markdown-it is imported here, not at start-up: `portlint ports` never reads the registry.
@@ -299,6 +382,7 @@ def check(
     no_registry: bool = False,
     hosts: HostEntries | None = None,
     discovered: Stats | None = None,
+    named: Named | None = None,
 ) -> Report:
     """The whole pipeline: scan the tree, read the registry, run the selected rules.
 
@@ -309,6 +393,8 @@ def check(
     `selection` layers go from lowest priority to highest (configuration file,
     then command line); none selects every rule. Inline suppressions are applied
     once, after the rules; the ones that silenced nothing become PL020 findings.
+    With `named` (`name_paths`), the tree is analyzed with the named paths and
+    only the findings located in them are kept, after the suppressions.
     """
     cwd = cwd or Path.cwd()
     try:
@@ -330,6 +416,7 @@ def check(
         with_hosts=True,
         hosts=hosts,
         discovered=discovered,
+        also=() if named is None else named.inputs,
     )
     from axios_portlint.graph import PortGraph  # networkx: only a check needs it
 
@@ -359,12 +446,17 @@ def check(
             unjudged=unjudged,
         )
         kept.extend(UNUSED_SUPPRESSION.finding(where, why) for where, why in unused)
+    reported = tuple(sorted(kept, key=Finding.sort_key))
+    suppressed = applied.suppressed
+    if named is not None:
+        reported, suppressed = narrow(reported, named.targets), narrow(suppressed, named.targets)
     return Report(
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        findings=reported,
         inventory=inventory,
         source=source,
         graph=graph,
-        suppressed=applied.suppressed,
+        suppressed=suppressed,
+        named=named,
     )
 
 
@@ -379,6 +471,7 @@ def check_cached(
     cache_dir: Path | None = None,
     no_registry: bool = False,
     hosts: HostEntries | None = None,
+    named: Named | None = None,
 ) -> Checked:
     """`check`'s findings, replayed from `cache_dir` when none of the run's inputs changed.
 
@@ -396,8 +489,9 @@ def check_cached(
             listeners=listeners,
             no_registry=no_registry,
             hosts=hosts,
+            named=named,
         )
-        return Checked(report.findings, _files_seen(report.inventory))
+        return Checked(report.findings, report.files_checked)
     from axios_portlint.extract.replay import Replay, RunCache
 
     cwd = cwd or Path.cwd()
@@ -407,10 +501,10 @@ def check_cached(
         raise UsageError(str(error)) from None
     registry_path = None if no_registry else locate_registry(registry, cwd)
     try:
-        found = _discover(paths, excludes, cwd)
+        found = _discover(paths, excludes, cwd, () if named is None else named.inputs)
     except UsageError:
         found = None  # `check` says what is wrong, in its own order (the registry first)
-    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, hosts, found)
+    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, hosts, named, found)
     runs = RunCache(cache_dir)
     replayed = runs.get(key) if key is not None else None
     if replayed is not None:
@@ -425,9 +519,10 @@ def check_cached(
         cache_dir=cache_dir,
         no_registry=no_registry,
         hosts=hosts,
+        named=named,
         discovered=found,
     )
-    checked = Checked(report.findings, _files_seen(report.inventory))
+    checked = Checked(report.findings, report.files_checked)
     if key is not None:
         probes: tuple[tuple[str, bool], ...] = ()
         if registry_path is not None and report.registry is not None:
@@ -438,10 +533,6 @@ def check_cached(
     return checked
 
 
-def _files_seen(inventory: Inventory) -> int:
-    return len(inventory.files) + len(inventory.file_problems)
-
-
 def _run_key(
     paths: Sequence[Path],
     registry: Path | None,
@@ -450,6 +541,7 @@ def _run_key(
     rules: Sequence[Rule],
     listeners: Listeners | None,
     hosts: HostEntries | None,
+    named: Named | None,
     found: Stats | None,
 ) -> str | None:
     """The run cache's key of a check (extract/replay.py); None for a run that fails.
@@ -482,6 +574,9 @@ def _run_key(
             None
             if hosts is None
             else [[name, [str(p) for p in entries]] for name, entries in hosts],
+            None
+            if named is None
+            else [sorted(named.targets), [str(p) for p in named.inputs], named.registry],
             [[p.path, p.message, p.line, p.column] for p in found.problems],
             DEFAULT_MAX_BYTES,
         ],

@@ -10,11 +10,22 @@ before any formatter, and reads nothing but `Finding` values.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from axios_portlint.model import Finding, Location
 
-__all__ = ["narrow"]
+__all__ = ["narrow", "within"]
+
+
+def within(targets: Collection[str]) -> Callable[[str], bool]:
+    """Whether a display path is one of `targets` or below one of them (`.` holds every path)."""
+    folders = tuple("" if target == "." else target.rstrip("/") + "/" for target in targets)
+    exact = frozenset(targets)
+
+    def inside(file: str) -> bool:
+        return file in exact or file.startswith(folders)
+
+    return inside
 
 
 def narrow(
@@ -29,11 +40,10 @@ def narrow(
     target (a renamed module's registry row, for a hook that saw only the module).
     No targets keep nothing: whether to narrow at all is the caller's choice.
     """
-    folders = tuple("" if target == "." else target.rstrip("/") + "/" for target in targets)
-    exact = frozenset(targets)
+    in_targets = within(targets)
 
     def inside(location: Location) -> bool:
-        return location.file in exact or location.file.startswith(folders)
+        return in_targets(location.file)
 
     return tuple(
         finding

@@ -300,7 +300,7 @@ def test_file_at_the_size_limit_is_parsed(tree: AxiosTree, portlint: Portlint) -
 def test_file_over_the_size_limit_is_pl012(tree: AxiosTree, portlint: Portlint) -> None:
     big = tree.root / "modules/big.nix"
     _write_sized(big, DEFAULT_MAX_BYTES + 1)
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     assert result.code == 1
     lines = findings(result)
     assert_canary_reported(lines)
@@ -330,7 +330,7 @@ def test_ten_thousand_levels_of_nesting_never_crash(
         + b"; }; }\n"
     )
     tree.write("modules/deep-option.nix", option)
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     lines = findings(result)
     assert_canary_reported(lines)
     # deep.port (3) has no registry row: the deep default was folded, not given up on.
@@ -357,7 +357,7 @@ def test_ten_thousand_levels_are_a_syntax_error_as_in_nix(
     tree: AxiosTree, portlint: Portlint, shape: str
 ) -> None:
     tree.write("modules/deep.nix", DEEP[shape])
-    lines = other_than_canary(findings(portlint("check", "modules", cwd=tree.root)))
+    lines = other_than_canary(findings(portlint("check", cwd=tree.root)))
     assert [(x.path, x.code) for x in lines] == [("modules/deep.nix", "PL010")]
 
 
@@ -368,7 +368,7 @@ def test_long_chain_of_let_bindings_never_crashes(tree: AxiosTree, portlint: Por
         f"{{ lib, ... }}: let {links} v200 = 5; in {{ options.chain.port = lib.mkOption "
         "{ type = lib.types.port; default = v0; }; }\n",
     )
-    result = portlint("check", "modules", cwd=tree.root)
+    result = portlint("check", cwd=tree.root)
     assert "internal error" not in result.stderr
     lines = findings(result)
     assert_canary_reported(lines)
@@ -386,7 +386,7 @@ def test_crlf_line_endings_keep_lines_and_columns(tree: AxiosTree, portlint: Por
     tree.write("modules/err-lf.nix", lf_error)
     tree.write("modules/err-crlf.nix", lf_error.replace(b"\n", b"\r\n"))
     tree.write("modules/zz-canary.nix", lf_port.replace(b"\n", b"\r\n"))
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     lines = findings(result)
     assert_canary_reported(lines)
     errors = {x.path: (x.line, x.column, x.message) for x in other_than_canary(lines)}
@@ -416,7 +416,7 @@ def test_unreadable_file(tree: AxiosTree, portlint: Portlint) -> None:
     try:
         if prefix:
             done = subprocess.run(
-                [*prefix, sys.executable, "-m", "axios_portlint", "check", "modules"],
+                [*prefix, sys.executable, "-m", "axios_portlint", "check"],
                 cwd=tree.root,
                 capture_output=True,
                 text=True,
@@ -425,7 +425,7 @@ def test_unreadable_file(tree: AxiosTree, portlint: Portlint) -> None:
             )
             result = Run(done.returncode, done.stdout, done.stderr)
         else:
-            result = portlint("check", "modules", cwd=tree.root)
+            result = portlint("check", cwd=tree.root)
         assert snapshot(tree.root) == before
     finally:
         locked.chmod(0o644)
@@ -465,7 +465,7 @@ def test_links_that_lead_nowhere_or_out_are_skipped_in_a_walk(
     (modules / "loop-b.nix").symlink_to("loop-a.nix")
     (modules / "out.nix").symlink_to(outside / "evil.nix")
     (modules / "out-dir").symlink_to(outside, target_is_directory=True)
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     lines = findings(result)
     assert_canary_reported(lines)
     assert other_than_canary(lines) == []
@@ -517,8 +517,9 @@ def test_path_that_is_a_file_is_checked_as_a_module(tree: AxiosTree, portlint: P
     checked = run_unchanged(portlint, tree, "check", "modules/zz-canary.nix")
     lines = findings(checked)
     assert_canary_reported(lines)
-    # Only the named file is code: the registry's Active rows now lack their modules.
-    assert {x.code for x in other_than_canary(lines)} == {"PL005"}
+    # The whole tree is analyzed, the named file's findings alone reported: the
+    # registry's Active rows still have their modules, and are not named anyway.
+    assert other_than_canary(lines) == []
     assert checked.stdout.splitlines()[-1].endswith("in 1 file.")
     assert checked.code == 1
 
@@ -526,7 +527,7 @@ def test_path_that_is_a_file_is_checked_as_a_module(tree: AxiosTree, portlint: P
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_fifo_is_pl012_and_never_blocks(tree: AxiosTree, portlint: Portlint) -> None:
     os.mkfifo(tree.root / "modules/pipe.nix")
-    walked = run_unchanged(portlint, tree, "check", "modules")
+    walked = run_unchanged(portlint, tree, "check")
     named = run_unchanged(portlint, tree, "check", "modules/zz-canary.nix", "modules/pipe.nix")
     for result in (walked, named):
         lines = findings(result)
@@ -592,7 +593,7 @@ def test_malformed_registry_is_a_finding_at_its_line(
     text = tree.registry.read_text()
     assert old in text
     tree.registry.write_text(text.replace(old, new, 1))
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     lines = findings(result)
     assert_canary_reported(lines)
     registry = [x for x in lines if x.path == "ports.md"]
@@ -611,7 +612,7 @@ def test_registry_without_allocation_table(
     tree: AxiosTree, portlint: Portlint, content: str
 ) -> None:
     tree.registry.write_text(content)
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     lines = findings(result)
     assert lines[-1].path == "ports.md"
     assert (lines[-1].line, lines[-1].column, lines[-1].code) == (1, 1, "PL011")
@@ -637,7 +638,7 @@ def test_unusable_registry_is_a_usage_error(
         tree.registry.mkdir()
     elif setup == "latin-1":
         tree.registry.write_bytes("# Ports\n\nCaf\xe9\n".encode("latin-1"))
-    result = run_unchanged(portlint, tree, "check", "modules", "--registry", "ports.md")
+    result = run_unchanged(portlint, tree, "check", "--registry", "ports.md")
     assert_calm(result)
     assert result.code == 2
     assert result.stderr == error + "\n"
@@ -671,14 +672,14 @@ def test_bad_configuration_is_a_usage_error(
     tree: AxiosTree, portlint: Portlint, toml: str, error: str
 ) -> None:
     tree.write("portlint.toml", toml)
-    result = run_unchanged(portlint, tree, "check", "modules")
+    result = run_unchanged(portlint, tree, "check")
     assert_calm(result)
     assert result.code == 2
     assert result.stderr.startswith(f"portlint: error: {error}")
 
 
 def test_unknown_rule_code_on_the_command_line(tree: AxiosTree, portlint: Portlint) -> None:
-    result = run_unchanged(portlint, tree, "check", "modules", "--ignore", "PL999")
+    result = run_unchanged(portlint, tree, "check", "--ignore", "PL999")
     assert_calm(result)
     assert result.code == 2
     assert result.stderr == "portlint: error: --ignore: unknown rule code or prefix 'PL999'\n"

@@ -163,7 +163,6 @@ def test_portlint_from_a_subfolder(cairn: Path, subfolder: str) -> None:
     assert (run.code, run.stdout, run.stderr) == (1, expected("check"), "")
 
 
-@until_issue_11
 def test_naming_the_registry_narrows_to_its_findings(cairn: Path) -> None:
     run = check_in(cairn, REGISTRY)
     lines = [line for line in expected("check").splitlines() if line.startswith(REGISTRY)]
@@ -171,7 +170,6 @@ def test_naming_the_registry_narrows_to_its_findings(cairn: Path) -> None:
     assert (run.code, run.stdout) == (1, "\n".join([*lines, summary]) + "\n")
 
 
-@until_issue_11
 def test_naming_a_module_without_findings_passes(cairn: Path) -> None:
     run = check_in(cairn, "modules/pim/default.nix")
     assert (run.code, run.stdout) == (0, "All checks passed (1 file checked).\n")

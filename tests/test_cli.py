@@ -21,9 +21,9 @@ FINDING_LINE = re.compile(r"^[^:]+:\d+:\d+: PL\d{3} \[(error|warning|info)\] .+$
 
 
 def test_make_run_command_is_clean(portlint: Portlint) -> None:
-    result = portlint(
-        "check", "tests/fixtures/axios/modules", "--registry", "ports.md", "--no-cache", cwd=ROOT
-    )
+    """`make run`: the example as a project of its own (the repository holds many trees)."""
+    assert "portlint check --config $(EXAMPLE)" in (ROOT / "Makefile").read_text()
+    result = portlint("check", "--config", "tests/fixtures/axios.toml", "--no-cache", cwd=ROOT)
     assert result.code == 0, result.stdout + result.stderr
     assert result.stdout == "All checks passed (7 files checked).\n"
     assert result.stderr == ""
@@ -83,10 +83,8 @@ def test_fail_on_controls_the_exit_code(axios_tree: AxiosTree, portlint: Portlin
     assert portlint("--fail-on", "info", cwd=axios_tree.root).code == 1
 
 
-def test_ports_inventory_json(portlint: Portlint) -> None:
-    result = portlint(
-        "ports", "--no-cache", "tests/fixtures/axios/modules", "--format", "json", cwd=ROOT
-    )
+def test_ports_inventory_json(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    result = portlint("ports", "--no-cache", "modules", "--format", "json", cwd=axios_tree.root)
     assert result.code == 0
     entries = json.loads(result.stdout)
     by_option = {entry["option"]: entry for entry in entries}
@@ -98,7 +96,7 @@ def test_ports_inventory_json(portlint: Portlint) -> None:
         "end_port": None,
         "state": "known",
         "expression": "cfg.port + 363",
-        "file": "tests/fixtures/axios/modules/pim/default.nix",
+        "file": "modules/pim/default.nix",
         "line": 28,
         "column": 19,
         "reason": None,
@@ -132,8 +130,8 @@ def test_ports_json_marks_unresolved_as_null(axios_tree: AxiosTree, portlint: Po
     assert entry["expression"] == "pkgs.ollamaPort"
 
 
-def test_ports_table(portlint: Portlint) -> None:
-    result = portlint("ports", "--no-cache", "tests/fixtures/axios/modules", cwd=ROOT)
+def test_ports_table(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    result = portlint("ports", "--no-cache", "modules", cwd=axios_tree.root)
     assert result.code == 0
     assert result.stdout.splitlines()[0].split() == [
         "OPTION",
@@ -211,16 +209,37 @@ def test_main_in_process(axios_tree: AxiosTree, monkeypatch: pytest.MonkeyPatch)
     assert main(["check"]) == 1
 
 
-def test_readme_shows_real_output(portlint: Portlint) -> None:
-    """The README's example run is what the command prints today."""
+# A console block (one or more `$ portlint ...` lines, each followed by what it prints) or
+# a Nix block whose first line names the file the walkthrough adds.
+README_STEP = re.compile(
+    r"```console\n(?P<console>.*?)```|```nix\n# (?P<file>\S+\.nix)\n(?P<nix>.*?)```", re.S
+)
+
+
+def test_readme_walkthrough_prints_what_it_shows(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    """The README's walkthrough, step by step, in the example it describes.
+
+    The example is the bundled axios modules with the root's ports.md beside them
+    (`axios_tree`); a Nix block is written where it appears, and every command of
+    a console block must print exactly what follows it.
+    """
     readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```console\n\$ (portlint [^\n]+)\n(.*?)```", readme, re.S)
-    assert blocks, "README has no console example"
-    for command, expected in blocks:
-        args = command.split()[1:]
-        if args[0] == "check":  # no cache in the repository (see conftest.py)
-            args.append("--no-cache")
-        assert portlint(*args, cwd=ROOT).stdout == expected, command
+    steps = list(README_STEP.finditer(readme))
+    commands = 0
+    for step in steps:
+        if step["file"]:
+            axios_tree.write(step["file"], step["nix"])
+            continue
+        runs = re.split(r"^\$ ", step["console"], flags=re.M)[1:]
+        for run in runs:
+            command, _, expected = run.partition("\n")
+            args = command.split()
+            assert args[0] == "portlint", command
+            result = portlint(*args[1:], cwd=axios_tree.root)
+            assert result.stdout == expected, command
+            commands += 1
+    assert commands >= 5, "the README walks through fewer commands than it should"
+    assert (axios_tree.root / "modules/services/grafana.nix").is_file()
 
 
 def test_exclude_skips_matching_files(axios_tree: AxiosTree, portlint: Portlint) -> None:

@@ -78,7 +78,8 @@ def test_flags_win_over_the_settings_file_which_wins_over_defaults(tmp_path: Pat
         no_cache=True,
     )
     from_flags = merge(flags, settings, tmp_path)
-    assert from_flags.paths == (tmp_path / "x",)
+    # Typed paths narrow the report; the settings file's paths stay the tree analyzed.
+    assert (from_flags.paths, from_flags.named) == ((tmp_path / "modules",), (tmp_path / "x",))
     assert from_flags.registry == tmp_path / "other.md"
     assert from_flags.excludes == ()
     assert (from_flags.fail_on, from_flags.output_format) == (Severity.INFO, "sarif")
@@ -144,11 +145,12 @@ def test_check_report_keeps_what_sync_needs(axios_tree: AxiosTree) -> None:
 # -- ports, rules, explain -------------------------------------------------------------
 
 
-def test_ports_and_rules_print_their_outcome(portlint: Portlint) -> None:
-    outcome = ports(Options(cwd=ROOT, root=ROOT, paths=(AXIOS / "modules",)))
+def test_ports_and_rules_print_their_outcome(axios_tree: AxiosTree, portlint: Portlint) -> None:
+    root = axios_tree.root
+    outcome = ports(Options(cwd=root, root=root, named=(root / "modules" / "pim",)))
     assert outcome.exit_code == 0
-    assert outcome.stdout.endswith(" port declarations.\n")
-    assert_cli_prints(outcome, portlint("ports", "--no-cache", AXIOS / "modules", cwd=ROOT))
+    assert outcome.stdout.endswith("\n3 port declarations.\n")
+    assert_cli_prints(outcome, portlint("ports", "--no-cache", "pim", cwd=root / "modules"))
     assert_cli_prints(rules(), portlint("rules", cwd=ROOT))
     assert_cli_prints(explain("PL020"), portlint("explain", "PL020", cwd=ROOT))
     with pytest.raises(UsageError, match="unknown rule 'PL999'"):

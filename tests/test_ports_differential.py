@@ -31,8 +31,10 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -158,15 +160,36 @@ class CliRun:
 
 
 def _cli(tree: Path) -> CliRun:
-    done = subprocess.run(
-        [sys.executable, "-m", "axios_portlint", "ports", str(tree), "--format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return CliRun(done.returncode, done.stdout, done.stderr)
+    """`portlint ports` on the tree alone, its files named as the fixture's own.
+
+    Named from the repository, a fixture is a path of the repository's project and
+    is resolved with every other fixture; a copy in a folder of no project is
+    analyzed alone (or as its own project, when it has a registry). Its files are
+    mapped back to the fixture's paths.
+    """
+    with tempfile.TemporaryDirectory(prefix="portlint-tree-") as folder:
+        copy = Path(folder) / tree.name
+        if tree.is_dir():
+            shutil.copytree(tree, copy, symlinks=True)
+        else:
+            shutil.copyfile(tree, copy)
+        done = subprocess.run(
+            [sys.executable, "-m", "axios_portlint", "ports", tree.name, "--format", "json"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        stdout = done.stdout
+        if done.returncode == 0:
+            # Relative to the copy when it is a project (a registry of its own), else to `folder`.
+            data = json.loads(stdout)
+            for item in data:
+                shown = item["file"]
+                item["file"] = str(tree / shown if (copy / shown).exists() else tree.parent / shown)
+            stdout = json.dumps(data)
+    return CliRun(done.returncode, stdout, done.stderr)
 
 
 def _nix(tree: Path) -> NixTree | str:

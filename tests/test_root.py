@@ -24,6 +24,8 @@ from axios_portlint.discover.root import (
     ProjectRoot,
     find_project_root,
     has_portlint_table,
+    is_inside,
+    project_of,
     targets_of,
 )
 from axios_portlint.extract.cache import CACHE_DIR
@@ -314,3 +316,31 @@ def test_a_target_through_a_symlink_also_names_the_real_file(tmp_path: Path) -> 
         "pim.nix",
         "modules/pim/default.nix",
     }
+
+
+def test_the_openspec_registry_folder_is_no_project_of_its_own(tmp_path: Path) -> None:
+    """Its ports.md is the registry of the folder three levels up, from any folder below it."""
+    networking = tmp_path / "repo" / "openspec" / "specs" / "networking"
+    networking.mkdir(parents=True)
+    (networking / "ports.md").write_text("# Ports\n")
+    found = find_project_root(networking, ceiling=tmp_path)
+    assert found == ProjectRoot(tmp_path / "repo", Marker.REGISTRY, networking / "ports.md")
+    # A ports.md of its own in a folder merely named `networking` still counts.
+    (tmp_path / "networking").mkdir()
+    (tmp_path / "networking" / "ports.md").write_text("# Ports\n")
+    assert find_project_root(tmp_path / "networking", ceiling=tmp_path) == ProjectRoot(
+        tmp_path / "networking", Marker.REGISTRY, tmp_path / "networking" / "ports.md"
+    )
+
+
+def test_project_of_a_named_path_and_is_inside(tmp_path: Path) -> None:
+    root = tmp_path / "cairn"
+    shutil.copytree(CAIRN, root)
+    assert project_of(root / "modules" / "pim" / "default.nix") == root
+    assert project_of(root / "home") == root
+    assert project_of(root / "openspec" / "specs" / "networking" / "ports.md") == root
+    (tmp_path / "link").symlink_to(root, target_is_directory=True)
+    assert is_inside(tmp_path / "link" / "modules", root)
+    assert is_inside(root, root)
+    assert not is_inside(tmp_path, root)
+    assert not is_inside(tmp_path / "cairn-old" / "x.nix", root)

@@ -372,7 +372,7 @@ def test_port_0_is_valid_in_code_and_not_in_a_registry_cell(
     axios_tree.write("modules/services/probe.nix", PORT_PROBE.replace("PORT", "0"))
     axios_tree.edit("ports.md", "| axios-portal | 8082 |", "| axios-portal | 0 |")
     selected = ("--select", "PL011,PL017", "--format", "json")
-    result = portlint("check", "modules", *selected, cwd=axios_tree.root)
+    result = portlint("check", *selected, cwd=axios_tree.root)
     findings = json.loads(result.stdout)["findings"]
     found = [(f["code"], f["file"], f["message"]) for f in findings]
     assert found == [

@@ -25,7 +25,7 @@ from axios_portlint.commands.formats import (
     OutputFormat,
     SuggestFormat,
 )
-from axios_portlint.commands.options import Flags, Options, resolve
+from axios_portlint.commands.options import Flags, Options, resolve, whole_project
 from axios_portlint.config import ConfigError
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
@@ -82,7 +82,10 @@ NoCacheOption = Annotated[
 ]
 
 # `ports`, `hosts` and `rules`: a listing, as a table or JSON.
-ListingFormatOption = Annotated[ListingFormat, typer.Option("--format", help="Output format.")]
+ListingFormatOption = Annotated[
+    ListingFormat,
+    typer.Option("--format", help="Output format [default: table].", show_default=False),
+]
 
 
 def _tree_flags(
@@ -184,7 +187,11 @@ def check_command(
         ),
     ] = False,
 ) -> None:
-    """Check the module tree against the port registry (the default command)."""
+    """Check the project against its port registry (the default command).
+
+    With PATHS, the whole project is still analyzed and only the findings located
+    in those files or folders are reported (the registry's, when it is named).
+    """
     from axios_portlint.commands.check import check
 
     flags = replace(
@@ -212,7 +219,7 @@ def ports_command(
     no_cache: NoCacheOption = False,
     output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
-    """List every port declaration in the module tree."""
+    """List every port declaration of the project, or of PATHS (resolved with the whole project)."""
     from axios_portlint.commands.ports import ports
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
@@ -228,11 +235,14 @@ def hosts_command(
     no_cache: NoCacheOption = False,
     output_format: ListingFormatOption = ListingFormat.TABLE,
 ) -> None:
-    """List each host of the tree and the listening ports active on it."""
+    """List each host of the project and the listening ports active on it.
+
+    PATHS only choose the project: hosts are a property of the whole tree.
+    """
     from axios_portlint.commands.hosts import hosts
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(hosts(_options(flags), output_format))
+    _finish(hosts(whole_project(_options(flags)), output_format))
 
 
 @app.command("explain")
@@ -277,11 +287,14 @@ def registry_sync_command(
         ),
     ] = False,
 ) -> None:
-    """Rewrite the registry's allocation tables from what the code declares."""
+    """Rewrite the registry's allocation tables from what the code declares.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.sync import sync
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(sync(_options(flags), check_only=check_only))
+    _finish(sync(whole_project(_options(flags)), check_only=check_only))
 
 
 @app.command("suggest")
@@ -296,14 +309,18 @@ def suggest_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     output_format: Annotated[
-        SuggestFormat, typer.Option("--format", help="Output format.")
+        SuggestFormat,
+        typer.Option("--format", help="Output format [default: text].", show_default=False),
     ] = SuggestFormat.TEXT,
 ) -> None:
-    """Print the next free local and Tailscale port for a new service in a category."""
+    """Print the next free local and Tailscale port for a new service in a category.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.suggest import suggest_command
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(suggest_command(_options(flags), category, output_format))
+    _finish(suggest_command(whole_project(_options(flags)), category, output_format))
 
 
 @app.command("graph")
@@ -314,17 +331,25 @@ def graph_command(
     config: ConfigOption = None,
     no_cache: NoCacheOption = False,
     output_format: Annotated[
-        GraphFormat, typer.Option("--format", help="dot, mermaid (for Markdown) or svg.")
+        GraphFormat,
+        typer.Option(
+            "--format",
+            help="dot, mermaid (for Markdown) or svg [default: dot].",
+            show_default=False,
+        ),
     ] = GraphFormat.DOT,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
 ) -> None:
-    """Draw the conflict graph: services, ports, registry rows and ranges."""
+    """Draw the conflict graph: services, ports, registry rows and ranges.
+
+    Always reads the whole project: PATHS only choose the project.
+    """
     from axios_portlint.commands.graph import graph
 
     flags = _tree_flags(paths, registry, exclude, config, no_cache)
-    _finish(graph(_options(flags), output_format, output))
+    _finish(graph(whole_project(_options(flags)), output_format, output))
 
 
 def _options(flags: Flags) -> Options:

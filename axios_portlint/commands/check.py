@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from axios_portlint.commands import EXIT_OK, Outcome
 from axios_portlint.commands.formats import OutputFormat
-from axios_portlint.commands.options import Options
+from axios_portlint.commands.options import Options, named_paths
 from axios_portlint.errors import UsageError
 from axios_portlint.rules import Selection
 
@@ -16,9 +16,14 @@ if TYPE_CHECKING:
 
 
 def run_check(options: Options, selection: tuple[Selection, ...] | None = None) -> Report:
-    """The pipeline over the run's options; `selection` replaces the options' rule selection."""
+    """The pipeline over the run's options; `selection` replaces the options' rule selection.
+
+    Paths named on the command line narrow the findings, not the analysis
+    (`commands.options.named_paths`).
+    """
     from axios_portlint.api import check
 
+    named = named_paths(options)
     return check(
         options.paths,
         options.registry,
@@ -29,6 +34,7 @@ def run_check(options: Options, selection: tuple[Selection, ...] | None = None) 
         cache_dir=options.cache_dir,
         no_registry=options.no_registry,
         hosts=options.hosts,
+        named=named,
     )
 
 
@@ -46,6 +52,7 @@ def checked(options: Options) -> Checked:
         cache_dir=options.cache_dir,
         no_registry=options.no_registry,
         hosts=options.hosts,
+        named=named_paths(options),
     )
 
 

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axios_portlint.config import HostEntries, Listeners, Settings, read_settings
 from axios_portlint.discover import DiscoveryError
-from axios_portlint.discover.root import find_project_root, settings_file
+from axios_portlint.discover.paths import display_path
+from axios_portlint.discover.root import find_project_root, project_of, settings_file
 from axios_portlint.errors import UsageError
 from axios_portlint.model import Severity
 from axios_portlint.rules import Selection, unknown_selectors
+
+if TYPE_CHECKING:
+    from axios_portlint.api import Named
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +54,11 @@ class Options:
     working folder upward; the working folder outside any project): settings,
     the registry's default places, the cache and every display path are
     relative to it, so a run from a subfolder prints the same bytes as one at
-    the root. `paths` are absolute; empty means the whole project. `registry`
-    None means the registry at one of its default places below `root` (see
+    the root. `paths` are the tree analyzed, absolute: empty means the whole
+    project (the settings file's `paths` when it has them). `named` are the
+    paths given on the command line: the whole tree is analyzed and
+    only what is located in them is reported (`named_paths`). `registry` None
+    means the registry at one of its default places below `root` (see
     `api.find_registry`).
     """
 
@@ -71,25 +79,61 @@ class Options:
     output_file: Path | None = None  # absolute; None: stdout
     no_registry: bool = False  # run only the rules that need no registry; `registry` is None
     hosts: HostEntries | None = None  # `[hosts]` of the settings file (absolute entries)
+    # The command line's paths, as typed (relative to `cwd`); empty: report the whole tree.
+    named: tuple[Path, ...] = ()
 
 
 def resolve(flags: Flags, cwd: Path, *, formats: Collection[str] = ()) -> Options:
     """Find the project root, read its settings file (or `--config`) and lay the flags over it.
 
-    `formats` are the output formats the settings file's `format` key may name.
+    The root is found from `cwd` upward or, when paths are named, from theirs
+    (as ruff reads each file's own settings): `portlint sub/flake/x.nix` from
+    a repository's top checks x.nix in the project of its own registry. Named
+    paths in no project at all are analyzed alone, as given, with the working
+    folder's settings and registry. `formats` are the output formats the
+    settings file's `format` key may name.
     """
+    for typed in flags.paths:
+        must_exist(cwd / typed, typed)
     found = find_project_root(cwd)
-    root = cwd if found is None else found.path
+    home = cwd if found is None else found.path
+    theirs = _project_of_paths(flags.paths, cwd) if flags.paths else home
+    root = home if theirs is None else theirs
     path = cwd / flags.config if flags.config is not None else settings_file(root)
     settings = Settings() if path is None else read_settings(path, root, formats=formats)
-    return merge(flags, settings, cwd, root)
+    options = merge(flags, settings, cwd, root)
+    # Without a project around them, named paths are the tree itself: nothing to narrow.
+    if theirs is None:
+        return replace(options, paths=tuple(cwd / typed for typed in options.named), named=())
+    return options
+
+
+def _project_of_paths(paths: Sequence[Path], cwd: Path) -> Path | None:
+    """The project root the named paths lie in (None: none); two roots are a usage error.
+
+    Paths in no project (`/proc/self/mem`, a file in /tmp) join the others' project.
+    """
+    projects = {path: project_of(cwd / path) for path in paths}
+    first, *others = [path for path in paths if projects[path] is not None] or [paths[0]]
+    other = next((path for path in others if projects[path] != projects[first]), None)
+    if other is not None:
+        raise UsageError(
+            f"{_quoted(first, cwd)} and {_quoted(other, cwd)} belong to different projects: "
+            "run portlint once per project"
+        )
+    return projects[first]
+
+
+def _quoted(path: Path, cwd: Path) -> str:
+    return repr(display_path(path, cwd))
 
 
 def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None) -> Options:
     """Command-line flags win over the settings file, which wins over the defaults.
 
     Paths the user typed are taken relative to `cwd`; `root` (default: `cwd`)
-    is the project root the run reports against.
+    is the project root the run reports against. The paths typed narrow what
+    is reported; the settings file's `paths` say what the project's tree is.
     """
     root = cwd if root is None else root
     for path in flags.paths:
@@ -107,7 +151,8 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
     return Options(
         cwd=cwd,
         root=root,
-        paths=tuple(cwd / path for path in flags.paths) or tuple(settings.paths or ()),
+        paths=tuple(settings.paths or ()),
+        named=tuple(flags.paths),
         registry=None
         if no_registry
         else cwd / flags.registry
@@ -162,3 +207,33 @@ def selectors(flag: str, values: Sequence[str] | None) -> tuple[str, ...]:
     if unknown:
         raise UsageError(f"{flag}: unknown rule code or prefix {unknown[0]!r}")
     return codes
+
+
+def named_paths(options: Options) -> Named | None:
+    """The command line's paths as `api.Named`; None: report the whole tree.
+
+    Raises a usage error when they hold neither a Nix file nor the registry.
+    """
+    if not options.named:
+        return None
+    from axios_portlint.api import find_registry, name_paths
+
+    return name_paths(
+        options.named,
+        cwd=options.cwd,
+        root=options.root,
+        tree=options.paths,
+        excludes=options.excludes,
+        registry=find_registry(options.registry, options.root),
+    )
+
+
+def whole_project(options: Options) -> Options:
+    """The options of a command that always reads and reports the whole project.
+
+    `registry sync`, `suggest` and `graph`: a row is stale, a port free, an
+    edge drawn only in view of every file. Paths named still choose the project
+    (`resolve`) and must hold a Nix file (or the registry), as for `check`.
+    """
+    named_paths(options)
+    return replace(options, named=())

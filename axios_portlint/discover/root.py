@@ -44,6 +44,8 @@ __all__ = [
     "ProjectRoot",
     "find_project_root",
     "has_portlint_table",
+    "is_inside",
+    "project_of",
     "settings_file",
     "targets_of",
 ]
@@ -118,6 +120,27 @@ def _upward(start: Path, ceiling: Path | None) -> Iterable[Path]:
             return
 
 
+def project_of(path: Path) -> Path | None:
+    """The project root of a named file or folder (found from its folder upward), or None."""
+    absolute = Path(os.path.normpath(path.absolute()))
+    found = find_project_root(absolute if absolute.is_dir() else absolute.parent)
+    return None if found is None else found.path
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or below it, as named or through symlinks resolved.
+
+    Discovery shows a file below the root even when it was named through the
+    root's real path (or the root through a link), so this answers the same.
+    """
+    displays = DisplayPaths(folder)
+    absolute = os.path.normpath(path.absolute())
+    return any(
+        not Path(displays.of(candidate)).is_absolute()
+        for candidate in (absolute, os.path.realpath(absolute))
+    )
+
+
 def settings_file(folder: Path) -> Path | None:
     """The settings file of `folder`: portlint.toml beats a pyproject.toml with [tool.portlint]."""
     if (folder / PORTLINT_TOML).is_file():
@@ -136,6 +159,11 @@ def _settings_marker(folder: Path) -> tuple[Marker, Path] | None:
 
 
 def _registry_marker(folder: Path) -> tuple[Marker, Path] | None:
+    # openspec/specs/networking/ports.md is the registry of the folder three levels up,
+    # not the project of its own folder (`cd openspec/specs/networking && portlint`).
+    nested = Path(REGISTRY_PLACES[-1]).parent
+    if folder.parts[-len(nested.parts) :] == nested.parts:
+        return None
     for place in REGISTRY_PLACES:
         if (folder / place).is_file():
             return Marker.REGISTRY, folder / place
