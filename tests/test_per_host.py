@@ -8,6 +8,7 @@ functions and the real CLI.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -242,24 +243,29 @@ def test_hosts_without_any_host() -> None:
     assert outcome.exit_code == 0
 
 
-def test_hosts_through_the_cli(portlint: Portlint) -> None:
-    result = portlint("hosts", LIBRARY, "--format", "json", cwd=ROOT)
+def test_hosts_through_the_cli(portlint: Portlint, tmp_path: Path) -> None:
+    # A copy outside this repository: inside it, the fixture is a folder of its project.
+    library = tmp_path / "library"
+    shutil.copytree(ROOT / LIBRARY, library)
+    result = portlint("hosts", "--no-cache", "--format", "json", cwd=library)
     assert (result.code, result.stderr) == (0, "")
     document = json.loads(result.stdout)
     web = document["hosts"][0]
     assert web["name"] == "web"
-    assert web["entry"] == {"file": f"{LIBRARY}/flake.nix", "line": 9, "column": 27}
+    assert web["entry"] == {"file": "flake.nix", "line": 9, "column": 27}
     assert [(p["option"], p["port"], p["origin"]) for p in web["ports"]] == [
         ("services.dashboard.port", 3000, "option"),
         ("services.forge.port", 3001, "config"),
         ("services.paste.port", 3000, "config"),
     ]
     assert web["files"] == [
-        f"{LIBRARY}/hosts/web.nix",
-        f"{LIBRARY}/modules/dashboard.nix",
-        f"{LIBRARY}/modules/default.nix",
-        f"{LIBRARY}/modules/forge.nix",
+        "hosts/web.nix",
+        "modules/dashboard.nix",
+        "modules/default.nix",
+        "modules/forge.nix",
     ]
+    from_a_subfolder = portlint("hosts", "--no-cache", "--format", "json", cwd=library / "hosts")
+    assert from_a_subfolder.stdout == result.stdout
 
 
 # -- check --no-registry ------------------------------------------------------------------
