@@ -251,6 +251,41 @@ def test_a_client_reading_its_server_names_it(portlint: Portlint) -> None:
     }
 
 
+def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path: Path) -> None:
+    """A client in a submodule file stays a client under its new path (CLI, not only API)."""
+    folder = "tests/fixtures/listeners/submodule-roles"
+    run = portlint(
+        "check",
+        "--no-cache",
+        "--no-registry",
+        "--select",
+        "PL001,PL002",
+        "--format",
+        "json",
+        folder,
+        cwd=ROOT,
+    )
+    assert run.code == 1, run.stderr
+    findings = json.loads(run.stdout)["findings"]
+    assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("services.dashboard.port", 9090, 16)
+    ]
+    entries = json.loads(
+        portlint("ports", "--no-cache", "--format", "json", folder, cwd=ROOT).stdout
+    )
+    kinds = {e["option"]: (e["role"], e["kind"]) for e in entries}
+    assert kinds["services.alerts.delivery.port"] == ("client", "other")
+    assert kinds["services.chatserver.settings.adminConsole.port"] == ("unknown", "other")
+    # [roles] decides what the file alone could not: then it is one more 9090 listener.
+    settings = '[roles]\nlisteners = ["services.chatserver.settings.adminConsole.port"]\n'
+    roled = tree(tmp_path, "submodule-roles", settings)
+    again = portlint("check", "--no-cache", "--no-registry", "--format", "json", ".", cwd=roled)
+    options = sorted(
+        f["option"] for f in json.loads(again.stdout)["findings"] if f["code"] == "PL001"
+    )
+    assert options == ["services.chatserver.settings.adminConsole.port", "services.dashboard.port"]
+
+
 # -- [roles] in portlint.toml -------------------------------------------------------------
 
 
