@@ -286,6 +286,41 @@ def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path:
     assert options == ["services.chatserver.settings.adminConsole.port", "services.dashboard.port"]
 
 
+def test_configured_star_ports_listen_per_host(portlint: Portlint) -> None:
+    """`http_port` and `HTTP_PORT` set on one host collide there (CLI: check and hosts)."""
+    folder = "tests/fixtures/listeners/config-star-port"
+    run = portlint(
+        "check",
+        "--no-cache",
+        "--no-registry",
+        "--select",
+        "PL001,PL002",
+        "--format",
+        "json",
+        folder,
+        cwd=ROOT,
+    )
+    assert run.code == 1, run.stderr
+    findings = json.loads(run.stdout)["findings"]
+    assert [(f["option"], f["port"], f["related"][0]["file"]) for f in findings] == [
+        ("services.grafana.settings.server.http_port", 3000, f"{folder}/modules/forgejo.nix")
+    ]
+    assert findings[0]["message"].startswith("on host alison, ")
+    hosts = json.loads(portlint("hosts", "--no-cache", "--format", "json", folder, cwd=ROOT).stdout)
+    ports = {host["name"]: sorted(p["option"] for p in host["ports"]) for host in hosts["hosts"]}
+    assert ports == {
+        "alison": [
+            "services.forgejo.settings.server.HTTP_PORT",
+            "services.grafana.settings.server.http_port",
+        ],
+        "spencer": [
+            "services.grafana.settings.server.http_port",
+            "services.postgresql.settings.port",
+            "services.zitadel.settings.Port",
+        ],
+    }
+
+
 # -- [roles] in portlint.toml -------------------------------------------------------------
 
 
