@@ -22,7 +22,7 @@ LISTENERS = FIXTURES / "listeners"
 CLASSES = sorted(path.name for path in LISTENERS.iterdir() if path.is_dir())
 # Classes the listener model alone cannot get right: they need the placement branch
 # (option sets built from a table; protocols) or the hosts branch (per-host conflicts).
-PLANNED = {}
+PLANNED: dict[str, str] = {}
 FINDING = re.compile(
     r"^ {4}(?P<file>\S+):(?P<line>\d+):(?P<column>\d+): (?P<code>PL\d{3}) \[\w+\] .*"
     r"\((?P<rfile>[^\s:()]+):(?P<rline>\d+):(?P<rcolumn>\d+)\)$"
