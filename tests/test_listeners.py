@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT, Run
@@ -251,9 +252,8 @@ def test_a_client_reading_its_server_names_it(portlint: Portlint) -> None:
     }
 
 
-def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path: Path) -> None:
-    """A client in a submodule file stays a client under its new path (CLI, not only API)."""
-    folder = "tests/fixtures/listeners/submodule-roles"
+def conflicts_of(portlint: Portlint, folder: str) -> list[dict[str, Any]]:
+    """PL001/PL002 through the CLI without a registry, as JSON findings (some expected)."""
     run = portlint(
         "check",
         "--no-cache",
@@ -266,7 +266,14 @@ def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path:
         cwd=ROOT,
     )
     assert run.code == 1, run.stderr
-    findings = json.loads(run.stdout)["findings"]
+    findings: list[dict[str, Any]] = json.loads(run.stdout)["findings"]
+    return findings
+
+
+def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path: Path) -> None:
+    """A client in a submodule file stays a client under its new path (CLI, not only API)."""
+    folder = "tests/fixtures/listeners/submodule-roles"
+    findings = conflicts_of(portlint, folder)
     assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
         ("services.dashboard.port", 9090, 16)
     ]
@@ -289,19 +296,7 @@ def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path:
 def test_configured_star_ports_listen_per_host(portlint: Portlint) -> None:
     """`http_port` and `HTTP_PORT` set on one host collide there (CLI: check and hosts)."""
     folder = "tests/fixtures/listeners/config-star-port"
-    run = portlint(
-        "check",
-        "--no-cache",
-        "--no-registry",
-        "--select",
-        "PL001,PL002",
-        "--format",
-        "json",
-        folder,
-        cwd=ROOT,
-    )
-    assert run.code == 1, run.stderr
-    findings = json.loads(run.stdout)["findings"]
+    findings = conflicts_of(portlint, folder)
     assert [(f["option"], f["port"], f["related"][0]["file"]) for f in findings] == [
         ("services.grafana.settings.server.http_port", 3000, f"{folder}/modules/forgejo.nix")
     ]
