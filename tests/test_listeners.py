@@ -316,6 +316,15 @@ def test_configured_star_ports_listen_per_host(portlint: Portlint) -> None:
     }
 
 
+def test_config_past_with_and_let_is_read(portlint: Portlint) -> None:
+    """`config = with lib; mkMerge [ ... ]` and `config = let ... in ...` (CLI)."""
+    findings = conflicts_of(portlint, "tests/fixtures/listeners/config-with")
+    assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("services.wastebin.settings.WASTEBIN_ADDRESS_PORT", 17170, 18)
+    ]
+    assert "on host" not in findings[0]["message"]  # modules, not two machines
+
+
 # -- [roles] in portlint.toml -------------------------------------------------------------
 
 
