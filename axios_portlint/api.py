@@ -7,6 +7,7 @@ directly as well.
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,6 +91,8 @@ class MissingRegistryError(UsageError):
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
 NO_HOSTS = HostMap(hosts=(), unresolved=())
+# A module declares options: `mkOption`, but also `mkEnableOption`, `mkPackageOption`.
+DECLARES_OPTIONS = re.compile(rb"\bmk\w*Option\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) ->
         for source in sources
         if source.path in setting
         and source.path not in declaring
-        and b"mkOption" not in source.data
+        and DECLARES_OPTIONS.search(source.data) is None
     }
 
 

@@ -100,3 +100,21 @@ def test_output_file_and_no_registry(axios_tree: AxiosTree, portlint: Portlint) 
     assert (result.code, result.stdout) == (0, "")
     assert '"service:pim" -> "local:8080";' in out.read_text()
     assert "row:" not in out.read_text()
+
+
+def test_a_udp_and_a_tcp_claimant_do_not_conflict(portlint: Portlint) -> None:
+    """The picture agrees with PL001: 53/udp beside 53/tcp, 7359/udp beside 7359/tcp."""
+    from conftest import ROOT
+
+    split = portlint("graph", "--no-cache", "tests/fixtures/listeners/udp-tcp", cwd=ROOT)
+    assert split.code == 0, split.stderr
+    assert '"local:53" [' in split.stdout and CONFLICT not in split.stdout
+    # A port that names no protocol meets both: 514 is drawn in conflict, 5353 too
+    # (a DNS server is tcp+udp), 8443 (QUIC against an unknown HTTPS port) too.
+    mixed = portlint("graph", "--no-cache", "tests/fixtures/protocols", cwd=ROOT).stdout
+    red = sorted(
+        line.split(" [")[0].strip()
+        for line in mixed.splitlines()
+        if line.startswith('  "local:') and CONFLICT in line
+    )
+    assert red == ['"local:514"', '"local:5353"', '"local:8443"']

@@ -22,7 +22,7 @@ LISTENERS = FIXTURES / "listeners"
 CLASSES = sorted(path.name for path in LISTENERS.iterdir() if path.is_dir())
 # Classes the listener model alone cannot get right: they need the placement branch
 # (option sets built from a table; protocols) or the hosts branch (per-host conflicts).
-PLANNED = {}
+PLANNED: dict[str, str] = {}
 FINDING = re.compile(
     r"^ {4}(?P<file>\S+):(?P<line>\d+):(?P<column>\d+): (?P<code>PL\d{3}) \[\w+\] .*"
     r"\((?P<rfile>[^\s:()]+):(?P<rline>\d+):(?P<rcolumn>\d+)\)$"
@@ -83,7 +83,7 @@ def test_conflicts_are_the_expected_ones(name: str, tmp_path: Path) -> None:
 
 def test_every_class_has_an_expected_md_naming_real_places() -> None:
     """Each anchor, related location and table row points at a value in the fixture."""
-    assert len(CLASSES) == 14
+    assert len(CLASSES) == 17
     for name in CLASSES:
         folder = LISTENERS / name
         text = (folder / "EXPECTED.md").read_text()
@@ -107,7 +107,7 @@ def test_every_class_has_an_expected_md_naming_real_places() -> None:
 
 def test_every_fixture_file_is_valid_nix() -> None:
     files = sorted(LISTENERS.rglob("*.nix"))
-    assert len(files) == 35
+    assert len(files) == 47
     done = subprocess.run(
         ["nix-instantiate", "--parse", *map(str, files)],
         capture_output=True,

@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT, Run
@@ -249,6 +250,79 @@ def test_a_client_reading_its_server_names_it(portlint: Portlint) -> None:
         "services.mpdbridge.mpd.port": "services.mpd.network.port",
         "services.scrobbler.port": "services.mpd.network.port",
     }
+
+
+def conflicts_of(portlint: Portlint, folder: str) -> list[dict[str, Any]]:
+    """PL001/PL002 through the CLI without a registry, as JSON findings (some expected)."""
+    run = portlint(
+        "check",
+        "--no-cache",
+        "--no-registry",
+        "--select",
+        "PL001,PL002",
+        "--format",
+        "json",
+        folder,
+        cwd=ROOT,
+    )
+    assert run.code == 1, run.stderr
+    findings: list[dict[str, Any]] = json.loads(run.stdout)["findings"]
+    return findings
+
+
+def test_a_placed_submodule_file_keeps_its_verdict(portlint: Portlint, tmp_path: Path) -> None:
+    """A client in a submodule file stays a client under its new path (CLI, not only API)."""
+    folder = "tests/fixtures/listeners/submodule-roles"
+    findings = conflicts_of(portlint, folder)
+    assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("services.dashboard.port", 9090, 16)
+    ]
+    entries = json.loads(
+        portlint("ports", "--no-cache", "--format", "json", folder, cwd=ROOT).stdout
+    )
+    kinds = {e["option"]: (e["role"], e["kind"]) for e in entries}
+    assert kinds["services.alerts.delivery.port"] == ("client", "other")
+    assert kinds["services.chatserver.settings.adminConsole.port"] == ("unknown", "other")
+    # [roles] decides what the file alone could not: then it is one more 9090 listener.
+    settings = '[roles]\nlisteners = ["services.chatserver.settings.adminConsole.port"]\n'
+    roled = tree(tmp_path, "submodule-roles", settings)
+    again = portlint("check", "--no-cache", "--no-registry", "--format", "json", ".", cwd=roled)
+    options = sorted(
+        f["option"] for f in json.loads(again.stdout)["findings"] if f["code"] == "PL001"
+    )
+    assert options == ["services.chatserver.settings.adminConsole.port", "services.dashboard.port"]
+
+
+def test_configured_star_ports_listen_per_host(portlint: Portlint) -> None:
+    """`http_port` and `HTTP_PORT` set on one host collide there (CLI: check and hosts)."""
+    folder = "tests/fixtures/listeners/config-star-port"
+    findings = conflicts_of(portlint, folder)
+    assert [(f["option"], f["port"], f["related"][0]["file"]) for f in findings] == [
+        ("services.grafana.settings.server.http_port", 3000, f"{folder}/modules/forgejo.nix")
+    ]
+    assert findings[0]["message"].startswith("on host alison, ")
+    hosts = json.loads(portlint("hosts", "--no-cache", "--format", "json", folder, cwd=ROOT).stdout)
+    ports = {host["name"]: sorted(p["option"] for p in host["ports"]) for host in hosts["hosts"]}
+    assert ports == {
+        "alison": [
+            "services.forgejo.settings.server.HTTP_PORT",
+            "services.grafana.settings.server.http_port",
+        ],
+        "spencer": [
+            "services.grafana.settings.server.http_port",
+            "services.postgresql.settings.port",
+            "services.zitadel.settings.Port",
+        ],
+    }
+
+
+def test_config_past_with_and_let_is_read(portlint: Portlint) -> None:
+    """`config = with lib; mkMerge [ ... ]` and `config = let ... in ...` (CLI)."""
+    findings = conflicts_of(portlint, "tests/fixtures/listeners/config-with")
+    assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("services.wastebin.settings.WASTEBIN_ADDRESS_PORT", 17170, 18)
+    ]
+    assert "on host" not in findings[0]["message"]  # modules, not two machines
 
 
 # -- [roles] in portlint.toml -------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from axios_portlint.graph import PortGraph
+from axios_portlint.graph import TRANSPORTS, PortGraph
 from axios_portlint.model import LISTENER_KINDS, CellKind, Kind, Origin, RegistryRow, ValueState
 
 SERVICE = "service"
@@ -14,6 +14,8 @@ PORT = "port"
 TAILSCALE_SERVICE = "tailscale-service"
 ROW = "row"
 RANGE = "range"
+# node -> transport -> the services (or rows) that claim it
+Owners = defaultdict[str, defaultdict[str, set[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +35,14 @@ def build_drawing(ports: PortGraph) -> Drawing:
     import networkx as nx
 
     graph = nx.DiGraph()
-    owners: dict[str, set[str]] = defaultdict(set)
+    # Who claims each node, per transport: a UDP and a TCP claimant of 53 never meet
+    # (graph.by_transport); an unknown protocol and a registry row claim both.
+    owners: Owners = defaultdict(lambda: defaultdict(set))
     _add_services(graph, ports, owners)
     _add_rows(graph, ports, owners)
     _add_ranges(graph, ports)
-    for node, claimed_by in owners.items():
-        if len(claimed_by) > 1:
+    for node, by_transport in owners.items():
+        if any(len(claimed_by) > 1 for claimed_by in by_transport.values()):
             graph.nodes[node]["conflict"] = True
             for source, _ in graph.in_edges(node):
                 graph.edges[source, node]["conflict"] = True
@@ -49,7 +53,7 @@ def port_id(kind: Kind, port: int) -> str:
     return f"{kind.value}:{port}"
 
 
-def _add_services(graph: Any, ports: PortGraph, owners: dict[str, set[str]]) -> None:
+def _add_services(graph: Any, ports: PortGraph, owners: Owners) -> None:
     for namespace, decls in sorted(ports.services.items()):
         service = f"service:{namespace}"
         graph.add_node(service, label=namespace or "(top level)", group=SERVICE, conflict=False)
@@ -61,10 +65,11 @@ def _add_services(graph: Any, ports: PortGraph, owners: dict[str, set[str]]) -> 
             else:
                 target = _port(graph, decl.kind, decl.port)
             graph.add_edge(service, target, style="claims", conflict=False)
-            owners[target].add(service)
+            for transport in decl.protocol.transports:
+                owners[target][transport].add(service)
 
 
-def _add_rows(graph: Any, ports: PortGraph, owners: dict[str, set[str]]) -> None:
+def _add_rows(graph: Any, ports: PortGraph, owners: Owners) -> None:
     if ports.registry is None:
         return
     matched = {match.row.line: match.namespaces for match in ports.matches}
@@ -83,7 +88,8 @@ def _add_rows(graph: Any, ports: PortGraph, owners: dict[str, set[str]]) -> None
         for row in ports.registry.rows:
             for target in _row_targets(graph, row, ranges=ranges):
                 graph.add_edge(f"row:{row.line}", target, style="registers", conflict=False)
-                owners[target].update(identities[row.line])
+                for transport in TRANSPORTS:
+                    owners[target][transport].update(identities[row.line])
 
 
 def _row_targets(graph: Any, row: RegistryRow, *, ranges: bool) -> list[str]:

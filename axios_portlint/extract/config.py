@@ -120,6 +120,13 @@ def _walk(pending: list[tuple[Path, Node, bool]]) -> Iterator[Leaf]:
                 else:
                     pending.append((child_path, child, conditional))
             continue
+        if value.type in ("with_expression", "let_expression"):
+            # `config = with lib; mkMerge [ ... ];`, `config = let x = 1; in { ... };`:
+            # the value is the body; names it reads are resolved where it is read.
+            body = value.child_by_field_name("body")
+            if body is not None:
+                pending.append((path, body, conditional))
+            continue
         if value.type == "list_expression" and _is_merge_list(value):
             pending.extend((path, element, conditional) for element in value.named_children)
             continue

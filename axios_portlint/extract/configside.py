@@ -94,7 +94,7 @@ class _ConfigSide:
                 services[path[3]].append(leaf)
             elif path[:2] == FIREWALL and path[-1] in FIREWALL_LISTS:
                 yield from self._firewall(leaf)
-            elif path[:1] == ("services",) and path[-1] == "port" and len(path) > 2:
+            elif path[:1] == ("services",) and port_named(path[-1]) and len(path) > 2:
                 yield from self._assignment(leaf)
         for name, leaves in services.items():
             yield self._tailscale_service(name, leaves)

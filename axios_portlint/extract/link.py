@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from axios_portlint.extract.listeners import kind_of
 from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED, classify
 from axios_portlint.extract.values import arithmetic
 from axios_portlint.model import (
@@ -181,6 +182,9 @@ def _checked(target: str, by_path: Mapping[str, FileResult]) -> str | None:
 
 
 ROOT = ("", False)  # the prefix of a file no submodule holds
+# An option set read whole (`options = import ./settings.nix args;`) has no path while
+# its file is read, so its evidence is not weighed: listed, out of PL001 until [roles].
+NOT_JUDGED = "placed from an option-set file, not judged: name it under [roles]"
 
 
 class _Placer:
@@ -244,12 +248,17 @@ def _prefixed(decl: PortDecl, prefix: str, relative: str) -> PortDecl:
     option = f"{prefix}.{relative}"
     kind = decl.kind
     if decl.origin in (Origin.OPTION, Origin.CONFIG):
-        kind = classify(tuple(split_option_path(option)))
-    reason = decl.reason
+        # The verdict came with the file (its evidence is read there); the path only
+        # says which listener kind a listener is. A client stays out of PL001.
+        kind = kind_of(decl.role, classify(tuple(split_option_path(option))))
+    reason, why = decl.reason, decl.why
     if not decl.placed:
         reason = "" if decl.state is ValueState.KNOWN else "the default is not an integer"
+        why = NOT_JUDGED
     pending = None if decl.pending is None else _prefixed_pending(decl.pending, prefix)
-    return replace(decl, option=option, kind=kind, placed=True, reason=reason, pending=pending)
+    return replace(
+        decl, option=option, kind=kind, placed=True, reason=reason, why=why, pending=pending
+    )
 
 
 def _prefixed_pending(pending: Pending, prefix: str) -> Pending:

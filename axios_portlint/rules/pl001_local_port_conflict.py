@@ -1,9 +1,21 @@
 """## What it does
-Reports two different local listener options whose defaults are the same port.
+Reports two different local listener options that would bind the same port.
 A port option is a listener when the listener model says so (docs/listeners.md):
 its name (`port`, `httpPort`, `listen_port`, ...) unless its path, siblings,
 default or description show it is the port of another server (a client) or
 cannot tell (unknown); clients and unknown options are never compared.
+
+A port is a number and a transport: a listener whose code says UDP never meets
+one that says TCP (53/udp beside 53/tcp), and one that says neither meets both;
+the message then names the transport (`514/tcp`).
+
+Conflicts are per host. Where portlint finds hosts (`nixosConfigurations`,
+`hosts/*/`, `[hosts]` in portlint.toml), it compares the listeners active on one
+host: values set in that host's module files, and the defaults of its modules
+that no file of the host overrides (a module guarded by `mkIf cfg.enable` only
+where the host enables it); the finding names the host (`on host alpha, ...`).
+Listeners in files tied to no host (a module library) are compared with each
+other, default against default, as whenever both services are enabled together.
 
 ## Why is this bad?
 Both services try to bind the same port on the host. Whichever starts second
