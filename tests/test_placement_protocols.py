@@ -41,13 +41,16 @@ def findings(path: Path, tmp_path: Path) -> list[str]:
 
 
 def cli_findings(portlint: Callable[..., Run], path: Path, tmp_path: Path) -> Run:
+    """`check` over `path` alone: inside this repository a named path would only narrow
+    the report of the whole project, so a settings file makes `path` the tree."""
     registry = tmp_path / "ports.md"
     registry.write_text("# Ports\n")
+    settings = tmp_path / "portlint.toml"
+    settings.write_text(f"paths = [{str(path)!r}]\nregistry = {str(registry)!r}\n")
     return portlint(
         "check",
-        str(path.relative_to(ROOT)),
-        "--registry",
-        str(registry),
+        "--config",
+        str(settings),
         "--select",
         "PL001,PL002",
         "--no-cache",

@@ -342,6 +342,8 @@ class _Planner:
 
     def _settle_gone(self, allocation: _Allocation, source: Row, row: RegistryRow) -> None:
         """An Active row that found no service: Removed, unless code declares its ports."""
+        if row.module and self.graph.lives_elsewhere(row.module):
+            return  # another flake's service, which this tree reads: nothing is gone
         holders = sorted(self.graph.holders(row))
         if not holders:
             self._mark_removed(allocation, source, row)

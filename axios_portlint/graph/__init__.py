@@ -146,6 +146,14 @@ class PortGraph:
             return RowMatch(row, tuple(holders), renamed=True)
         return RowMatch(row, ())
 
+    def lives_elsewhere(self, module: str) -> bool:
+        """Does the tree only read this module's port (`x.port or 8085`), declaring none?
+
+        Then its service lives in another flake: a row naming it is neither stale
+        (PL005) nor to be marked Removed by `registry sync`.
+        """
+        return any(module_names(module, read.namespace) for read in self.external_reads)
+
     def holders(self, row: RegistryRow) -> set[str]:
         """The services whose listeners declare the ports of a row's cells."""
         return {self.service_of(decl) for decl in self.holding(row)}

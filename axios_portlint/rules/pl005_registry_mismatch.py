@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from axios_portlint.graph import RowMatch, module_names
+from axios_portlint.graph import RowMatch
 from axios_portlint.model import (
     LISTENER_KINDS,
     CellKind,
@@ -80,7 +80,11 @@ def check(context: Context) -> Iterator[Finding]:
                 decls = context.graph.services[namespace]
                 for kind in LISTENER_KINDS:
                     yield from _compare(registry, match, namespace, kind, decls)
-        elif match.row.module and match.row.is_active and not _read(context, match.row.module):
+        elif (
+            match.row.module
+            and match.row.is_active
+            and not context.graph.lives_elsewhere(match.row.module)
+        ):
             yield _missing_module(context, registry, match)
 
 
@@ -169,11 +173,6 @@ def _default_text(decl: PortDecl) -> str:
     if decl.origin is Origin.CONFIG:
         return f"is configured as {decl.port}"
     return f"defaults to {decl.port}"
-
-
-def _read(context: Context, module: str) -> bool:
-    """Does the tree read the module's port (`x.port or 8085`)? Then it lives in another flake."""
-    return any(module_names(module, read.namespace) for read in context.graph.external_reads)
 
 
 def _missing_module(context: Context, registry: Registry, match: RowMatch) -> Finding:
