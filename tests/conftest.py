@@ -121,6 +121,18 @@ def portlint() -> Callable[..., Run]:
     return run_portlint
 
 
+def fixture_settings(folder: Path, *fixtures: str) -> Path:
+    """A settings file in `folder` whose tree is `fixtures` (paths below ROOT), for a run at ROOT.
+
+    Inside this repository a path named on the command line only narrows the report
+    of the whole project (every fixture at once); a settings file's `paths` are the tree.
+    """
+    settings = folder / "portlint.toml"
+    trees = ", ".join(repr(str(ROOT / fixture)) for fixture in fixtures)
+    settings.write_text(f"paths = [{trees}]\nregistry = {str(ROOT / 'ports.md')!r}\n")
+    return settings
+
+
 def run_importtime(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`portlint ARGS` under `python -X importtime`: stderr names every module it imported."""
     return subprocess.run(

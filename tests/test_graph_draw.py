@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import AxiosTree, Run
@@ -102,16 +103,20 @@ def test_output_file_and_no_registry(axios_tree: AxiosTree, portlint: Portlint) 
     assert "row:" not in out.read_text()
 
 
-def test_a_udp_and_a_tcp_claimant_do_not_conflict(portlint: Portlint) -> None:
+def test_a_udp_and_a_tcp_claimant_do_not_conflict(portlint: Portlint, tmp_path: Path) -> None:
     """The picture agrees with PL001: 53/udp beside 53/tcp, 7359/udp beside 7359/tcp."""
-    from conftest import ROOT
+    from conftest import ROOT, fixture_settings
 
-    split = portlint("graph", "--no-cache", "tests/fixtures/listeners/udp-tcp", cwd=ROOT)
+    (tmp_path / "split").mkdir()
+    (tmp_path / "mixed").mkdir()
+    udp_tcp = fixture_settings(tmp_path / "split", "tests/fixtures/listeners/udp-tcp")
+    protocols = fixture_settings(tmp_path / "mixed", "tests/fixtures/protocols")
+    split = portlint("graph", "--no-cache", "--config", udp_tcp, cwd=ROOT)
     assert split.code == 0, split.stderr
     assert '"local:53" [' in split.stdout and CONFLICT not in split.stdout
     # A port that names no protocol meets both: 514 is drawn in conflict, 5353 too
     # (a DNS server is tcp+udp), 8443 (QUIC against an unknown HTTPS port) too.
-    mixed = portlint("graph", "--no-cache", "tests/fixtures/protocols", cwd=ROOT).stdout
+    mixed = portlint("graph", "--no-cache", "--config", protocols, cwd=ROOT).stdout
     red = sorted(
         line.split(" [")[0].strip()
         for line in mixed.splitlines()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, ROOT, Run
+from conftest import FIXTURES, ROOT, Run, fixture_settings
 
 from axios_portlint.api import scan
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
@@ -254,17 +255,14 @@ def test_a_client_reading_its_server_names_it(portlint: Portlint) -> None:
 
 def conflicts_of(portlint: Portlint, folder: str) -> list[dict[str, Any]]:
     """PL001/PL002 through the CLI without a registry, as JSON findings (some expected)."""
-    run = portlint(
-        "check",
-        "--no-cache",
-        "--no-registry",
-        "--select",
-        "PL001,PL002",
-        "--format",
-        "json",
-        folder,
-        cwd=ROOT,
-    )
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), folder)
+        run = portlint(
+            "check",
+            *("--config", config, "--no-cache", "--no-registry", "--select", "PL001,PL002"),
+            *("--format", "json"),
+            cwd=ROOT,
+        )
     assert run.code == 1, run.stderr
     findings: list[dict[str, Any]] = json.loads(run.stdout)["findings"]
     return findings
@@ -301,7 +299,10 @@ def test_configured_star_ports_listen_per_host(portlint: Portlint) -> None:
         ("services.grafana.settings.server.http_port", 3000, f"{folder}/modules/forgejo.nix")
     ]
     assert findings[0]["message"].startswith("on host alison, ")
-    hosts = json.loads(portlint("hosts", "--no-cache", "--format", "json", folder, cwd=ROOT).stdout)
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), folder)
+        listing = portlint("hosts", "--config", config, "--no-cache", "--format", "json", cwd=ROOT)
+    hosts = json.loads(listing.stdout)
     ports = {host["name"]: sorted(p["option"] for p in host["ports"]) for host in hosts["hosts"]}
     assert ports == {
         "alison": [

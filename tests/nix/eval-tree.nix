@@ -391,7 +391,8 @@ let
     "intBetween"
   ];
   lastOf = path: builtins.elemAt path (length path - 1);
-  portNamed = path: path != [ ] && match "port|.*Port|.*-port" (lastOf path) != null;
+  # The names of axios_portlint/extract/portnames.py: `port` or a port suffix.
+  portNamed = path: path != [ ] && match "port|.*Port|.*-port|.*_port|.*_PORT" (lastOf path) != null;
 
   # "option" / "option-by-name" / null, and the type's name.
   classify =
@@ -534,7 +535,7 @@ let
         def = v;
       };
       tailscaleLevel = length path == 4 && take 3 path == [ "networking" "tailscale" "services" ];
-      portLeaf = path != [ ] && head path == "services" && lastOf path == "port";
+      portLeaf = path != [ ] && head path == "services" && portNamed path;
     in
     # A leaf (a Tailscale Service, a `port`) is recorded without forcing it:
     # forcing can fail in ways tryEval does not catch (1 / 0, infinite
