@@ -298,6 +298,7 @@ TREE_EXPECTED: dict[str, list[Seen]] = {
     ],
     "config-side": [
         ("config", "services.gitea.settings.server.port", 3001),
+        ("config", "services.grafana.settings.server.http_port", 3000),
         ("config", "services.loki.settings.port", 3100),
         ("config", "services.prometheus.exporters.node.port", 9100),
         ("config", "services.prometheus.port", 9090),
