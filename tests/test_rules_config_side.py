@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, AxiosTree
+from conftest import FIXTURES, AxiosTree, Run
 from test_rules import line_of, run, summary
 
 from axios_portlint.model import Kind, Origin, ValueState
@@ -236,6 +237,30 @@ def test_config_assignment_of_a_literal_is_a_listener(axios_tree: AxiosTree) -> 
         "PL001",
         "services.ai.local.port",
     ) in codes
+
+
+TORRENTS = """{ ... }:
+{
+  services.deluge.config = {
+    daemon_port = 58846;
+    random_port = false;
+    listen_ports = [ 6881 6891 ];
+  };
+}
+"""
+
+
+def test_a_port_named_switch_sets_no_port(
+    axios_tree: AxiosTree, portlint: Callable[..., Run]
+) -> None:
+    """`random_port = false;` (deluge) is a switch: no port, and no PL009 claiming one."""
+    axios_tree.write("modules/torrents.nix", TORRENTS)
+    report = run(axios_tree)
+    deluge = [(d.option, d.port) for d in report.inventory.decls if "deluge" in d.option]
+    assert deluge == [("services.deluge.config.daemon_port", 58846)]
+    assert not [f for f in report.findings if "random_port" in f.message]
+    listed = portlint("ports", "--no-cache", "modules/torrents.nix", cwd=axios_tree.root)
+    assert "random_port" not in listed.stdout and "daemon_port" in listed.stdout
 
 
 MPD = """{ lib, ... }:

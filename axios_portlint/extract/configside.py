@@ -109,7 +109,8 @@ class _ConfigSide:
         return self.folder.eval(leaf.value)
 
     def _assignment(self, leaf: Leaf) -> Iterator[PortDecl]:
-        if leaf.value is None:
+        if leaf.value is None or _boolean(leaf.value):
+            # `random_port = false;`: a port-like name set to a switch sets no port.
             return
         raw = self._value(leaf)
         reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
@@ -393,3 +394,9 @@ def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:
                 yield args[1], True
             elif name in ("optionals", "mkIf") and len(args) == 2:
                 pending.insert(0, (args[1], True))
+
+
+def _boolean(value: Node) -> bool:
+    """`true` or `false` as written: a switch, never a port number."""
+    node = peel_parens(value)
+    return node.type == "variable_expression" and node.text in (b"true", b"false")
