@@ -263,6 +263,16 @@ def test_a_port_named_switch_sets_no_port(
     assert "random_port" not in listed.stdout and "daemon_port" in listed.stdout
 
 
+def test_a_config_value_that_is_no_integer_says_value(axios_tree: AxiosTree) -> None:
+    """An ini-style `port = "3306";` is a config value, not a default: the reason says so."""
+    axios_tree.write(
+        "modules/db.nix", '{ ... }:\n{\n  services.mysql.settings.mysqld.port = "3306";\n}\n'
+    )
+    report = run(axios_tree)
+    (mysql,) = [d for d in report.inventory.decls if d.option.startswith("services.mysql")]
+    assert (mysql.state, mysql.reason) == (ValueState.UNRESOLVED, "the value is not an integer")
+
+
 MPD = """{ lib, ... }:
 {
   options.services.mpd.network.port = lib.mkOption { type = lib.types.port; default = 6600; };

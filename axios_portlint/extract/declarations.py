@@ -520,7 +520,7 @@ def _classify_value(value: Value) -> tuple[ValueState, int | None, str, Pending 
 
 def value_state(value: Value) -> tuple[ValueState, int | None, str]:
     if isinstance(value, bool):
-        return ValueState.UNRESOLVED, None, "the default is not an integer"
+        return ValueState.UNRESOLVED, None, "the value is not an integer"
     if isinstance(value, int):
         return ValueState.KNOWN, value, ""
     if isinstance(value, Null):
@@ -529,4 +529,4 @@ def value_state(value: Value) -> tuple[ValueState, int | None, str]:
         return ValueState.UNRESOLVED, None, value.reason
     if isinstance(value, Deferred):
         return ValueState.UNRESOLVED, None, PENDING_REASON
-    return ValueState.UNRESOLVED, None, "the default is not an integer"
+    return ValueState.UNRESOLVED, None, "the value is not an integer"

@@ -253,7 +253,7 @@ def _prefixed(decl: PortDecl, prefix: str, relative: str) -> PortDecl:
         kind = kind_of(decl.role, classify(tuple(split_option_path(option))))
     reason, why = decl.reason, decl.why
     if not decl.placed:
-        reason = "" if decl.state is ValueState.KNOWN else "the default is not an integer"
+        reason = "" if decl.state is ValueState.KNOWN else "the value is not an integer"
         why = NOT_JUDGED
     pending = None if decl.pending is None else _prefixed_pending(decl.pending, prefix)
     return replace(
