@@ -592,6 +592,10 @@ class HostMap:
     # (file, P) for a file on some host whose whole config is `mkIf cfg.enable` with
     # `cfg = config.P`: its ports are active only on a host that enables P.
     guards: tuple[tuple[str, str], ...] = ()
+    # For each unread host set (at its location in `unresolved`), the checked files the
+    # `modules = [ ... ]` lists written inside it reach; None where it holds no such list
+    # (its hosts may import any file).
+    unread_files: tuple[tuple[Location, frozenset[str] | None], ...] = ()
 
     def hosts_of(self, path: str) -> tuple[str, ...]:
         """The hosts a file is active on; () for a file tied to no host."""

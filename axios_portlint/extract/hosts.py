@@ -103,12 +103,16 @@ def find_hosts(
             entry = _file_start(entries[0])
             found[name] = graph.host(name, HostSource.SETTINGS, entry, entries)
     host_set_files: set[str] = set()
+    unread_files: dict[Location, frozenset[str] | None] = {}
     for flake_name, entry, starts, problems in _flake_hosts(graph):
         host_set_files.add(entry.file)
         if flake_name is None:
             unresolved.extend(problems)
+            unread_files[entry] = _reached(graph, entry, starts)
         elif flake_name not in found:
-            found[flake_name] = graph.host(flake_name, HostSource.FLAKE, entry, starts, problems)
+            found[flake_name] = graph.host(
+                flake_name, HostSource.FLAKE, entry, starts or [], problems
+            )
     for name, path in folder_hosts(graph.paths):
         reached = any(path in host.files for host in found.values())
         if name not in found and not reached and path not in host_set_files:
@@ -120,7 +124,17 @@ def find_hosts(
         hosts=tuple(hosts),
         unresolved=_sorted(unresolved),
         guards=_guards(graph, hosts),
+        unread_files=tuple(sorted(unread_files.items(), key=lambda item: item[0].sort_key())),
     )
+
+
+def _reached(
+    graph: _ImportGraph, entry: Location, starts: Sequence[_Start] | None
+) -> frozenset[str] | None:
+    """The files an unread host set's own modules lists reach; None without a list."""
+    if starts is None:
+        return None
+    return graph.host("", HostSource.FLAKE, entry, starts).files
 
 
 def _file_start(path: str) -> Location:
@@ -259,8 +273,10 @@ def _attr_name(context: _Context, attr: Node) -> str | None:
 
 # -- nixosConfigurations ----------------------------------------------------------
 
-# (host name or None for an unreadable host set, entry, module starts, problems)
-_FlakeHost = tuple[str | None, Location, list["_Start"], list[UnresolvedImport]]
+# (host name or None for an unreadable host set, entry, module starts, problems). An
+# unreadable set's starts are those of the `modules` lists written inside it (None when
+# it holds none), and its problem is the set itself.
+_FlakeHost = tuple[str | None, Location, list["_Start"] | None, list[UnresolvedImport]]
 
 
 def _flake_hosts(graph: _ImportGraph) -> Iterator[_FlakeHost]:
@@ -293,14 +309,14 @@ def _bound_hosts(context: _Context, binding: Node) -> Iterator[_FlakeHost]:
             return
     where = value if not rest else binding
     problem = context.problem(where, UnresolvedKind.COMPUTED, "host names only evaluation knows")
-    yield None, problem.location, [], [problem]
+    yield None, problem.location, _inner_modules(context, where), [problem]
 
 
 def _host_set(context: _Context, attrset: Node) -> Iterator[_FlakeHost]:
     for child in _bindings(attrset):
         if child.type != "binding":
             problem = context.problem(child, UnresolvedKind.COMPUTED, "inherited host set")
-            yield None, problem.location, [], [problem]
+            yield None, problem.location, None, [problem]
             continue
         attrpath = child.child_by_field_name("attrpath")
         value = child.child_by_field_name("expression")
@@ -312,7 +328,31 @@ def _host_set(context: _Context, attrset: Node) -> Iterator[_FlakeHost]:
             yield _one_host(context, names[0], location, value)
         else:
             problem = context.problem(child, UnresolvedKind.COMPUTED, "a computed host name")
-            yield None, problem.location, [], [problem]
+            yield None, problem.location, _inner_modules(context, child), [problem]
+
+
+def _inner_modules(context: _Context, node: Node) -> list[_Start] | None:
+    """The modules of every `modules = [ ... ];` written inside an unread host set
+    (`listToAttrs (map (name: ... nixosSystem { modules = [ ../../homelab ]; }) names)`):
+    what its hosts import besides what only evaluation names. None without such a list."""
+    collector = _Collector()
+    found = False
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "binding" and _binds_modules(current):
+            value = current.child_by_field_name("expression")
+            if value is not None:
+                found = True
+                context.module_list(value, collector)
+                continue
+        stack.extend(current.named_children)
+    return collector.starts if found else None
+
+
+def _binds_modules(binding: Node) -> bool:
+    attrpath = binding.child_by_field_name("attrpath")
+    return attrpath is not None and attrpath_names(attrpath) == ["modules"]
 
 
 def _one_host(context: _Context, name: str, entry: Location, value: Node) -> _FlakeHost:

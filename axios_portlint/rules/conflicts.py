@@ -19,7 +19,7 @@ Pair = tuple[str, PortDecl, PortDecl]
 
 def listener_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Finding]:
     """One finding per extra claimant of a port, at that claimant, naming the first."""
-    if context.hosts is not None and context.hosts.hosts:
+    if context.hosts is not None and (context.hosts.hosts or context.hosts.unresolved):
         yield from host_collisions(rule, context, kind)
         return
     for claim in context.graph.claims(kind):
@@ -68,20 +68,20 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
     """Collisions per host: two listeners clash only when both are active on one host.
 
     Listeners in files tied to no host (a module library) are compared among
-    themselves, as without hosts. A collision found on several hosts is one finding
-    naming them all.
+    themselves, as without hosts, except two configured values where some host set
+    cannot be read: PL018 reports those (`unread_host_pairs`). A collision found on
+    several hosts is one finding naming them all.
     """
     assert context.hosts is not None
     listeners = context.graph.listeners
-    free = {id(d) for d in unhosted(context.hosts, listeners)}
     active = [
         (ports.host.name, {id(d) for d in ports.listeners})
         for ports in host_ports(context.hosts, listeners, context.decls)
     ]
     for claim in context.graph.claims(kind):
-        unhosted_claimants = [d for d in claim.decls if id(d) in free]
-        for label, decl, first in _pairs(claim.port, unhosted_claimants):
-            yield _collision(rule, kind, claim.port, label, decl, first)
+        for label, decl, first in _library_pairs(context, claim.port, claim.decls):
+            if not _unread_host_pair(context, decl, first):
+                yield _collision(rule, kind, claim.port, label, decl, first)
         on_hosts: dict[tuple[str, int, int], list[str]] = {}
         pairs: dict[tuple[str, int, int], Pair] = {}
         for host, ids in active:
@@ -91,6 +91,35 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
                 on_hosts.setdefault(key, []).append(host)
         for key, (label, decl, first) in pairs.items():
             yield _collision(rule, kind, claim.port, label, decl, first, on_hosts[key])
+
+
+def _library_pairs(context: Context, port: int, claimants: Sequence[PortDecl]) -> Iterator[Pair]:
+    """The pairs among the claimants in files tied to no host."""
+    assert context.hosts is not None
+    free = {id(d) for d in unhosted(context.hosts, claimants)}
+    return _pairs(port, [d for d in claimants if id(d) in free])
+
+
+def _unread_host_pair(context: Context, decl: PortDecl, first: PortDecl) -> bool:
+    """Two configured values off every known host, in a tree with a host set static
+    reading cannot name: whether they share a host is unknown either way."""
+    return (
+        context.hosts is not None
+        and bool(context.hosts.unresolved)
+        and decl.origin not in DEFAULT_ORIGINS
+        and first.origin not in DEFAULT_ORIGINS
+    )
+
+
+def unread_host_pairs(context: Context, kind: Kind) -> Iterator[tuple[int, Pair]]:
+    """(port, pair) for each pair of listeners of `kind` PL001/PL002 leave unchecked
+    because a host set cannot be read (`_unread_host_pair`)."""
+    if context.hosts is None or not context.hosts.unresolved:
+        return
+    for claim in context.graph.claims(kind):
+        for pair in _library_pairs(context, claim.port, claim.decls):
+            if _unread_host_pair(context, pair[1], pair[2]):
+                yield claim.port, pair
 
 
 def _on_hosts(hosts: Sequence[str]) -> str:
