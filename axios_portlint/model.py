@@ -66,6 +66,10 @@ LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
 TAILSCALE_OFFSET = 363
 
 
+# The priority of a value set without `lib.mkOverride` and its short forms.
+PLAIN_PRIORITY = 100
+
+
 class Origin(enum.StrEnum):
     """Where in a module a port was found."""
 
@@ -190,6 +194,10 @@ class PortDecl:
     # The listener model's verdict and the evidence that decided it (extract/listeners.py).
     role: Role = Role.LISTENER
     why: str = ""
+    # A set value's module-system priority, lower wins: `lib.mkForce` 50, a plain
+    # value 100, `lib.mkDefault` 1000, `lib.mkOverride N` N; None where static reading
+    # cannot fold it (`mkOverride prio x`). An option's default loses to any of them.
+    priority: int | None = PLAIN_PRIORITY
 
     @property
     def namespace(self) -> str:
@@ -242,6 +250,7 @@ def decl_to_dict(decl: PortDecl) -> dict[str, Any]:
         "protocol": str(decl.protocol),
         "role": str(decl.role),
         "why": decl.why,
+        "priority": decl.priority,
     }
 
 
@@ -272,6 +281,7 @@ def decl_from_dict(value: dict[str, Any]) -> PortDecl:
         protocol=Protocol(value["protocol"]),
         role=Role(value["role"]),
         why=str(value["why"]),
+        priority=_optional_int(value["priority"]),
     )
 
 

@@ -67,7 +67,7 @@ builtins.mapAttrs (name: host: builtins.attrNames (walk { } host.modules)) hosts
 NIX_EVAL = ("nix-instantiate", "--eval", "--strict", "--json")
 JUDGED = [
     *("cycle", "flake-dotted", "flake-set", "import-forms", "mk-host", "module-library"),
-    *("self-modules", "enable-guards"),
+    *("self-modules", "enable-guards", "priorities"),
 ]
 
 

@@ -52,7 +52,7 @@ from axios_portlint.model import (
 )
 
 CACHE_DIR = ".portlint_cache"
-FORMAT = 6
+FORMAT = 7
 FILE_NAME = "results.json"
 # Random per boot and readable only on this machine: a signing key nobody can plant.
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")

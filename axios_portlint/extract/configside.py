@@ -28,6 +28,7 @@ from axios_portlint.extract.portnames import port_named
 from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
 from axios_portlint.model import (
+    PLAIN_PRIORITY,
     Kind,
     Origin,
     Pending,
@@ -37,7 +38,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, nix_language
+from axios_portlint.parse import ParsedFile, ancestors, nix_language
 from axios_portlint.parse.names import static_attr_name
 
 FIREWALL = ("networking", "firewall")
@@ -51,6 +52,13 @@ FIREWALL_LISTS = {
 WORTH_A_LOOK = re.compile(rb"[pP]ort|PORT|tailscale")
 URL_PORT = re.compile(r"://[^/:]*:(\d+)")
 FALLBACK_QUERY = "(select_expression default: (_)) @select"
+# lib's short forms of `mkOverride N` (nixpkgs lib/modules.nix); lower wins.
+OVERRIDE_PRIORITIES = {
+    "mkVMOverride": 10,
+    "mkForce": 50,
+    "mkDefault": 1000,
+    "mkOptionDefault": 1500,
+}
 
 
 @cache
@@ -126,7 +134,27 @@ class _ConfigSide:
             reads=reads,
             role=role,
             why=why,
+            priority=self._priority(leaf.value),
         )
+
+    def _priority(self, value: Node) -> int | None:
+        """The priority of the innermost `mkForce`/`mkDefault`/`mkOverride N` a set
+        value is written in (`port = lib.mkDefault 8080;`, `x = lib.mkForce { port = 1; }`)."""
+        for node in ancestors(self.parsed.root, value):
+            if node.type != "apply_expression":
+                continue
+            head, arguments = apply_chain(node)
+            name = head_name(head)
+            last = arguments[-1] if arguments else None
+            if last is None or not last.start_byte <= value.start_byte < last.end_byte:
+                continue
+            if name in OVERRIDE_PRIORITIES:
+                return OVERRIDE_PRIORITIES[name]
+            if name == "mkOverride" and len(arguments) == 2:
+                number = peel_parens(arguments[0])
+                text = self.parsed.text(number)
+                return int(text) if number.type == "integer_expression" else None
+        return PLAIN_PRIORITY
 
     def _siblings(self, leaf: Leaf) -> tuple[Sibling, ...]:
         """The values set beside the port: `smtp = { host = "..."; port = 587; }`."""
@@ -316,6 +344,7 @@ class _ConfigSide:
         expression: str | None = None,
         role: Role = Role.LISTENER,
         why: str = "",
+        priority: int | None = PLAIN_PRIORITY,
     ) -> PortDecl:
         state, port, reason, pending = self.fold(value)
         if conditional and state is not ValueState.UNRESOLVED:
@@ -335,6 +364,7 @@ class _ConfigSide:
             pending=pending,
             role=role,
             why=why,
+            priority=priority,
         )
 
 

@@ -1,8 +1,10 @@
 """Which listeners are active on which host: the per-host port map.
 
 A value set in a module file (`services.wiki.port = 8090;`) is active on every host
-whose module set holds that file. An option's default is active on a host that holds
-the declaring file and sets no value of that option in any of its files. Files tied to
+whose module set holds that file, unless the host sets the same option at a winning
+priority elsewhere (`lib.mkForce` beats a plain value beats `lib.mkDefault`, as
+`lib.mkOverride N` by N). An option's default is active on a host that holds the
+declaring file and sets no value of that option in any of its active files. Files tied to
 no host (a module library nobody imports in the checked tree) are checked as before
 this existed: all together, default against default.
 
@@ -54,17 +56,40 @@ def _one_host(
     set_values: Sequence[PortDecl],
     guards: Mapping[str, str],
 ) -> HostPorts:
-    files = host.files
-    overridden = {d.option for d in set_values if d.location.file in files}
+    here = [d for d in set_values if _active_file(host, guards, d)]
+    winning = _winning_priorities(here)
     active = [
         d
         for d in listeners
-        if d.location.file in files
-        and _enabled_on(host, guards.get(d.location.file))
-        and (d.origin not in DEFAULT_ORIGINS or d.option not in overridden)
+        if _active_file(host, guards, d)
+        and (
+            d.option not in winning
+            if d.origin in DEFAULT_ORIGINS
+            else d.priority is None or d.priority <= winning[d.option]
+        )
     ]
     active.sort(key=lambda d: (d.option, d.location.sort_key()))
     return HostPorts(host, tuple(active))
+
+
+def _active_file(host: Host, guards: Mapping[str, str], decl: PortDecl) -> bool:
+    file = decl.location.file
+    return file in host.files and _enabled_on(host, guards.get(file))
+
+
+def _winning_priorities(set_values: Iterable[PortDecl]) -> dict[str, int | float]:
+    """Per option set on the host, the priority that wins: the lowest known one.
+
+    The module system keeps only the values of the lowest priority (`mkForce` beats
+    a plain value beats `mkDefault`); any set value beats the option's default. A
+    value whose priority static reading cannot fold stays active and beats no other
+    (infinity), so no port that may be active is dropped.
+    """
+    winning: dict[str, int | float] = {}
+    for decl in set_values:
+        priority = float("inf") if decl.priority is None else decl.priority
+        winning[decl.option] = min(winning.get(decl.option, priority), priority)
+    return winning
 
 
 def _enabled_on(host: Host, guard: str | None) -> bool:

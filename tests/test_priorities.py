@@ -1,0 +1,156 @@
+"""Issue 13, host precision: `mkDefault` / `mkForce` / `mkOverride N` priorities.
+
+When one host gets several values for one option, only the winning one binds
+(`mkForce` beats a plain value beats `mkDefault` beats the option's default;
+`mkOverride N` by N, lower wins). The fixture `tests/fixtures/hosts/priorities` has
+two hosts importing one module set; each host overrides a module's value one way or
+the other, and sets another service on the port that loses. Main reported all four
+such pairs (three false); only the one true conflict is left. The judge: the module
+evaluator of tests/nixeval.py merges each host's files and says which value wins.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Run
+from nixeval import config_values, nix_available
+
+from axios_portlint.api import Inventory, check, scan
+from axios_portlint.commands.formats import ListingFormat
+from axios_portlint.commands.hosts import hosts
+from axios_portlint.commands.options import Options
+from axios_portlint.config import load_settings
+from axios_portlint.graph import PortGraph
+from axios_portlint.graph.hosts import host_ports
+from axios_portlint.rules import Selection
+
+FIXTURE = ROOT / "tests" / "fixtures" / "hosts" / "priorities"
+CONFLICTS = (Selection(select=("PL001", "PL002")),)
+ACTIVE = {
+    "db": {
+        "services.cache.port": (8080, "hosts/db.nix:6:25"),
+        "services.chat.port": (8090, "hosts/db.nix:5:24"),
+        "services.grafana.settings.server.http_port": (3000, "modules/grafana.nix:4:62"),
+        "services.metrics.port": (9100, "modules/metrics.nix:3:46"),
+        "services.wiki.port": (8090, "hosts/db.nix:4:36"),
+    },
+    "web": {
+        "services.exporter.port": (9101, "hosts/web.nix:8:28"),
+        "services.forgejo.settings.server.HTTP_PORT": (3000, "hosts/web.nix:5:48"),
+        "services.grafana.settings.server.http_port": (3001, "hosts/web.nix:4:48"),
+        "services.metrics.port": (9100, "modules/metrics.nix:3:46"),
+        "services.wiki.port": (8080, "modules/wiki.nix:3:24"),
+    },
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    copy = tmp_path / "tree"
+    shutil.copytree(FIXTURE, copy)
+    return copy
+
+
+def _scan(root: Path) -> Inventory:
+    hosts = load_settings(root).hosts
+    inventory = scan(cwd=root, with_hosts=True, hosts=hosts)
+    assert inventory.hosts is not None
+    return inventory
+
+
+def test_priorities_are_read_from_the_wrappers(tree: Path) -> None:
+    report = _scan(tree)
+    priorities = sorted(
+        (d.location.file, d.location.line, d.option, d.priority) for d in report.decls
+    )
+    assert priorities == [
+        ("hosts/db.nix", 4, "services.wiki.port", 50),
+        ("hosts/db.nix", 5, "services.chat.port", 100),
+        ("hosts/db.nix", 6, "services.cache.port", 100),
+        ("hosts/web.nix", 4, "services.grafana.settings.server.http_port", 100),
+        ("hosts/web.nix", 5, "services.forgejo.settings.server.HTTP_PORT", 100),
+        ("hosts/web.nix", 7, "services.metrics.port", 1000),
+        ("hosts/web.nix", 8, "services.exporter.port", 100),
+        ("modules/grafana.nix", 4, "services.grafana.settings.server.http_port", 1000),
+        ("modules/metrics.nix", 3, "services.metrics.port", 900),
+        ("modules/wiki.nix", 3, "services.wiki.port", 100),
+    ]
+
+
+def test_only_the_winning_value_is_active_on_each_host(tree: Path) -> None:
+    report = _scan(tree)
+    assert report.hosts is not None
+    listeners = PortGraph(report.decls, None).listeners
+    active = {
+        one.host.name: {
+            d.option: (d.port, f"{d.location.file}:{d.location.line}:{d.location.column}")
+            for d in one.listeners
+        }
+        for one in host_ports(report.hosts, listeners, report.decls)
+    }
+    assert active == ACTIVE
+
+
+@pytest.mark.skipif(not nix_available(), reason="needs nix-instantiate")
+def test_the_module_evaluator_picks_the_same_winners(tree: Path) -> None:
+    report = check(cwd=tree, selection=CONFLICTS, no_registry=True)
+    for host in report.hosts.hosts:
+        values = config_values([tree / f for f in sorted(host.files)], ACTIVE[host.name])
+        merged = {option: value.port for option, value in values.items()}
+        assert merged == {option: port for option, (port, _) in ACTIVE[host.name].items()}
+
+
+def test_pl001_compares_only_active_values(tree: Path, portlint: Callable[..., Run]) -> None:
+    expected = (
+        "hosts/db.nix:5:24: PL001 on host db, local port 8090 of services.chat.port is also "
+        "the port services.wiki.port is configured as (hosts/db.nix:4:36)"
+    )
+    report = check(cwd=tree, selection=CONFLICTS, no_registry=True)
+    lines = [
+        f"{f.location.file}:{f.location.line}:{f.location.column}: {f.code} {f.message}"
+        for f in report.findings
+    ]
+    assert lines == [expected]
+    result = portlint("check", "--no-registry", "--no-cache", "--select", "PL001,PL002", cwd=tree)
+    assert result.stdout.splitlines() == [
+        expected.replace(" PL001 ", " PL001 [error] "),
+        "Found 1 finding (1 error, 0 warnings, 0 info) in 7 files.",
+    ]
+
+
+def test_hosts_lists_the_active_values(tree: Path, portlint: Callable[..., Run]) -> None:
+    result = portlint("hosts", "--no-cache", cwd=tree)
+    assert result.stdout.splitlines() == [
+        "HOST  OPTION                                      PORT  ORIGIN  LOCATION",
+        "db    services.cache.port                         8080  config  hosts/db.nix:6:25",
+        "db    services.chat.port                          8090  config  hosts/db.nix:5:24",
+        "db    services.grafana.settings.server.http_port  3000  config  modules/grafana.nix:4:62",
+        "db    services.metrics.port                       9100  config  modules/metrics.nix:3:46",
+        "db    services.wiki.port                          8090  config  hosts/db.nix:4:36",
+        "web   services.exporter.port                      9101  config  hosts/web.nix:8:28",
+        "web   services.forgejo.settings.server.HTTP_PORT  3000  config  hosts/web.nix:5:48",
+        "web   services.grafana.settings.server.http_port  3001  config  hosts/web.nix:4:48",
+        "web   services.metrics.port                       9100  config  modules/metrics.nix:3:46",
+        "web   services.wiki.port                          8080  config  modules/wiki.nix:3:24",
+        "2 hosts, 10 listening ports.",
+    ]
+    options = Options(cwd=tree, root=tree)
+    assert hosts(options, ListingFormat.TABLE).stdout.splitlines() == result.stdout.splitlines()
+
+
+def test_an_unfolded_priority_keeps_the_value_active(tmp_path: Path) -> None:
+    """`mkOverride prio x`: static reading cannot tell which value wins; both stay."""
+    (tmp_path / "portlint.toml").write_text('[hosts]\nh = ["a.nix", "b.nix"]\n')
+    (tmp_path / "a.nix").write_text(
+        "{ lib, prio, ... }: { services.x.port = lib.mkOverride prio 7000; }\n"
+    )
+    (tmp_path / "b.nix").write_text("{ ... }: { services.x.port = 7001; }\n")
+    report = _scan(tmp_path)
+    assert report.hosts is not None
+    assert sorted((d.port, d.priority) for d in report.decls) == [(7000, None), (7001, 100)]
+    (one,) = host_ports(report.hosts, report.decls, report.decls)
+    assert [d.port for d in one.listeners] == [7000, 7001]
