@@ -154,3 +154,29 @@ def test_an_unfolded_priority_keeps_the_value_active(tmp_path: Path) -> None:
     assert sorted((d.port, d.priority) for d in report.decls) == [(7000, None), (7001, 100)]
     (one,) = host_ports(report.hosts, report.decls, report.decls)
     assert [d.port for d in one.listeners] == [7000, 7001]
+
+
+def test_a_value_under_a_guard_the_host_leaves_off_does_not_hide_the_default(
+    tmp_path: Path,
+) -> None:
+    """The guarded value is not set on the host, so the option's default binds there."""
+    (tmp_path / "portlint.toml").write_text('[hosts]\nh = ["x.nix", "tuning.nix", "y.nix"]\n')
+    (tmp_path / "x.nix").write_text(
+        "{ lib, ... }: {\n"
+        "  options.services.x.port = lib.mkOption { type = lib.types.port; default = 9000; };\n"
+        "}\n"
+    )
+    (tmp_path / "tuning.nix").write_text(
+        "{ config, lib, ... }: {\n"
+        '  options.tuning.enable = lib.mkEnableOption "tuning";\n'
+        "  config = lib.mkIf config.tuning.enable { services.x.port = 9001; };\n"
+        "}\n"
+    )
+    (tmp_path / "y.nix").write_text("{ ... }: { services.y.port = 9000; }\n")
+    report = check(
+        cwd=tmp_path, selection=CONFLICTS, no_registry=True, hosts=load_settings(tmp_path).hosts
+    )
+    assert [f.message for f in report.findings] == [
+        "on host h, local port 9000 of services.y.port is also the default of "
+        "services.x.port (x.nix:2:77)"
+    ]
