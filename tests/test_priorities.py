@@ -11,6 +11,7 @@ evaluator of tests/nixeval.py merges each host's files and says which value wins
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -137,6 +138,12 @@ def test_hosts_lists_the_active_values(tree: Path, portlint: Callable[..., Run])
         "web   services.metrics.port                       9100  config  modules/metrics.nix:3:46",
         "web   services.wiki.port                          8080  config  modules/wiki.nix:3:24",
         "2 hosts, 10 listening ports.",
+        "db: services.wiki.port 8080 at modules/wiki.nix:3:24 is overridden by 8090 at "
+        "hosts/db.nix:4:36 (priority 50 beats 100).",
+        "web: services.metrics.port 9101 at hosts/web.nix:7:41 is overridden by 9100 at "
+        "modules/metrics.nix:3:46 (priority 900 beats 1000).",
+        "web: services.grafana.settings.server.http_port 3000 at modules/grafana.nix:4:62 is "
+        "overridden by 3001 at hosts/web.nix:4:48 (priority 100 beats 1000).",
     ]
     options = Options(cwd=tree, root=tree)
     assert hosts(options, ListingFormat.TABLE).stdout.splitlines() == result.stdout.splitlines()
@@ -180,3 +187,48 @@ def test_a_value_under_a_guard_the_host_leaves_off_does_not_hide_the_default(
         "on host h, local port 9000 of services.y.port is also the default of "
         "services.x.port (x.nix:2:77)"
     ]
+
+
+def test_hosts_json_names_what_each_winner_overrides(
+    tree: Path, portlint: Callable[..., Run]
+) -> None:
+    document = json.loads(portlint("hosts", "--no-cache", "--format", "json", cwd=tree).stdout)
+    overridden = {
+        host["name"]: [
+            (o["option"], o["port"], o["line"], o["priority"], o["by"]) for o in host["overridden"]
+        ]
+        for host in document["hosts"]
+    }
+    assert overridden == {
+        "db": [
+            (
+                "services.wiki.port",
+                8080,
+                3,
+                100,
+                {"file": "hosts/db.nix", "line": 4, "column": 36, "port": 8090, "priority": 50},
+            )
+        ],
+        "web": [
+            (
+                "services.metrics.port",
+                9101,
+                7,
+                1000,
+                {
+                    "file": "modules/metrics.nix",
+                    "line": 3,
+                    "column": 46,
+                    "port": 9100,
+                    "priority": 900,
+                },
+            ),
+            (
+                "services.grafana.settings.server.http_port",
+                3000,
+                4,
+                1000,
+                {"file": "hosts/web.nix", "line": 4, "column": 48, "port": 3001, "priority": 100},
+            ),
+        ],
+    }

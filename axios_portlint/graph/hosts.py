@@ -33,6 +33,9 @@ class HostPorts:
 
     host: Host
     listeners: tuple[PortDecl, ...]
+    # (loser, winner): a listener's value set on the host that a value of the same
+    # option at a winning priority overrides there, sorted by the loser's location.
+    overridden: tuple[tuple[PortDecl, PortDecl], ...] = ()
 
 
 def host_ports(
@@ -69,7 +72,27 @@ def _one_host(
         )
     ]
     active.sort(key=lambda d: (d.option, d.location.sort_key()))
-    return HostPorts(host, tuple(active))
+    return HostPorts(host, tuple(active), _overridden(listeners, here, winning))
+
+
+def _overridden(
+    listeners: Sequence[PortDecl],
+    here: Sequence[PortDecl],
+    winning: Mapping[str, int | float],
+) -> tuple[tuple[PortDecl, PortDecl], ...]:
+    """Each listener value set on the host that loses, with the first value that wins."""
+    winners: dict[str, PortDecl] = {}
+    for decl in sorted(here, key=lambda d: d.location.sort_key()):
+        if decl.priority is not None and decl.priority == winning[decl.option]:
+            winners.setdefault(decl.option, decl)
+    here_ids = {id(d) for d in here}
+    losers = [
+        d
+        for d in listeners
+        if id(d) in here_ids and d.priority is not None and d.priority > winning[d.option]
+    ]
+    losers.sort(key=lambda d: d.location.sort_key())
+    return tuple((d, winners[d.option]) for d in losers)
 
 
 def _active_file(host: Host, guards: Mapping[str, str], decl: PortDecl) -> bool:

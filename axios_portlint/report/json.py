@@ -76,6 +76,10 @@ def hosts_json(hosts: HostMap, ports: Sequence[HostPorts]) -> str:
                 "entry": _place(one.host.entry),
                 "files": sorted(one.host.files),
                 "ports": [_decl_json(d) for d in one.listeners],
+                "overridden": [
+                    {**_decl_json(loser), "priority": loser.priority, "by": _override_json(winner)}
+                    for loser, winner in one.overridden
+                ],
                 "unresolved": [_unresolved_json(u) for u in one.host.unresolved],
             }
             for one in ports
@@ -83,6 +87,10 @@ def hosts_json(hosts: HostMap, ports: Sequence[HostPorts]) -> str:
         "unresolved": [_unresolved_json(u) for u in hosts.unresolved],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _override_json(winner: PortDecl) -> dict[str, Any]:
+    return {**_place(winner.location), "port": winner.port, "priority": winner.priority}
 
 
 def _place(location: Location) -> dict[str, Any]:

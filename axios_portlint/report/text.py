@@ -101,6 +101,13 @@ def hosts_table(hosts: HostMap, ports: Sequence[HostPorts]) -> str:
     if silent:
         summary += f"; no listening port on {', '.join(silent)}"
     lines.append(summary + ".\n")
+    lines.extend(
+        f"{one.host.name}: {loser.option} {_port_text(loser)} at {_place(loser.location)} "
+        f"is overridden by {_port_text(winner)} at {_place(winner.location)} "
+        f"(priority {winner.priority} beats {loser.priority}).\n"
+        for one in ports
+        for loser, winner in one.overridden
+    )
     skipped = sum(len(host.unresolved) for host in hosts.hosts)
     if skipped:
         lines.append(
