@@ -577,6 +577,7 @@ class HostSource(enum.StrEnum):
     FOLDER = "folder"  # `hosts/<name>/default.nix` or `configuration.nix`
     SETTINGS = "settings"  # `[hosts]` in portlint.toml
     FILE = "file"  # a configuration file nobody imports: an example VM, a flake-less host
+    TEST = "test"  # `nodes.<name>` of a NixOS test (an attribute set with a `testScript`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,6 +592,23 @@ class Host:
     # Option paths P whose `P.enable` some file of the host sets to anything but `false`;
     # None when a module the host imports may be a local file static reading cannot name.
     enabled: frozenset[str] | None = None
+    # Where only part of a file is this host's (a NixOS test's node, written beside the
+    # other nodes): those parts. A file of `files` with no part here is the host's whole.
+    parts: tuple[Location, ...] = ()
+
+    def holds(self, location: Location) -> bool:
+        """Is what is written at `location` part of this host's modules?"""
+        if location.file not in self.files:
+            return False
+        parts = [part for part in self.parts if part.file == location.file]
+        return not parts or any(_within(location, part) for part in parts)
+
+
+def _within(inner: Location, outer: Location) -> bool:
+    return (outer.line, outer.column) <= (inner.line, inner.column) and (
+        inner.end_line,
+        inner.end_column,
+    ) <= (outer.end_line, outer.end_column)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,13 +65,50 @@ def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
 
 
 def config_leaves(root: Node) -> Iterator[Leaf]:
-    """Every config definition of the file's module and of its inline `imports`."""
+    """Every config definition of the file's module and of its inline `imports`; for a
+    NixOS test file, of its nodes' and `defaults` modules (`test_modules`)."""
     bodies = [module_body(root)]
     while bodies:
         body = bodies.pop()
         if body is not None:
             bodies.extend(_inline_imports(body))
+            bodies.extend(module_body(module) for _name, module, _key in test_modules(body))
             yield from _module_leaves(body)
+
+
+def test_modules(attrset: Node) -> list[tuple[str | None, Node, Node]]:
+    """The modules of a NixOS test (an attribute set with a `testScript`): (name, module,
+    the name's node) for each `nodes.<name>`, written `nodes.a = ...` or `nodes = { a =
+    ...; }`, and (None, module, key) for its `defaults`. [] for any other attribute set."""
+    top = _bindings_with_keys(attrset)
+    if not any(names[:1] == ["testScript"] for names, _value, _key in top):
+        return []
+    found: list[tuple[str | None, Node, Node]] = []
+    for names, value, key in top:
+        if names == ["defaults"]:
+            found.append((None, value, key))
+        elif names[:1] == ["nodes"] and len(names) == 2 and names[1] is not None:
+            found.append((names[1], value, key))
+        elif names == ["nodes"] and peel_parens(value).type == "attrset_expression":
+            found.extend(
+                (inner[0], node, inner_key)
+                for inner, node, inner_key in _bindings_with_keys(peel_parens(value))
+                if len(inner) == 1 and inner[0] is not None
+            )
+    return found
+
+
+def _bindings_with_keys(attrset: Node) -> list[tuple[list[str | None], Node, Node]]:
+    """Each binding's names, value and attrpath (inherits left out)."""
+    found = []
+    for child in attrset.named_children:
+        if child.type == "binding_set":
+            for binding in child.named_children:
+                attrpath = binding.child_by_field_name("attrpath")
+                value = binding.child_by_field_name("expression")
+                if binding.type == "binding" and attrpath is not None and value is not None:
+                    found.append((attrpath_names(attrpath), value, attrpath))
+    return found
 
 
 def _inline_imports(body: Node) -> list[Node | None]:
@@ -85,6 +122,8 @@ def _inline_imports(body: Node) -> list[Node | None]:
 
 
 def _module_leaves(body: Node) -> Iterator[Leaf]:
+    if test_modules(body):
+        return  # a NixOS test, not a module: its nodes' modules are read instead
     top = _bindings(body)
     explicit = any(names[:1] in (["config"], ["options"]) for names, _ in top)
     pending: list[tuple[Path, Node, bool]] = []

@@ -22,8 +22,13 @@ from functools import cache
 
 from tree_sitter import Node, Query, QueryCursor
 
-from axios_portlint.extract.config import config_leaves, module_body
-from axios_portlint.extract.hostsources import CONFIGURATION_SETS, HOST_FOLDERS, folder_hosts
+from axios_portlint.extract.config import config_leaves, module_body, test_modules
+from axios_portlint.extract.hostsources import (
+    CONFIGURATION_SETS,
+    HOST_FOLDERS,
+    TEST_MARKS,
+    folder_hosts,
+)
 from axios_portlint.extract.scope import (
     apply_chain,
     binding_holder,
@@ -117,6 +122,8 @@ def find_hosts(
         reached = any(path in host.files for host in found.values())
         if name not in found and not reached and path not in host_set_files:
             found[name] = graph.host(name, HostSource.FOLDER, _file_start(path), [path])
+    for node in _test_nodes(graph):
+        found.setdefault(node.name, node)
     for path in _standalone_hosts(graph, configurations, found.values()):
         found.setdefault(path, graph.host(path, HostSource.FILE, _file_start(path), [path]))
     hosts = [_with_enabled(graph, found[name]) for name in sorted(found)]
@@ -144,6 +151,46 @@ def _file_start(path: str) -> Location:
 def _sorted(problems: Sequence[UnresolvedImport]) -> tuple[UnresolvedImport, ...]:
     unique = set(problems)
     return tuple(sorted(unique, key=lambda p: (p.location.sort_key(), p.expression)))
+
+
+# -- NixOS tests' nodes --------------------------------------------------------------
+
+
+def _test_nodes(graph: _ImportGraph) -> Iterator[Host]:
+    """Each `nodes.<name>` of a NixOS test (an attribute set that has a `testScript`):
+    a machine of its own, named `<file>#<name>`, holding its module and the test's
+    `defaults`; only those parts of the test's file are its (`Host.parts`)."""
+    for path in graph.paths:
+        if not all(mark in graph.sources[path].data for mark in TEST_MARKS):
+            continue
+        context = graph.context(path)
+        stack = [context.parsed.root]
+        while stack:
+            node = stack.pop()
+            if node.type in ("attrset_expression", "rec_attrset_expression"):
+                yield from _nodes_of(context, node)
+            stack.extend(node.named_children)
+
+
+def _nodes_of(context: _Context, attrset: Node) -> Iterator[Host]:
+    modules = test_modules(attrset)
+    defaults = [module for name, module, _key in modules if name is None]
+    path = context.parsed.source.path
+    for name, module, key in modules:
+        if name is None:
+            continue
+        collector = _Collector()
+        for part in (module, *defaults):
+            context.module(part, collector)
+        host = context.graph.host(
+            f"{path}#{name}",
+            HostSource.TEST,
+            context.parsed.location(key),
+            collector.starts,
+            collector.problems,
+        )
+        parts = tuple(context.parsed.location(part) for part in (module, *defaults))
+        yield replace(host, parts=parts)
 
 
 # -- configurations nobody imports -----------------------------------------------

@@ -11,11 +11,20 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from axios_portlint.model import SourceFile
 
-__all__ = ["CONFIGURATION_SETS", "HOST_ENTRIES", "HOST_FOLDERS", "folder_hosts", "may_name_hosts"]
+__all__ = [
+    "CONFIGURATION_SETS",
+    "HOST_ENTRIES",
+    "HOST_FOLDERS",
+    "TEST_MARKS",
+    "folder_hosts",
+    "may_name_hosts",
+]
 
 CONFIGURATION_SETS = ("nixosConfigurations", "darwinConfigurations")
 HOST_FOLDERS = ("hosts", "machines")
 HOST_ENTRIES = ("default.nix", "configuration.nix")
+# A NixOS test, whose `nodes.<name>` are machines: bytes its file holds.
+TEST_MARKS = (b"testScript", b"nodes")
 
 
 def folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
@@ -38,10 +47,12 @@ def may_name_hosts(
     configurations: Collection[str],
 ) -> bool:
     """False when `find_hosts` would find no host: nothing configured, no configuration
-    file candidate, no host folder and no file naming a host set."""
+    file candidate, no host folder, no file naming a host set and no NixOS test."""
     if configured or configurations:
         return True
     if next(folder_hosts([source.path for source in sources]), None) is not None:
         return True
     names = [name.encode() for name in CONFIGURATION_SETS]
-    return any(name in source.data for source in sources for name in names)
+    return any(name in source.data for source in sources for name in names) or any(
+        all(mark in source.data for mark in TEST_MARKS) for source in sources
+    )

@@ -96,8 +96,7 @@ def _overridden(
 
 
 def _active_file(host: Host, guards: Mapping[str, str], decl: PortDecl) -> bool:
-    file = decl.location.file
-    return file in host.files and _enabled_on(host, guards.get(file))
+    return host.holds(decl.location) and _enabled_on(host, guards.get(decl.location.file))
 
 
 def _winning_priorities(set_values: Iterable[PortDecl]) -> dict[str, int | float]:
@@ -120,6 +119,12 @@ def _enabled_on(host: Host, guard: str | None) -> bool:
 
 
 def unhosted(hosts: HostMap, listeners: Iterable[PortDecl]) -> tuple[PortDecl, ...]:
-    """The listeners declared in files tied to no host: a module library's."""
-    on_some_host = frozenset().union(*(host.files for host in hosts.hosts))
-    return tuple(d for d in listeners if d.location.file not in on_some_host)
+    """The listeners declared in files tied to no host: a module library's (and those
+    written in a NixOS test's file outside each of its nodes)."""
+    whole = frozenset().union(*(host.files for host in hosts.hosts if not host.parts))
+    partial = [host for host in hosts.hosts if host.parts]
+    return tuple(
+        d
+        for d in listeners
+        if d.location.file not in whole and not any(h.holds(d.location) for h in partial)
+    )
