@@ -60,32 +60,37 @@ def _one_host(
     guards: Mapping[str, str],
 ) -> HostPorts:
     here = [d for d in set_values if _active_file(host, guards, d)]
-    winning = _winning_priorities(here)
+    overriding = {d.option for d in here}
+    # Priorities rank the values config sets; a fallback read (`x.port or 8085`) is none.
+    configured = [d for d in here if d.origin is Origin.CONFIG]
+    winning = _winning_priorities(configured)
     active = [
         d
         for d in listeners
         if _active_file(host, guards, d)
         and (
-            d.option not in winning
+            d.option not in overriding
             if d.origin in DEFAULT_ORIGINS
-            else d.priority is None or d.priority <= winning[d.option]
+            else d.origin is not Origin.CONFIG
+            or d.priority is None
+            or d.priority <= winning[d.option]
         )
     ]
     active.sort(key=lambda d: (d.option, d.location.sort_key()))
-    return HostPorts(host, tuple(active), _overridden(listeners, here, winning))
+    return HostPorts(host, tuple(active), _overridden(listeners, configured, winning))
 
 
 def _overridden(
     listeners: Sequence[PortDecl],
-    here: Sequence[PortDecl],
+    configured: Sequence[PortDecl],
     winning: Mapping[str, int | float],
 ) -> tuple[tuple[PortDecl, PortDecl], ...]:
     """Each listener value set on the host that loses, with the first value that wins."""
     winners: dict[str, PortDecl] = {}
-    for decl in sorted(here, key=lambda d: d.location.sort_key()):
+    for decl in sorted(configured, key=lambda d: d.location.sort_key()):
         if decl.priority is not None and decl.priority == winning[decl.option]:
             winners.setdefault(decl.option, decl)
-    here_ids = {id(d) for d in here}
+    here_ids = {id(d) for d in configured}
     losers = [
         d
         for d in listeners

@@ -74,12 +74,13 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
     """
     assert context.hosts is not None
     listeners = context.graph.listeners
+    free = _unhosted_ids(context)
     active = [
         (ports.host.name, {id(d) for d in ports.listeners})
         for ports in host_ports(context.hosts, listeners, context.decls)
     ]
     for claim in context.graph.claims(kind):
-        for label, decl, first in _library_pairs(context, claim.port, claim.decls):
+        for label, decl, first in _library_pairs(free, claim.port, claim.decls):
             if not _unread_host_pair(context, decl, first):
                 yield _collision(rule, kind, claim.port, label, decl, first)
         on_hosts: dict[tuple[str, int, int], list[str]] = {}
@@ -93,10 +94,13 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
             yield _collision(rule, kind, claim.port, label, decl, first, on_hosts[key])
 
 
-def _library_pairs(context: Context, port: int, claimants: Sequence[PortDecl]) -> Iterator[Pair]:
-    """The pairs among the claimants in files tied to no host."""
+def _unhosted_ids(context: Context) -> set[int]:
     assert context.hosts is not None
-    free = {id(d) for d in unhosted(context.hosts, claimants)}
+    return {id(d) for d in unhosted(context.hosts, context.graph.listeners)}
+
+
+def _library_pairs(free: set[int], port: int, claimants: Sequence[PortDecl]) -> Iterator[Pair]:
+    """The pairs among the claimants in files tied to no host (`free`: their ids)."""
     return _pairs(port, [d for d in claimants if id(d) in free])
 
 
@@ -116,8 +120,9 @@ def unread_host_pairs(context: Context, kind: Kind) -> Iterator[tuple[int, Pair]
     because a host set cannot be read (`_unread_host_pair`)."""
     if context.hosts is None or not context.hosts.unresolved:
         return
+    free = _unhosted_ids(context)
     for claim in context.graph.claims(kind):
-        for pair in _library_pairs(context, claim.port, claim.decls):
+        for pair in _library_pairs(free, claim.port, claim.decls):
             if _unread_host_pair(context, pair[1], pair[2]):
                 yield claim.port, pair
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from axios_portlint.model import Finding, HostMap, Kind, Location, PortDecl, Severity
+from axios_portlint.model import LISTENER_KINDS, Finding, HostMap, Location, PortDecl, Severity
 from axios_portlint.rules.base import Context, Rule
 from axios_portlint.rules.conflicts import unread_host_pairs
 
@@ -60,7 +60,7 @@ def check(context: Context) -> Iterable[Finding]:
     if context.hosts is None or not context.hosts.unresolved:
         return
     by_set: dict[Location, list[Unchecked]] = {}
-    for kind in (Kind.LOCAL, Kind.TAILSCALE):
+    for kind in LISTENER_KINDS:
         for port, (_label, decl, first) in unread_host_pairs(context, kind):
             one, two = sorted((decl, first), key=lambda d: d.location.sort_key())
             by_set.setdefault(_host_set_of(context.hosts, one, two), []).append((port, one, two))
