@@ -232,3 +232,21 @@ def test_hosts_json_names_what_each_winner_overrides(
             ),
         ],
     }
+
+
+def test_a_fallback_read_ranks_no_value(tmp_path: Path) -> None:
+    """`config.services.x.port or 8085` reads the option; it sets nothing, so the host's
+    `mkDefault` value stays the one that binds (and a read still hides the default)."""
+    (tmp_path / "portlint.toml").write_text('[hosts]\nh = ["x.nix", "reader.nix", "y.nix"]\n')
+    (tmp_path / "x.nix").write_text("{ lib, ... }: { services.x.port = lib.mkDefault 7000; }\n")
+    (tmp_path / "reader.nix").write_text(
+        "{ config, ... }: { services.proxy.upstream = config.services.x.port or 8085; }\n"
+    )
+    (tmp_path / "y.nix").write_text("{ ... }: { services.y.port = 7000; }\n")
+    report = check(
+        cwd=tmp_path, selection=CONFLICTS, no_registry=True, hosts=load_settings(tmp_path).hosts
+    )
+    assert [f.message for f in report.findings] == [
+        "on host h, local port 7000 of services.y.port is also the port services.x.port is "
+        "configured as (x.nix:1:49)"
+    ]
