@@ -37,7 +37,6 @@ from axios_portlint.model import (
     Registry,
     RegistryRow,
     Severity,
-    ValueState,
 )
 from axios_portlint.rules.base import Context, Rule
 
@@ -57,11 +56,12 @@ def _known_by_option(decls: list[PortDecl]) -> list[list[PortDecl]]:
     """Each option's declarations with a known port, first location first.
 
     One option is one listener however often it is written (under mkIf, per
-    branch); a port nobody can know statically is PL009's, not a missing row.
+    branch); a port nobody can know statically is PL009's, not a missing row, and
+    port 0 (any free port) allocates nothing.
     """
     sites: dict[str, list[PortDecl]] = {}
     for decl in sorted(decls, key=lambda d: d.location.sort_key()):
-        if decl.state is ValueState.KNOWN and decl.port is not None:
+        if decl.fixed_port is not None:  # 0 (any free port) allocates nothing
             sites.setdefault(decl.option, []).append(decl)
     return list(sites.values())
 
