@@ -7,7 +7,8 @@ the same option are related. When a row registers the same port under another
 service name or module (a renamed module, say), the message names that row and
 relates it. Reads of an option (`x.port or 8085`, `port = cfg.port;`) are client
 references, not listeners, and need no row; a port that cannot be known
-statically (unresolved, null, no default) is left to PL009.
+statically (unresolved, null, no default) is left to PL009, and port 0 (any free
+port, or the listener off) allocates nothing and needs no row.
 
 ## Why is this bad?
 The registry is how the team avoids collisions before they happen. A port

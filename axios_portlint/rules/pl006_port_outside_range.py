@@ -1,7 +1,8 @@
 """## What it does
 Reports a listener port outside every range of its kind (local or Tailscale)
 declared in the registry's "Port Ranges Summary" table. Single-port rows of
-that table (upstream defaults such as Ollama's 11434) count as ranges.
+that table (upstream defaults such as Ollama's 11434) count as ranges. Port 0
+(any free port, or the listener off) is in no range and needs none.
 
 ## Why is this bad?
 Ranges are how the registry leaves room for related services. A port outside
