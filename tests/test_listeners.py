@@ -181,6 +181,17 @@ def path(option: str) -> tuple[str, ...]:
             Role.LISTENER,
             'name `port`; description "listens on"',
         ),
+        # ... only as the description's subject: a server "serving the API" is another one.
+        (
+            Evidence(
+                path("services.apiclient.port"),
+                siblings=(
+                    Sibling("host", None, False, '"Hostname of the server serving the API."'),
+                ),
+            ),
+            Role.CLIENT,
+            "sibling `host` (no address by default)",
+        ),
         # A server named after its protocol serves it: lldap's `ldap_port` is its own...
         (
             Evidence(path("services.lldap.settings.ldap_port"), config_side=True),

@@ -76,9 +76,14 @@ CLIENT_PHRASE = re.compile(
     r"|\bforwards?\s+(?:incoming\s+)?(?:connections|requests|traffic)\s+to\b",
     re.IGNORECASE,
 )
-# A sibling address that "serves" the service is its own public name, not a remote server:
-# pinpox's `pinpox.services.opencloud.host = "cloud.pablo.tools"`, "Host serving OpenCloud".
-SERVING_PHRASE = re.compile(r"\bserv(?:es|ing)\b", re.IGNORECASE)
+# A sibling address that says it is the host serving the service is its own public name,
+# not a remote server: pinpox's `pinpox.services.opencloud.host = "cloud.pablo.tools"`,
+# "Host serving OpenCloud". Only as the description's subject: "Hostname of the server
+# serving the API" names another machine.
+SERVING_PHRASE = re.compile(
+    r"^\W*(?:the\s+)?(?:public\s+)?(?:host(?:name)?|domain|fqdn)\s+(?:that\s+)?serv(?:es|ing)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
