@@ -418,6 +418,24 @@ def test_dotted_keys_are_read_and_serial_ports_are_no_ports(portlint: Portlint) 
     }
 
 
+def test_a_submodule_type_under_with_is_placed(portlint: Portlint) -> None:
+    """`type = with types; attrsOf (submodule { ... })`: placed, no PL009 (CLI)."""
+    folder = "tests/fixtures/listeners/with-types"
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), folder)
+        run = portlint(
+            "check",
+            *("--config", config, "--no-cache", "--no-registry", "--format", "json"),
+            cwd=ROOT,
+        )
+        listing = portlint("ports", "--config", config, "--no-cache", "--format", "json", cwd=ROOT)
+    assert (run.code, json.loads(run.stdout)["findings"]) == (0, []), run.stdout
+    assert sorted(e["option"] for e in json.loads(listing.stdout)) == [
+        "services.tsproxies.<name>.backendPort",
+        "services.tsproxies.<name>.metricsPort",
+    ]
+
+
 PORT_ZERO_REGISTRY = """# Ports
 
 ## Current Allocations
