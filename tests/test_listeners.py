@@ -418,6 +418,16 @@ def test_dotted_keys_are_read_and_serial_ports_are_no_ports(portlint: Portlint) 
     }
 
 
+def test_a_dynamic_config_name_defines_only_below_its_prefix(portlint: Portlint) -> None:
+    """`vhosts."${cfg.domain}" = ...` leaves `port` its default: the read folds (CLI)."""
+    fixture = "tests/fixtures/semantics/config_dynamic_key.nix"
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), fixture)
+        listing = portlint("ports", "--config", config, "--no-cache", "--format", "json", cwd=ROOT)
+    ports = {e["option"]: (e["port"], e["state"]) for e in json.loads(listing.stdout)}
+    assert ports == {"axios.web.port": (8080, "known"), "axios.web.tlsPort": (8443, "known")}
+
+
 def test_a_submodule_type_under_with_is_placed(portlint: Portlint) -> None:
     """`type = with types; attrsOf (submodule { ... })`: placed, no PL009 (CLI)."""
     folder = "tests/fixtures/listeners/with-types"
