@@ -36,8 +36,9 @@ PORTS = range(0, 65536)
 ALLOCATABLE_PORTS = range(1, PORTS.stop)
 # The ports a listener binds for certain: ALLOCATABLE_PORTS. A listener on 0 binds any free
 # port the OS picks (or none: dnsmasq's and redis' `port = 0` turn the listener off), so it
-# collides with nothing (PL001, PL002), needs no registry row (PL003) and lies in no range
-# (PL006). `PortDecl.fixed_port` is the one place that says so.
+# collides with nothing (PL001, PL002), needs no registry row (PL003), matches or contradicts
+# none (PL005) and lies in no range (PL006). `PortDecl.fixed_port` is the one place that
+# says so.
 
 
 class Kind(enum.StrEnum):
