@@ -34,6 +34,11 @@ _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 # a row without a port says so with a dash.
 PORTS = range(0, 65536)
 ALLOCATABLE_PORTS = range(1, PORTS.stop)
+# The ports a listener binds for certain: ALLOCATABLE_PORTS. A listener on 0 binds any free
+# port the OS picks (or none: dnsmasq's and redis' `port = 0` turn the listener off), so it
+# collides with nothing (PL001, PL002), needs no registry row (PL003), matches or contradicts
+# none (PL005) and lies in no range (PL006). `PortDecl.fixed_port` is the one place that
+# says so.
 
 
 class Kind(enum.StrEnum):
@@ -215,6 +220,13 @@ class PortDecl:
         return self.origin is Origin.FALLBACK or (
             self.origin is Origin.CONFIG and self.reads is not None
         )
+
+    @property
+    def fixed_port(self) -> int | None:
+        """The port this declaration binds for certain: known, and not 0 (any free port)."""
+        if self.state is ValueState.KNOWN and self.port in ALLOCATABLE_PORTS:
+            return self.port
+        return None
 
     @property
     def is_template(self) -> bool:

@@ -83,7 +83,7 @@ def test_conflicts_are_the_expected_ones(name: str, tmp_path: Path) -> None:
 
 def test_every_class_has_an_expected_md_naming_real_places() -> None:
     """Each anchor, related location and table row points at a value in the fixture."""
-    assert len(CLASSES) == 17
+    assert len(CLASSES) == 21
     for name in CLASSES:
         folder = LISTENERS / name
         text = (folder / "EXPECTED.md").read_text()
@@ -107,7 +107,7 @@ def test_every_class_has_an_expected_md_naming_real_places() -> None:
 
 def test_every_fixture_file_is_valid_nix() -> None:
     files = sorted(LISTENERS.rglob("*.nix"))
-    assert len(files) == 47
+    assert len(files) == 59
     done = subprocess.run(
         ["nix-instantiate", "--parse", *map(str, files)],
         capture_output=True,

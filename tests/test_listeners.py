@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, Run, fixture_settings
 
-from axios_portlint.api import scan
+from axios_portlint.api import check, scan
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.model import Kind, Role
 
@@ -157,6 +157,66 @@ def path(option: str) -> tuple[str, ...]:
         (Evidence(path("services.x.web")), Role.UNKNOWN, "name `web` is no port name"),
         # An option of a set named `ports` is a port; `smtp` there is the service's own.
         (Evidence(path("services.mox.ports.smtp")), Role.LISTENER, "name `smtp` in `ports`"),
+        # The second sample (docs/listeners.md): `peerPort` is where peers reach this daemon...
+        (
+            Evidence(path("services.rqbit.peerPort"), config_side=True),
+            Role.LISTENER,
+            "set on `services.rqbit` (name `peerPort`)",
+        ),
+        # ... but a `peers` attribute holds other machines' ports.
+        (
+            Evidence(path("services.meshd.peers.<name>.port")),
+            Role.CLIENT,
+            "enclosing attribute `peers`",
+        ),
+        # A sibling host "serving" the service is its own public name.
+        (
+            Evidence(
+                path("pinpox.services.opencloud.port"),
+                description='"Port OpenCloud listens on"',
+                siblings=(
+                    Sibling("host", "cloud.pablo.tools", description='"Host serving OpenCloud"'),
+                ),
+            ),
+            Role.LISTENER,
+            'name `port`; description "listens on"',
+        ),
+        # ... only as the description's subject: a server "serving the API" is another one.
+        (
+            Evidence(
+                path("services.apiclient.port"),
+                siblings=(
+                    Sibling("host", None, False, '"Hostname of the server serving the API."'),
+                ),
+            ),
+            Role.CLIENT,
+            "sibling `host` (no address by default)",
+        ),
+        # A server named after its protocol serves it: lldap's `ldap_port` is its own...
+        (
+            Evidence(path("services.lldap.settings.ldap_port"), config_side=True),
+            Role.LISTENER,
+            "set on `services.lldap` (name `ldap_port`)",
+        ),
+        # ... while another service's `ldapPort` stays the directory it talks to.
+        (
+            Evidence(path("shb.authelia.ldapPort")),
+            Role.CLIENT,
+            "name `ldapPort` (a client word before the port suffix)",
+        ),
+        (
+            Evidence(path("services.home-assistant.config.influxdb.port"), config_side=True),
+            Role.CLIENT,
+            "enclosing attribute `influxdb`",
+        ),
+        (
+            Evidence(
+                path("services.iroh-ssh.sshPort"),
+                description='"Local SSH port iroh-ssh forwards incoming connections to."',
+            ),
+            Role.CLIENT,
+            'description "forwards incoming connections to"',
+        ),
         # `hostname` is the service's own public name, no address to connect to.
         (
             Evidence(
@@ -324,6 +384,109 @@ def test_config_past_with_and_let_is_read(portlint: Portlint) -> None:
         ("services.wastebin.settings.WASTEBIN_ADDRESS_PORT", 17170, 18)
     ]
     assert "on host" not in findings[0]["message"]  # modules, not two machines
+
+
+def test_the_own_ports_of_the_second_sample_collide(portlint: Portlint) -> None:
+    """`peerPort` and a port beside a "serving" host listen (CLI; API: EXPECTED.md)."""
+    findings = conflicts_of(portlint, "tests/fixtures/listeners/own-ports")
+    assert [(f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("services.searchd.transportPort", 9300, 13),
+        ("services.torrentd.peerPort", 6881, 7),
+    ]
+
+
+def test_dotted_keys_are_read_and_serial_ports_are_no_ports(portlint: Portlint) -> None:
+    """`"http.port" = 9200;` listens; `serial.port = "/dev/..."` is a device (CLI and API)."""
+    folder = "tests/fixtures/listeners/config-keys"
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), folder)
+        run = portlint(
+            "check",
+            *("--config", config, "--no-cache", "--no-registry", "--format", "json"),
+            cwd=ROOT,
+        )
+    assert run.code == 1, run.stderr
+    findings = json.loads(run.stdout)["findings"]
+    assert [(f["code"], f["option"], f["port"], f["related"][0]["line"]) for f in findings] == [
+        ("PL001", "services.opencloud.port", 9200, 9)
+    ]
+    options = {d.option: d.port for d in scan([LISTENERS / "config-keys"], cwd=ROOT).decls}
+    assert options == {
+        'services.opensearch.settings."http.port"': 9200,
+        "services.opencloud.port": 9200,
+        "services.zigbee2mqtt.settings.frontend.port": 8080,
+    }
+
+
+def test_a_dynamic_config_name_defines_only_below_its_prefix(portlint: Portlint) -> None:
+    """`vhosts."${cfg.domain}" = ...` leaves `port` its default: the read folds (CLI)."""
+    fixture = "tests/fixtures/semantics/config_dynamic_key.nix"
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), fixture)
+        listing = portlint("ports", "--config", config, "--no-cache", "--format", "json", cwd=ROOT)
+    ports = {e["option"]: (e["port"], e["state"]) for e in json.loads(listing.stdout)}
+    assert ports == {"axios.web.port": (8080, "known"), "axios.web.tlsPort": (8443, "known")}
+
+
+def test_a_submodule_type_under_with_is_placed(portlint: Portlint) -> None:
+    """`type = with types; attrsOf (submodule { ... })`: placed, no PL009 (CLI)."""
+    folder = "tests/fixtures/listeners/with-types"
+    with tempfile.TemporaryDirectory() as settings:
+        config = fixture_settings(Path(settings), folder)
+        run = portlint(
+            "check",
+            *("--config", config, "--no-cache", "--no-registry", "--format", "json"),
+            cwd=ROOT,
+        )
+        listing = portlint("ports", "--config", config, "--no-cache", "--format", "json", cwd=ROOT)
+    assert (run.code, json.loads(run.stdout)["findings"]) == (0, []), run.stdout
+    assert sorted(e["option"] for e in json.loads(listing.stdout)) == [
+        "services.tsproxies.<name>.backendPort",
+        "services.tsproxies.<name>.metricsPort",
+    ]
+
+
+PORT_ZERO_REGISTRY = """# Ports
+
+## Current Allocations
+
+| Service | Local Port | Tailscale Port | Module | Status |
+|---|---|---|---|---|
+| Promtail | 9080 | - | `services.promtail.configuration.server` | Active |
+| Cachebox metrics | 9121 | - | `services.cachebox` | Active |
+
+## Port Ranges Summary
+
+| Range | Purpose |
+|---|---|
+| 9000-9199 | Monitoring |
+"""
+
+
+def test_port_zero_claims_no_port(portlint: Portlint, tmp_path: Path) -> None:
+    """Listeners on 0 (any free port, or off): no PL001, PL003, PL005 or PL006 (CLI, API)."""
+    folder = tmp_path / "port-zero"
+    shutil.copytree(LISTENERS / "port-zero", folder)
+    (folder / "ports.md").write_text(PORT_ZERO_REGISTRY)
+    run = portlint("check", "--no-cache", "--format", "json", ".", cwd=folder)
+    assert (run.code, json.loads(run.stdout)["findings"]) == (0, []), run.stdout
+    report = check([folder], folder / "ports.md", cwd=folder)
+    assert report.findings == ()
+    decls = report.graph.decls
+    zeros = sorted(d.option for d in decls if d.port == 0)
+    assert zeros == [
+        "services.cachebox.port",
+        "services.dnsmasq.settings.port",
+        "services.promtail.configuration.server.grpc_listen_port",
+        "services.resolver.port",
+    ]
+    assert all(d.fixed_port is None for d in decls if d.port == 0)
+    # A fixed port beside them still needs its row, and still meets its range.
+    (folder / "ports.md").write_text(PORT_ZERO_REGISTRY.replace("| 9121 |", "| 9122 |"))
+    again = portlint("check", "--no-cache", "--format", "json", ".", cwd=folder)
+    assert [(f["code"], f["port"]) for f in json.loads(again.stdout)["findings"]] == [
+        ("PL005", 9121)
+    ]
 
 
 # -- [roles] in portlint.toml -------------------------------------------------------------

@@ -151,7 +151,11 @@ def _walk(pending: list[tuple[Path, Node, bool]]) -> Iterator[Leaf]:
         if value.type in ("attrset_expression", "rec_attrset_expression"):
             for names, child in _bindings(value):
                 if None in names:
-                    yield Leaf(path, value, conditional, opaque=True)
+                    # `services.nginx.virtualHosts."${fqdn}" = ...` may define anything
+                    # below its static prefix, and nothing beside it.
+                    static = names[: names.index(None)]
+                    prefix = (*path, *(n for n in static if n is not None))
+                    yield Leaf(prefix, value, conditional, opaque=True)
                     continue
                 child_path = (*path, *(n for n in names if n is not None))
                 if child is None:

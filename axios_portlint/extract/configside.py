@@ -51,6 +51,9 @@ FIREWALL_LISTS = {
 # Files that mention none of these cannot hold a config-side port.
 WORTH_A_LOOK = re.compile(rb"[pP]ort|PORT|tailscale")
 URL_PORT = re.compile(r"://[^/:]*:(\d+)")
+# Sections whose `port` is a device, not a network port: zigbee2mqtt's
+# `settings.serial.port = "/dev/ttyUSB0"` (or the URL of a network serial adapter).
+DEVICE_SECTIONS = frozenset({"serial"})
 FALLBACK_QUERY = "(select_expression default: (_)) @select"
 # lib's short forms of `mkOverride N` (nixpkgs lib/modules.nix); lower wins.
 OVERRIDE_PRIORITIES = {
@@ -96,13 +99,13 @@ class _ConfigSide:
             self.by_parent[leaf.path[:-1]].append(leaf)
         for leaf in leaves:
             path = leaf.path
-            if path and port_named(path[-1]):
+            if path and port_named(_key_name(path[-1])):
                 self.defines.add(join_option_path(path))
             if path[:3] == TAILSCALE_SERVICES and len(path) > 3:
                 services[path[3]].append(leaf)
             elif path[:2] == FIREWALL and path[-1] in FIREWALL_LISTS:
                 yield from self._firewall(leaf)
-            elif path[:1] == ("services",) and port_named(path[-1]) and len(path) > 2:
+            elif path[:1] == ("services",) and len(path) > 2 and _network_port(path):
                 yield from self._assignment(leaf)
         for name, leaves in services.items():
             yield self._tailscale_service(name, leaves)
@@ -122,7 +125,9 @@ class _ConfigSide:
             return
         raw = self._value(leaf)
         reads = join_option_path(raw.path) if isinstance(raw, ConfigRef) else None
-        evidence = Evidence(leaf.path, config_side=True, siblings=self._siblings(leaf))
+        # `"http.port" = 9200;` is judged as the `http.port` it names (OpenSearch's keys).
+        words = (*leaf.path[:-1], *leaf.path[-1].split("."))
+        evidence = Evidence(words, config_side=True, siblings=self._siblings(leaf))
         role, why = decide(evidence)
         yield self._decl(
             leaf.value,
@@ -424,6 +429,18 @@ def _list_elements(node: Node) -> Iterator[tuple[Node, bool]]:
                 yield args[1], True
             elif name in ("optionals", "mkIf") and len(args) == 2:
                 pending.insert(0, (args[1], True))
+
+
+def _key_name(key: str) -> str:
+    """The name a settings key gives its value: `"http.port"` (a dotted key) names `port`."""
+    return key.rsplit(".", 1)[-1]
+
+
+def _network_port(path: tuple[str, ...]) -> bool:
+    """A port-named setting of a service that is a network port, not a serial device."""
+    if DEVICE_SECTIONS.intersection(segment.lower() for segment in path[:-1]):
+        return False
+    return port_named(_key_name(path[-1]))
 
 
 def _boolean(value: Node) -> bool:

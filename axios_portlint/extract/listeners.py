@@ -35,7 +35,18 @@ CLIENT_WORDS = frozenset(
     {"smtp", "smtps", "imap", "imaps", "pop3", "email", "mail", "relay", "ldap", "ldaps"}
     | {"database", "db", "postgres", "postgresql", "mysql", "mariadb", "mongo", "mongodb"}
     | {"redis", "memcached", "couchdb", "upstream", "remote", "peer", "peers", "endpoint"}
-    | {"public", "external", "backend"}
+    | {"public", "external", "backend", "influxdb", "influx"}
+)
+# Client words that, before a port suffix, name this daemon's own socket: `peerPort` is
+# where peers reach it (rqbit's `peerPort`, transmission's `peer-port`), though a `peers`
+# attribute holds other machines' ports.
+OWN_PREFIX_WORDS = frozenset({"peer", "peers"})
+# Client words that name a server protocol: a service whose name ends in one serves it
+# (badele's and selfhostblocks' lldap: `services.lldap.settings.ldap_port`, `ldapPort`).
+# Not `db` or `mail`: nocodb's `db.port` and snappymail's mail settings are clients.
+SERVER_PROTOCOLS = frozenset(
+    {"ldap", "ldaps", "smtp", "smtps", "imap", "imaps", "redis", "memcached", "couchdb"}
+    | {"mongodb", "postgresql", "postgres", "mysql", "mariadb", "influxdb"}
 )
 # Path segments after which the next one names a listener of its own, not a peer:
 # `services.prometheus.exporters.postgres.port` is the postgres exporter's port.
@@ -61,7 +72,16 @@ LISTEN_PHRASE = re.compile(
     re.IGNORECASE,
 )
 CLIENT_PHRASE = re.compile(
-    r"\bconnect(?:s|ed|ing)?\s+to\b|\b(?:public|external)\s+url\b|\bof\s+the\s+relay\b",
+    r"\bconnect(?:s|ed|ing)?\s+to\b|\b(?:public|external)\s+url\b|\bof\s+the\s+relay\b"
+    r"|\bforwards?\s+(?:incoming\s+)?(?:connections|requests|traffic)\s+to\b",
+    re.IGNORECASE,
+)
+# A sibling address that says it is the host serving the service is its own public name,
+# not a remote server: pinpox's `pinpox.services.opencloud.host = "cloud.pablo.tools"`,
+# "Host serving OpenCloud". Only as the description's subject: "Hostname of the server
+# serving the API" names another machine.
+SERVING_PHRASE = re.compile(
+    r"^\W*(?:the\s+)?(?:public\s+)?(?:host(?:name)?|domain|fqdn)\s+(?:that\s+)?serv(?:es|ing)\b",
     re.IGNORECASE,
 )
 
@@ -142,20 +162,28 @@ def _service(option: str) -> tuple[str, ...]:
 def _client_words(path: tuple[str, ...]) -> str:
     """`enclosing attribute smtp` or `name redisPort (...)`; "" when no client word."""
     inner = path[2:-1]  # past the root and the service's own name, before the option's
+    service = path[1] if len(path) > 1 else ""
+    words = CLIENT_WORDS - _own_words(service)
     for index in reversed(range(len(inner))):  # the innermost word names what is reached
         segment = inner[index]
         if index > 0 and inner[index - 1] in OWN_NAME_AFTER:
             continue
         if segment in ("<name>", "*"):
             continue
-        if CLIENT_WORDS.intersection(name_words(segment)):
+        if words.intersection(name_words(segment)):
             return f"enclosing attribute `{segment}`"
-        if _names_the_server(segment, path[1] if len(path) > 1 else ""):
-            return f"enclosing attribute `{segment}` (a server named in `{path[1]}`)"
+        if _names_the_server(segment, service):
+            return f"enclosing attribute `{segment}` (a server named in `{service}`)"
     name = path[-1] if path else ""
-    if port_named(name) and CLIENT_WORDS.intersection(prefix_words(name)):
+    if port_named(name) and (words - OWN_PREFIX_WORDS).intersection(prefix_words(name)):
         return f"name `{name}` (a client word before the port suffix)"
     return ""
+
+
+def _own_words(service: str) -> frozenset[str]:
+    """Server protocols the service's own name ends in: lldap's `ldap_port` is its own."""
+    name = _normal(service)
+    return frozenset(word for word in SERVER_PROTOCOLS if name.endswith(word))
 
 
 def _names_the_server(segment: str, service: str) -> bool:
@@ -174,6 +202,8 @@ def _remote_sibling(siblings: tuple[Sibling, ...]) -> str:
         described = _phrase(sibling.description) if sibling.description else None
         if described is not None and described[0] is Role.LISTENER:
             continue  # "Address to bind to": this host's own address
+        if SERVING_PHRASE.search(sibling.description):
+            continue  # "Host serving OpenCloud": the service's own public name
         if not sibling.has_default:
             return f"`{sibling.name}` (no address by default)"
         if sibling.value is not None and not _local(sibling.value):

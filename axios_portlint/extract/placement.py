@@ -364,7 +364,10 @@ class _TypeClimb:
         index = 0
         while index < len(chain):
             parent = chain[index]
-            if parent.type in ("parenthesized_expression", "list_expression"):
+            if parent.type in ("parenthesized_expression", "list_expression") or (
+                # `type = with types; attrsOf (submodule { ... });`
+                parent.type == "with_expression" and current == parent.child_by_field_name("body")
+            ):
                 current, index = parent, index + 1
                 continue
             if parent.type == "apply_expression":

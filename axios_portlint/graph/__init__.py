@@ -22,7 +22,6 @@ from axios_portlint.model import (
     PortDecl,
     Registry,
     RegistryRow,
-    ValueState,
     join_option_path,
     option_namespace,
     split_option_path,
@@ -108,8 +107,8 @@ class PortGraph:
             if decl.origin is Origin.TAILSCALE_SERVICE and decl.name is not None:
                 # Tailscale Services are distinct hostnames: they collide by name, not port.
                 self.graph.add_edge(node, ("tailscale-service", decl.name))
-            elif decl.state is ValueState.KNOWN and decl.port is not None:
-                self.graph.add_edge(node, port_node(decl.kind, decl.port))
+            elif decl.fixed_port is not None:  # port 0 claims no port: it meets nothing
+                self.graph.add_edge(node, port_node(decl.kind, decl.fixed_port))
 
     def _add_rows(self, registry: Registry) -> None:
         nodes = {}

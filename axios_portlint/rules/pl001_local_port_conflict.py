@@ -7,7 +7,9 @@ cannot tell (unknown); clients and unknown options are never compared.
 
 A port is a number and a transport: a listener whose code says UDP never meets
 one that says TCP (53/udp beside 53/tcp), and one that says neither meets both;
-the message then names the transport (`514/tcp`).
+the message then names the transport (`514/tcp`). A listener on port 0 (any
+free port the OS picks, or none: dnsmasq's and redis' `port = 0`) claims no port
+and meets nothing.
 
 Conflicts are per host. Where portlint finds hosts (`nixosConfigurations`,
 `hosts/*/`, `[hosts]` in portlint.toml), it compares the listeners active on one

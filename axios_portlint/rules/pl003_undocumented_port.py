@@ -7,7 +7,8 @@ the same option are related. When a row registers the same port under another
 service name or module (a renamed module, say), the message names that row and
 relates it. Reads of an option (`x.port or 8085`, `port = cfg.port;`) are client
 references, not listeners, and need no row; a port that cannot be known
-statically (unresolved, null, no default) is left to PL009.
+statically (unresolved, null, no default) is left to PL009, and port 0 (any free
+port, or the listener off) allocates nothing and needs no row.
 
 ## Why is this bad?
 The registry is how the team avoids collisions before they happen. A port
@@ -37,7 +38,6 @@ from axios_portlint.model import (
     Registry,
     RegistryRow,
     Severity,
-    ValueState,
 )
 from axios_portlint.rules.base import Context, Rule
 
@@ -57,11 +57,12 @@ def _known_by_option(decls: list[PortDecl]) -> list[list[PortDecl]]:
     """Each option's declarations with a known port, first location first.
 
     One option is one listener however often it is written (under mkIf, per
-    branch); a port nobody can know statically is PL009's, not a missing row.
+    branch); a port nobody can know statically is PL009's, not a missing row, and
+    port 0 (any free port) allocates nothing.
     """
     sites: dict[str, list[PortDecl]] = {}
     for decl in sorted(decls, key=lambda d: d.location.sort_key()):
-        if decl.state is ValueState.KNOWN and decl.port is not None:
+        if decl.fixed_port is not None:  # 0 (any free port) allocates nothing
             sites.setdefault(decl.option, []).append(decl)
     return list(sites.values())
 

@@ -109,8 +109,10 @@ def _compare(
     # The row's number still served too: the named service is an addition, not a move.
     served = any(agrees(decl, cell) for decl in of_kind)
     for decl in of_kind:
-        if decl.state is not ValueState.KNOWN:
-            continue  # unresolved, null or absent: nothing to compare (PL009 says what it can)
+        if decl.fixed_port is None:
+            # Unresolved, null or absent: nothing to compare (PL009 says what it can);
+            # 0 (any free port, or off) allocates nothing a row could register.
+            continue
         if agrees(decl, cell):
             continue
         if moved_to_named_service(decl, cell) and not served:

@@ -1,7 +1,8 @@
 """## What it does
 Reports a listener port outside every range of its kind (local or Tailscale)
 declared in the registry's "Port Ranges Summary" table. Single-port rows of
-that table (upstream defaults such as Ollama's 11434) count as ranges.
+that table (upstream defaults such as Ollama's 11434) count as ranges. Port 0
+(any free port, or the listener off) is in no range and needs none.
 
 ## Why is this bad?
 Ranges are how the registry leaves room for related services. A port outside
@@ -29,7 +30,6 @@ from axios_portlint.model import (
     Kind,
     Origin,
     Severity,
-    ValueState,
 )
 from axios_portlint.rules.base import Context, Rule
 
@@ -39,18 +39,19 @@ def check(context: Context) -> Iterator[Finding]:
     if registry is None:
         return
     for decl in context.graph.listeners:
-        if decl.state is not ValueState.KNOWN or decl.port is None:
+        port = decl.fixed_port  # 0 (any free port) is in no range and needs none
+        if port is None:
             continue
         if decl.origin is Origin.TAILSCALE_SERVICE:
             continue  # a named service is its own hostname: 443 is its port, not a range slot
         ranges = context.ranges(decl.kind)
-        if ranges and not any(decl.port in r for r in ranges):
+        if ranges and not any(port in r for r in ranges):
             yield RULE.finding(
                 decl.location,
-                f"{decl.kind} port {decl.port} of {decl.option} is outside every {decl.kind} "
+                f"{decl.kind} port {port} of {decl.option} is outside every {decl.kind} "
                 f"range in {registry.path} ({_labels(context, decl.kind)})",
                 option=decl.option,
-                port=decl.port,
+                port=port,
             )
     yield from _unmatched_rows(context)
 
