@@ -10,7 +10,7 @@ the CLI.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from conftest import ROOT, Run
 from axios_portlint.api import check
 from axios_portlint.discover import discover
 from axios_portlint.extract.hosts import find_hosts
-from axios_portlint.model import HostSource, Location
+from axios_portlint.model import Finding, HostSource, Location
 from axios_portlint.rules import Selection
 
 FIXTURE = ROOT / "tests" / "fixtures" / "hosts" / "test-nodes"
@@ -111,3 +111,54 @@ def test_nodes_written_as_one_attribute_path_and_a_test_that_is_no_module(tmp_pa
         "on host t.nix#a, local port 7000 of services.z.port is also the port "
         "services.x.port is configured as (t.nix:3:33)"
     ]
+
+
+TESTED_LIBRARY = ROOT / "tests" / "fixtures" / "hosts" / "tested-library"
+LIBRARY_FINDING = (
+    "modules/monitoring.nix:12:17: PL001 local port 3000 of shb.monitoring.grafanaPort is also "
+    "the default of shb.bookmarks.port (modules/bookmarks.nix:12:17)"
+)
+
+
+def _lines(report_findings: Sequence[Finding]) -> list[str]:
+    return [
+        f"{f.location.file}:{f.location.line}:{f.location.column}: {f.code} {f.message}"
+        for f in report_findings
+    ]
+
+
+def test_a_module_only_tests_import_stays_in_the_library(tmp_path: Path) -> None:
+    """selfhostblocks' shape: each library module has its own NixOS test. The tests'
+    nodes are hosts, but a test deploys nothing: the two library defaults on 3000 still
+    meet (main before test nodes reported it; test nodes alone had hidden it)."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TESTED_LIBRARY, tree)
+    report = check(cwd=tree, selection=CONFLICTS, no_registry=True)
+    assert [h.name for h in report.hosts.hosts] == [
+        "tests/bookmarks.nix#server",
+        "tests/monitoring.nix#server",
+    ]
+    assert _lines(report.findings) == [LIBRARY_FINDING]
+
+
+def test_a_library_pair_a_test_also_loads_is_one_finding(
+    tmp_path: Path, portlint: Callable[..., Run]
+) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(TESTED_LIBRARY, tree)
+    (tree / "tests" / "both.nix").write_text(
+        "{ pkgs, ... }:\n"
+        "{\n"
+        '  name = "both";\n'
+        "  nodes.machine = { imports = [ ../modules/bookmarks.nix ../modules/monitoring.nix ]; };\n"
+        '  testScript = "";\n'
+        "}\n"
+    )
+    result = portlint("check", "--no-registry", "--no-cache", "--select", "PL001,PL002", cwd=tree)
+    assert (result.code, result.stdout.splitlines()) == (
+        1,
+        [
+            LIBRARY_FINDING.replace(" PL001 ", " PL001 [error] "),
+            "Found 1 finding (1 error, 0 warnings, 0 info) in 5 files.",
+        ],
+    )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from axios_portlint.model import Host, HostMap, Origin, PortDecl
+from axios_portlint.model import Host, HostMap, HostSource, Location, Origin, PortDecl
 
 __all__ = ["DEFAULT_ORIGINS", "HostPorts", "host_ports", "unhosted"]
 
@@ -124,12 +124,25 @@ def _enabled_on(host: Host, guard: str | None) -> bool:
 
 
 def unhosted(hosts: HostMap, listeners: Iterable[PortDecl]) -> tuple[PortDecl, ...]:
-    """The listeners declared in files tied to no host: a module library's (and those
-    written in a NixOS test's file outside each of its nodes)."""
-    whole = frozenset().union(*(host.files for host in hosts.hosts if not host.parts))
-    partial = [host for host in hosts.hosts if host.parts]
+    """The listeners of a module library: declared in files no deployed host holds.
+
+    A NixOS test's nodes are hosts of their own (two nodes binding one port do not
+    collide), but a test deploys nothing: a module file that only tests import stays
+    in the library and its defaults still meet the library's others (selfhostblocks'
+    `shb.karakeep.port` and `shb.monitoring.grafanaPort`, both 3000, each imported by
+    its own test). Only what is written inside a test's nodes is the test's alone.
+    """
+    deployed = frozenset().union(
+        *(host.files for host in hosts.hosts if host.source is not HostSource.TEST)
+    )
+    tests = [host for host in hosts.hosts if host.source is HostSource.TEST]
     return tuple(
         d
         for d in listeners
-        if d.location.file not in whole and not any(h.holds(d.location) for h in partial)
+        if d.location.file not in deployed and not any(_in_node(h, d.location) for h in tests)
     )
+
+
+def _in_node(test: Host, location: Location) -> bool:
+    """Is `location` written inside one of a test's own parts (its node, its defaults)?"""
+    return any(part.file == location.file for part in test.parts) and test.holds(location)

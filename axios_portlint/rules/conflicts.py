@@ -80,7 +80,9 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
         for ports in host_ports(context.hosts, listeners, context.decls)
     ]
     for claim in context.graph.claims(kind):
+        library: set[tuple[str, int, int]] = set()
         for label, decl, first in _library_pairs(free, claim.port, claim.decls):
+            library.add((label, id(decl), id(first)))
             if not _unread_host_pair(context, decl, first):
                 yield _collision(rule, kind, claim.port, label, decl, first)
         on_hosts: dict[tuple[str, int, int], list[str]] = {}
@@ -88,6 +90,8 @@ def host_collisions(rule: Rule, context: Context, kind: Kind) -> Iterator[Findin
         for host, ids in active:
             for pair in _pairs(claim.port, [d for d in claim.decls if id(d) in ids]):
                 key = (pair[0], id(pair[1]), id(pair[2]))
+                if key in library:  # a library pair a test also loads: reported once, above
+                    continue
                 pairs[key] = pair
                 on_hosts.setdefault(key, []).append(host)
         for key, (label, decl, first) in pairs.items():
