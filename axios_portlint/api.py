@@ -24,6 +24,7 @@ from axios_portlint.discover import (
     discover_stats,
     empty_selection_message,
     read_file,
+    require_sources,
     sorted_problems,
 )
 from axios_portlint.discover.paths import display_path
@@ -336,7 +337,7 @@ def name_paths(
     sources = [cwd / path for path in typed]
     if sources:
         try:
-            discover_stats(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
+            require_sources(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
         except EmptySelectionError:
             if not named_registry:
                 shown = [str(path) for path in typed]

@@ -33,13 +33,19 @@ class ExcludeMatcher:
             re.compile("|".join(fnmatch.translate(glob) for glob in globs)) if globs else None
         )
 
+    @property
+    def active(self) -> bool:
+        """Whether any pattern was given: a walk without one skips the matching."""
+        return self._regex is not None
+
     def excluded(self, rel: str, display: str, name: str, *, is_dir: bool) -> bool:
         if self._regex is None:
             return False
-        candidates = [rel, display, name]
-        if is_dir:
-            candidates += [rel + "/", display + "/"]
-        return any(self._regex.match(text) for text in candidates)
+        match = self._regex.match
+        # Called for every file walked: no list, no generator.
+        if match(rel) or (display != rel and match(display)) or match(name):
+            return True
+        return is_dir and bool(match(rel + "/") or match(display + "/"))
 
 
 def _expand(pattern: str) -> Iterable[str]:
