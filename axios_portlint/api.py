@@ -30,11 +30,6 @@ from axios_portlint.discover import (
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PROJECT_EXCLUDES, is_inside, targets_of
 from axios_portlint.errors import UsageError
-from axios_portlint.extract.batch import extract_found
-from axios_portlint.extract.cache import Cache
-from axios_portlint.extract.hostsources import may_name_hosts
-from axios_portlint.extract.link import link_results
-from axios_portlint.graph.hosts import DEFAULT_ORIGINS
 from axios_portlint.model import (
     FileProblem,
     FileResult,
@@ -47,27 +42,16 @@ from axios_portlint.model import (
     SourceFile,
     SyntaxIssue,
 )
-from axios_portlint.narrow import narrow, within
-from axios_portlint.rules import (
-    Context,
-    Rule,
-    Selection,
-    UnknownSelectorError,
-    all_rules,
-    run_rules,
-    select_rules,
-)
-from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
-from axios_portlint.suppress import Suppression, apply_suppressions, unused_suppressions
-from axios_portlint.suppress.nix import (
-    nix_suppressions,
-    suppressions_from_json,
-    suppressions_to_json,
-)
+from axios_portlint.narrow import within
+from axios_portlint.rules import Selection, UnknownSelectorError, select_codes
 
-if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that use them
+# The pipeline's stages are imported by the functions that run them: a replayed
+# check (`check_cached`) runs none of them and must not pay for their import, nor
+# for networkx and markdown-it behind the graph and the registry.
+if TYPE_CHECKING:
     from axios_portlint.graph import PortGraph
     from axios_portlint.registry import RegistrySource
+    from axios_portlint.suppress import Suppression
 
 __all__ = [
     "Checked",
@@ -203,6 +187,11 @@ def scan(
     is what discovery found for these same paths and excludes, when the caller walked
     them already (`check_cached` does, for its key).
     """
+    from axios_portlint.extract.batch import extract_found
+    from axios_portlint.extract.cache import Cache
+    from axios_portlint.extract.link import link_results
+    from axios_portlint.suppress.nix import nix_suppressions, suppressions_to_json
+
     cwd = cwd or Path.cwd()
     found = discovered if discovered is not None else _discover(paths, excludes, cwd, also)
     cache = Cache(cache_dir) if cache_dir is not None else None
@@ -240,6 +229,8 @@ def _hosts(
     files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
 ) -> HostMap:
     """The tree's hosts; files are read again (a warm cache kept none of their bytes)."""
+    from axios_portlint.extract.hostsources import may_name_hosts
+
     sources = [
         s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
     ]
@@ -254,6 +245,8 @@ def _hosts(
 
 def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
     """Files that set a port value and declare no option: a machine's configuration."""
+    from axios_portlint.graph.hosts import DEFAULT_ORIGINS
+
     setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
     declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}
     return {
@@ -282,6 +275,8 @@ def _discover(
 def _suppressions(
     results: Sequence[FileResult], notes: Sequence[object], files: Sequence[StatFile]
 ) -> tuple[Suppression, ...]:
+    from axios_portlint.suppress.nix import nix_suppressions, suppressions_from_json
+
     by_display = {file.display: file for file in files}
     found: list[Suppression] = []
     for result, note in zip(results, notes, strict=True):
@@ -400,6 +395,11 @@ def check(
     With `named` (`name_paths`), the tree is analyzed with the named paths and
     only the findings located in them are kept, after the suppressions.
     """
+    from axios_portlint.narrow import narrow
+    from axios_portlint.rules import Context, all_rules, run_rules, select_rules
+    from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
+    from axios_portlint.suppress import apply_suppressions, unused_suppressions
+
     cwd = cwd or Path.cwd()
     try:
         rules = select_rules(selection)
@@ -500,7 +500,7 @@ def check_cached(
 
     cwd = cwd or Path.cwd()
     try:
-        rules = select_rules(selection)
+        codes = select_codes(selection)
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
     registry_path = None if no_registry else locate_registry(registry, cwd)
@@ -508,7 +508,7 @@ def check_cached(
         found = _discover(paths, excludes, cwd, () if named is None else named.inputs)
     except UsageError:
         found = None  # `check` says what is wrong, in its own order (the registry first)
-    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, hosts, named, found)
+    key = _run_key(paths, registry_path, excludes, cwd, codes, listeners, hosts, named, found)
     runs = RunCache(cache_dir)
     replayed = runs.get(key) if key is not None else None
     if replayed is not None:
@@ -542,7 +542,7 @@ def _run_key(
     registry: Path | None,
     excludes: Sequence[str],
     cwd: Path,
-    rules: Sequence[Rule],
+    codes: Sequence[str],
     listeners: Listeners | None,
     hosts: HostEntries | None,
     named: Named | None,
@@ -573,7 +573,7 @@ def _run_key(
             [str(path) for path in paths],
             list(excludes),
             registry_key,
-            [rule.code for rule in rules],
+            list(codes),
             None if listeners is None else repr(listeners),
             None
             if hosts is None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from axios_portlint.graph.hosts import HostPorts
 from axios_portlint.model import (
     Finding,
     HostMap,
@@ -16,6 +15,9 @@ from axios_portlint.model import (
     decl_to_dict,
 )
 from axios_portlint.report.summary import summary
+
+if TYPE_CHECKING:  # the graph package is imported by the commands that list hosts
+    from axios_portlint.graph.hosts import HostPorts
 
 # Bumped only when a key is removed or changes meaning; new keys keep the version.
 JSON_VERSION = 1

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from axios_portlint.graph.hosts import HostPorts
 from axios_portlint.model import Finding, HostMap, Location, PortDecl, Severity
 from axios_portlint.report.summary import summary
+
+if TYPE_CHECKING:  # the graph package is imported by the commands that list hosts
+    from axios_portlint.graph.hosts import HostPorts
 
 
 def text(
