@@ -30,18 +30,7 @@ from axios_portlint.discover import (
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PROJECT_EXCLUDES, is_inside, targets_of
 from axios_portlint.errors import UsageError
-from axios_portlint.model import (
-    FileProblem,
-    FileResult,
-    Finding,
-    HostMap,
-    Origin,
-    PortDecl,
-    Registry,
-    Severity,
-    SourceFile,
-    SyntaxIssue,
-)
+from axios_portlint.model_base import FileProblem, Finding, Severity, SourceFile
 from axios_portlint.narrow import within
 from axios_portlint.rules import Selection, UnknownSelectorError, select_codes
 
@@ -50,6 +39,7 @@ from axios_portlint.rules import Selection, UnknownSelectorError, select_codes
 # for networkx and markdown-it behind the graph and the registry.
 if TYPE_CHECKING:
     from axios_portlint.graph import PortGraph
+    from axios_portlint.model import FileResult, HostMap, PortDecl, Registry, SyntaxIssue
     from axios_portlint.registry import RegistrySource
     from axios_portlint.suppress import Suppression
 
@@ -75,7 +65,6 @@ class MissingRegistryError(UsageError):
 
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
-NO_HOSTS = HostMap(hosts=(), unresolved=())
 # A module declares options: `mkOption`, but also `mkEnableOption`, `mkPackageOption`.
 DECLARES_OPTIONS = re.compile(rb"\bmk\w*Option\b")
 
@@ -132,7 +121,7 @@ class Report:
 
     @property
     def hosts(self) -> HostMap:
-        return self.inventory.hosts or NO_HOSTS
+        return self.inventory.hosts or no_hosts()
 
     @property
     def files_checked(self) -> int:
@@ -225,6 +214,13 @@ def scan(
     )
 
 
+def no_hosts() -> HostMap:
+    """The hosts of a tree that names none."""
+    from axios_portlint.model import HostMap  # the whole model: a replay needs none of it
+
+    return HostMap(hosts=(), unresolved=())
+
+
 def _hosts(
     files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
 ) -> HostMap:
@@ -237,7 +233,7 @@ def _hosts(
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
     configurations = _configurations(sources, decls)
     if not may_name_hosts(sources, entries, configurations):
-        return NO_HOSTS  # and tree-sitter stays unloaded on a warm run
+        return no_hosts()  # and tree-sitter stays unloaded on a warm run
     from axios_portlint.extract.hosts import find_hosts  # tree-sitter: only when needed
 
     return find_hosts(sources, entries, configurations)
@@ -246,6 +242,7 @@ def _hosts(
 def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
     """Files that set a port value and declare no option: a machine's configuration."""
     from axios_portlint.graph.hosts import DEFAULT_ORIGINS
+    from axios_portlint.model import Origin
 
     setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
     declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}

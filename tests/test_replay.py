@@ -279,8 +279,18 @@ def test_a_replay_imports_neither_networkx_nor_markdown_it(failing_tree: AxiosTr
 
     assert "networkx" in imports()  # the first run builds the graph and stores its findings
     replayed = imports()
-    for module in ("networkx", "markdown_it", "tree_sitter", "importlib.metadata"):
+    # Nor the model's dataclasses behind declarations, registries and hosts, nor a rule.
+    unused = (
+        "networkx",
+        "markdown_it",
+        "tree_sitter",
+        "importlib.metadata",
+        "axios_portlint.model",
+    )
+    for module in unused:
         assert f" {module}\n" not in replayed, f"a replay imported {module}"
+    assert " axios_portlint.rules.pl0" not in replayed, "a replay imported a rule"
+    assert " axios_portlint.model_base\n" in replayed  # the probe sees our modules
 
 
 def test_errors_come_in_the_order_of_an_uncached_run(

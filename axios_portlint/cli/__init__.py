@@ -28,7 +28,7 @@ from axios_portlint.commands.formats import (
 from axios_portlint.commands.options import Flags, Options, resolve, whole_project
 from axios_portlint.config import ConfigError
 from axios_portlint.errors import UsageError
-from axios_portlint.model import Severity
+from axios_portlint.model_base import Severity
 
 # Each command is imported by the function that runs it, and imports the pipeline
 # (tree-sitter, networkx, markdown-it) itself: `--version`, `explain` and `rules` start

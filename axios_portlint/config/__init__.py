@@ -24,7 +24,7 @@ from axios_portlint.config.listeners import (
 )
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PYPROJECT_TOML, settings_file
-from axios_portlint.model import Severity
+from axios_portlint.model_base import Severity
 from axios_portlint.rules import Selection, unknown_selectors
 
 __all__ = [

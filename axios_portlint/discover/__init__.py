@@ -23,7 +23,7 @@ from axios_portlint.discover.walk import (
     WalkOutput,
     error_text,
 )
-from axios_portlint.model import FileProblem, SourceFile
+from axios_portlint.model_base import FileProblem, SourceFile
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

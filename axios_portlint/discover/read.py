@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from axios_portlint.discover.walk import Candidate, error_text
-from axios_portlint.model import FileProblem, SourceFile
+from axios_portlint.model_base import FileProblem, SourceFile
 
 # O_NONBLOCK: should a path turn into a FIFO between stat() and open(), the
 # open must not wait for a writer. O_NOCTTY: a terminal must never become ours.

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from axios_portlint.discover.excludes import ExcludeMatcher
 from axios_portlint.discover.paths import child, printable
-from axios_portlint.model import FileProblem
+from axios_portlint.model_base import FileProblem
 
 # Never interesting, often huge, and (for .git) full of objects that are not sources.
 SKIPPED_NAMES = frozenset(

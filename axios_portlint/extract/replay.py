@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from axios_portlint.extract.cache import (
+from axios_portlint.extract.signed import (
     code_key,
     location_from_json,
     location_to_json,
@@ -44,7 +44,7 @@ from axios_portlint.extract.cache import (
     signing_key,
     write_signed,
 )
-from axios_portlint.model import Finding, Severity
+from axios_portlint.model_base import Finding, Severity
 
 RUNS_FORMAT = 2
 RUN_FILES = "run-*.json"  # one per run, named by its key (`run_file`)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from axios_portlint.model import Finding
+from axios_portlint.model_base import Finding
 from axios_portlint.rules.base import Context, Rule
 
 __all__ = [
