@@ -305,3 +305,25 @@ def test_errors_come_in_the_order_of_an_uncached_run(
     assert uncached.code == cached_run.code == 2
     # Named paths are checked first: an empty selection is the error, cached or not.
     assert uncached.stderr == cached_run.stderr == "portlint: error: no Nix file found in 'empty'\n"
+
+
+def test_the_run_key_tells_every_path_and_stat_field_apart() -> None:
+    files: list[tuple[str, tuple[int, ...]]] = [
+        ("a.nix", (1, 2, 3, 4, 5)),
+        ("b/c.nix", (6, 7, 8, 9, 10)),
+    ]
+    keys = {replay.run_key([], files)}
+    for index in range(2):
+        path, signature = files[index]
+        for field in range(len(signature)):
+            changed = list(files)
+            bumped = list(signature)
+            bumped[field] += 1
+            changed[index] = (path, tuple(bumped))
+            keys.add(replay.run_key([], changed))
+    keys.add(replay.run_key([], [("a.nix\0b", (1, 2, 3, 4, 5)), ("c.nix", (6, 7, 8, 9, 10))]))
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 4, 5))]))
+    # An inode number beyond 64 signed bits (packed as text instead) is still a key.
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 2**64 - 1, 5))]))
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 2**64 - 2, 5))]))
+    assert len(keys) == 15

@@ -31,8 +31,10 @@ import hashlib
 import importlib.util
 import json
 import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +70,26 @@ def run_key(parts: Sequence[object], files: Iterable[tuple[str, tuple[int, ...]]
     """A digest of a run's inputs, the code and the libraries.
 
     `parts` are plain JSON values; `files` are the display path and stat signature
-    of every discovered file, joined as text (JSON of 20,000 lists costs 0.1 s).
+    of every discovered file: the paths joined as text, the signatures packed as
+    integers (as text they cost 4 ms for 3,500 files; JSON of 20,000 lists 0.1 s).
     """
     digest = hashlib.blake2b(digest_size=16)
     head = [RUNS_FORMAT, code_key(), sys.version, *map(_library_stamp, LIBRARIES)]
     digest.update(json.dumps([head, *parts], separators=(",", ":")).encode())
+    pairs = list(files)
     # No path holds a NUL byte: the joined text reads back one way only.
-    digest.update("\0".join(f"{path}\0{signature}" for path, signature in files).encode())
+    for blob in ("\0".join(path for path, _ in pairs).encode(), _packed(s for _, s in pairs)):
+        digest.update(len(blob).to_bytes(8, "little") + blob)  # each part's length first
     return digest.hexdigest()
+
+
+def _packed(signatures: Iterable[tuple[int, ...]]) -> bytes:
+    """Stat signatures as bytes, in order; one of more than 64 bits (none seen) as text."""
+    values = list(chain.from_iterable(signatures))
+    try:
+        return b"q" + array("q", values).tobytes()
+    except OverflowError:
+        return b"t" + " ".join(map(str, values)).encode()
 
 
 def _library_stamp(name: str) -> str:

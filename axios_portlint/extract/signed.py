@@ -16,6 +16,7 @@ import hmac
 import importlib.util
 import json
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,13 +83,25 @@ def code_key() -> str:
     stat per file costs a fraction of a millisecond where reading them would not.
     """
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    package = Path(axios_portlint.__file__).parent
+    package = str(Path(axios_portlint.__file__).parent)
     grammar = _grammar_folder()
-    files = [*sorted(package.rglob("*.py")), *sorted(grammar.glob("*.so")), *grammar.glob("*.pyd")]
+    binaries = [*sorted(grammar.glob("*.so")), *grammar.glob("*.pyd")]
+    files = [*_modules(package), *map(str, binaries)]
     for file in files:
-        status = file.stat()
+        status = os.stat(file)  # noqa: PTH116 - strs from scandir; no Path per module
         digest.update(f"{file} {status.st_size} {status.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+def _modules(folder: str) -> Iterator[str]:
+    """Every `*.py` below `folder`, in sorted order (scandir: Path.rglob costs 2 ms here)."""
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _modules(entry.path)
+        elif entry.name.endswith(".py"):
+            yield entry.path
 
 
 def _grammar_folder() -> Path:
