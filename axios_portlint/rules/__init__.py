@@ -12,9 +12,12 @@ import pkgutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from axios_portlint.model_base import Finding
-from axios_portlint.rules.base import Context, Rule
+
+if TYPE_CHECKING:
+    from axios_portlint.rules.base import Context, Rule
 
 __all__ = [
     "ALL",
@@ -32,6 +35,13 @@ __all__ = [
 ]
 
 ALL = "ALL"
+
+
+def __getattr__(name: str) -> Any:
+    # Context and Rule on first use: choosing rules, all a replayed check does, needs neither.
+    if name in ("Context", "Rule"):
+        return getattr(importlib.import_module("axios_portlint.rules.base"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @cache
