@@ -62,7 +62,7 @@ def stat_all(
 
     Everything stat() can tell (unreadable, not a regular file, too large) is a
     problem here already; what only the bytes tell comes from `read_file`.
-    One stat() per file and no call per file beyond it: a warm run does this for
+    One stat() per file and as little else as can be: a warm run does this for
     every file of the tree before it can answer.
     """
     files: list[StatFile] = []
@@ -84,9 +84,8 @@ def stat_all(
             continue  # the same file under another path
         seen_files.add(identity)
         # Checked before open(): opening a FIFO without a writer blocks forever.
-        problem = _status_problem(status, max_bytes)
-        if problem:
-            problems.append(FileProblem(display, problem))
+        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+            problems.append(FileProblem(display, _status_problem(status, max_bytes)))
             continue
         signature = (
             status.st_size,

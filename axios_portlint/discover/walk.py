@@ -127,10 +127,17 @@ class TreeWalker:
             name = entry.name
             if name in SKIPPED_NAMES:
                 continue
-            is_link = _is_symlink(entry)
+            # Inline, not through a function: this runs for every entry of the tree.
+            try:
+                is_link = entry.is_symlink()
+            except OSError:
+                is_link = False
             if is_link and is_build_result(name):
                 continue
-            is_dir = _is_dir(entry)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
             if not is_dir and not name.endswith(NIX_SUFFIX):
                 continue
             rel = prefix + name
@@ -179,17 +186,3 @@ class TreeWalker:
 
 
 _NAME = attrgetter("name")
-
-
-def _is_symlink(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_symlink()
-    except OSError:
-        return False
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
