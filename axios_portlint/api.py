@@ -24,49 +24,24 @@ from axios_portlint.discover import (
     discover_stats,
     empty_selection_message,
     read_file,
+    require_sources,
     sorted_problems,
 )
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PROJECT_EXCLUDES, is_inside, targets_of
 from axios_portlint.errors import UsageError
-from axios_portlint.extract.batch import extract_found
-from axios_portlint.extract.cache import Cache
-from axios_portlint.extract.hostsources import may_name_hosts
-from axios_portlint.extract.link import link_results
-from axios_portlint.graph.hosts import DEFAULT_ORIGINS
-from axios_portlint.model import (
-    FileProblem,
-    FileResult,
-    Finding,
-    HostMap,
-    Origin,
-    PortDecl,
-    Registry,
-    Severity,
-    SourceFile,
-    SyntaxIssue,
-)
-from axios_portlint.narrow import narrow, within
-from axios_portlint.rules import (
-    Context,
-    Rule,
-    Selection,
-    UnknownSelectorError,
-    all_rules,
-    run_rules,
-    select_rules,
-)
-from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
-from axios_portlint.suppress import Suppression, apply_suppressions, unused_suppressions
-from axios_portlint.suppress.nix import (
-    nix_suppressions,
-    suppressions_from_json,
-    suppressions_to_json,
-)
+from axios_portlint.model_base import FileProblem, Finding, Severity, SourceFile
+from axios_portlint.narrow import within
+from axios_portlint.rules import Selection, UnknownSelectorError, select_codes
 
-if TYPE_CHECKING:  # markdown-it and networkx: imported by the functions that use them
+# The pipeline's stages are imported by the functions that run them: a replayed
+# check (`check_cached`) runs none of them and must not pay for their import, nor
+# for networkx and markdown-it behind the graph and the registry.
+if TYPE_CHECKING:
     from axios_portlint.graph import PortGraph
+    from axios_portlint.model import FileResult, HostMap, PortDecl, Registry, SyntaxIssue
     from axios_portlint.registry import RegistrySource
+    from axios_portlint.suppress import Suppression
 
 __all__ = [
     "Checked",
@@ -90,7 +65,6 @@ class MissingRegistryError(UsageError):
 
 
 REGISTRY_CANDIDATES = ("ports.md", "openspec/specs/networking/ports.md")
-NO_HOSTS = HostMap(hosts=(), unresolved=())
 # A module declares options: `mkOption`, but also `mkEnableOption`, `mkPackageOption`.
 DECLARES_OPTIONS = re.compile(rb"\bmk\w*Option\b")
 
@@ -147,7 +121,7 @@ class Report:
 
     @property
     def hosts(self) -> HostMap:
-        return self.inventory.hosts or NO_HOSTS
+        return self.inventory.hosts or no_hosts()
 
     @property
     def files_checked(self) -> int:
@@ -202,6 +176,11 @@ def scan(
     is what discovery found for these same paths and excludes, when the caller walked
     them already (`check_cached` does, for its key).
     """
+    from axios_portlint.extract.batch import extract_found
+    from axios_portlint.extract.cache import Cache
+    from axios_portlint.extract.link import link_results
+    from axios_portlint.suppress.nix import nix_suppressions, suppressions_to_json
+
     cwd = cwd or Path.cwd()
     found = discovered if discovered is not None else _discover(paths, excludes, cwd, also)
     cache = Cache(cache_dir) if cache_dir is not None else None
@@ -235,17 +214,26 @@ def scan(
     )
 
 
+def no_hosts() -> HostMap:
+    """The hosts of a tree that names none."""
+    from axios_portlint.model import HostMap  # the whole model: a replay needs none of it
+
+    return HostMap(hosts=(), unresolved=())
+
+
 def _hosts(
     files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
 ) -> HostMap:
     """The tree's hosts; files are read again (a warm cache kept none of their bytes)."""
+    from axios_portlint.extract.hostsources import may_name_hosts
+
     sources = [
         s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
     ]
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
     configurations = _configurations(sources, decls)
     if not may_name_hosts(sources, entries, configurations):
-        return NO_HOSTS  # and tree-sitter stays unloaded on a warm run
+        return no_hosts()  # and tree-sitter stays unloaded on a warm run
     from axios_portlint.extract.hosts import find_hosts  # tree-sitter: only when needed
 
     return find_hosts(sources, entries, configurations)
@@ -253,6 +241,9 @@ def _hosts(
 
 def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
     """Files that set a port value and declare no option: a machine's configuration."""
+    from axios_portlint.graph.hosts import DEFAULT_ORIGINS
+    from axios_portlint.model import Origin
+
     setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
     declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}
     return {
@@ -281,6 +272,8 @@ def _discover(
 def _suppressions(
     results: Sequence[FileResult], notes: Sequence[object], files: Sequence[StatFile]
 ) -> tuple[Suppression, ...]:
+    from axios_portlint.suppress.nix import nix_suppressions, suppressions_from_json
+
     by_display = {file.display: file for file in files}
     found: list[Suppression] = []
     for result, note in zip(results, notes, strict=True):
@@ -336,7 +329,7 @@ def name_paths(
     sources = [cwd / path for path in typed]
     if sources:
         try:
-            discover_stats(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
+            require_sources(sources, excludes=(*PROJECT_EXCLUDES, *excludes), cwd=cwd)
         except EmptySelectionError:
             if not named_registry:
                 shown = [str(path) for path in typed]
@@ -399,6 +392,11 @@ def check(
     With `named` (`name_paths`), the tree is analyzed with the named paths and
     only the findings located in them are kept, after the suppressions.
     """
+    from axios_portlint.narrow import narrow
+    from axios_portlint.rules import Context, all_rules, run_rules, select_rules
+    from axios_portlint.rules.pl020_unused_suppression import RULE as UNUSED_SUPPRESSION
+    from axios_portlint.suppress import apply_suppressions, unused_suppressions
+
     cwd = cwd or Path.cwd()
     try:
         rules = select_rules(selection)
@@ -499,7 +497,7 @@ def check_cached(
 
     cwd = cwd or Path.cwd()
     try:
-        rules = select_rules(selection)
+        codes = select_codes(selection)
     except UnknownSelectorError as error:
         raise UsageError(str(error)) from None
     registry_path = None if no_registry else locate_registry(registry, cwd)
@@ -507,7 +505,7 @@ def check_cached(
         found = _discover(paths, excludes, cwd, () if named is None else named.inputs)
     except UsageError:
         found = None  # `check` says what is wrong, in its own order (the registry first)
-    key = _run_key(paths, registry_path, excludes, cwd, rules, listeners, hosts, named, found)
+    key = _run_key(paths, registry_path, excludes, cwd, codes, listeners, hosts, named, found)
     runs = RunCache(cache_dir)
     replayed = runs.get(key) if key is not None else None
     if replayed is not None:
@@ -541,7 +539,7 @@ def _run_key(
     registry: Path | None,
     excludes: Sequence[str],
     cwd: Path,
-    rules: Sequence[Rule],
+    codes: Sequence[str],
     listeners: Listeners | None,
     hosts: HostEntries | None,
     named: Named | None,
@@ -572,7 +570,7 @@ def _run_key(
             [str(path) for path in paths],
             list(excludes),
             registry_key,
-            [rule.code for rule in rules],
+            list(codes),
             None if listeners is None else repr(listeners),
             None
             if hosts is None

@@ -10,21 +10,18 @@ import enum
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-
-class Severity(enum.StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-
-_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+# Defined apart so that a replayed check imports them alone; re-exported for the pipeline.
+from axios_portlint.model_base import LISTENER_KINDS as LISTENER_KINDS
+from axios_portlint.model_base import FileProblem as FileProblem
+from axios_portlint.model_base import Finding as Finding
+from axios_portlint.model_base import Kind as Kind
+from axios_portlint.model_base import Location as Location
+from axios_portlint.model_base import Role as Role
+from axios_portlint.model_base import Severity as Severity
+from axios_portlint.model_base import SourceFile as SourceFile
 
 # Valid ports, one definition for the code and the registry.
 # In code every value `types.port` (`types.ints.u16`) takes is valid, 0 included:
@@ -40,32 +37,6 @@ ALLOCATABLE_PORTS = range(1, PORTS.stop)
 # none (PL005) and lies in no range (PL006). `PortDecl.fixed_port` is the one place that
 # says so.
 
-
-class Kind(enum.StrEnum):
-    """What a port is to the port registry."""
-
-    LOCAL = "local"
-    TAILSCALE = "tailscale"
-    OTHER = "other"
-    FIREWALL = "firewall"
-
-    @property
-    def is_listener(self) -> bool:
-        return self in LISTENER_KINDS
-
-    @property
-    def label(self) -> str:
-        """The kind as a message names it: "local", "Tailscale" (a proper name), "firewall"."""
-        return "Tailscale" if self is Kind.TAILSCALE else self.value
-
-    @property
-    def column(self) -> str:
-        """The registry column of a listener kind: "Local Port", "Tailscale Port"."""
-        return f"{self.label[0].upper()}{self.label[1:]} Port"
-
-
-# The kinds the registry allocates: a row has a column for each, in this order.
-LISTENER_KINDS = (Kind.LOCAL, Kind.TAILSCALE)
 
 # The registry's offset convention: a service's Tailscale port is its local port + 363.
 TAILSCALE_OFFSET = 363
@@ -102,15 +73,6 @@ class Protocol(enum.StrEnum):
         return frozenset({"tcp", "udp"})
 
 
-class Role(enum.StrEnum):
-    """What a port option is to its host: the listener model's verdict (docs/listeners.md)."""
-
-    LISTENER = "listener"  # binds the port on this host
-    CLIENT = "client"  # the port of another server: connects to it, or builds a URL with it
-    UNKNOWN = "unknown"  # evidence either way; listed, never part of a conflict
-    FIREWALL = "firewall"  # a firewall entry: opens the port, binds nothing
-
-
 class ValueState(enum.StrEnum):
     """How much we statically know about an option's default."""
 
@@ -118,45 +80,6 @@ class ValueState(enum.StrEnum):
     NULL = "null"  # explicitly null (nullOr port): binds nothing by default
     ABSENT = "absent"  # no default at all: the user must set it
     UNRESOLVED = "unresolved"  # an expression we cannot fold without evaluating
-
-
-_LocationKey = tuple[str, int, int, int, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """A 1-based line and a 1-based column counted in characters."""
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-    def sort_key(self) -> tuple[str, int, int]:
-        return (self.file, self.line, self.column)
-
-    def full_key(self) -> _LocationKey:
-        """A total order: two locations that sort_key ties still compare."""
-        return (self.file, self.line, self.column, self.end_line, self.end_column)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceFile:
-    """A file handed over by discovery: its display path and its bytes."""
-
-    path: str
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class FileProblem:
-    """A file discovery could not hand over (unreadable, binary, not UTF-8)."""
-
-    path: str
-    message: str
-    line: int = 1
-    column: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,32 +456,6 @@ class Registry:
 
     def location(self, line: int, column: int = 1) -> Location:
         return Location(self.path, line, column, line, column)
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    code: str
-    severity: Severity
-    message: str
-    location: Location
-    option: str | None = None
-    port: int | None = None
-    related: tuple[Location, ...] = field(default=())
-
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (*self.location.sort_key(), self.code, self.message)
-
-    def full_key(
-        self,
-    ) -> tuple[str, int, int, str, str, _LocationKey, str, int, tuple[_LocationKey, ...]]:
-        """A total order over findings, so output never depends on set or hash order."""
-        return (
-            *self.sort_key(),
-            self.location.full_key(),
-            self.option or "",
-            -1 if self.port is None else self.port,
-            tuple(location.full_key() for location in self.related),
-        )
 
 
 # -- hosts (issue 13): which module files are active on which machine ----------

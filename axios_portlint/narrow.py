@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 
-from axios_portlint.model import Finding, Location
+from axios_portlint.model_base import Finding, Location
 
 __all__ = ["narrow", "within"]
 

@@ -292,7 +292,10 @@ class Row:
     note: str = ""
 
 
-def bench(size: str, repeat: int, *, same_port: bool = False) -> tuple[str, list[Row]]:
+def bench(
+    size: str, repeat: int, *, same_port: bool = False, floor: Row | None = None
+) -> tuple[str, list[Row]]:
+    """`floor`: the import floor (`startup`), to set the cold run against."""
     count = SIZES[size]
     portlint = [sys.executable, "-m", "axios_portlint"]
     with tempfile.TemporaryDirectory() as folder:
@@ -314,6 +317,8 @@ def bench(size: str, repeat: int, *, same_port: bool = False) -> tuple[str, list
         rows.append(Row("portlint check, cold", *best_of(lambda: run(cold, root), repeat)))
         memory = peak_memory_mib(["check", "modules", "--no-cache"], root)
         rows[-1].note = f"peak {memory:.0f} MiB"
+        if floor is not None:
+            rows.append(above_floor(rows[-1], floor))
         warm = [*portlint, "check", "modules"]
         run(warm, root)  # prime both caches
         touched = files[len(files) // 2]
@@ -331,15 +336,32 @@ def bench(size: str, repeat: int, *, same_port: bool = False) -> tuple[str, list
     return f"{size}: {count} files, {kind}", rows
 
 
+# What a cold check cannot do without: Python's start and the import of the libraries the
+# design mandates (networkx builds the graph, typer the CLI, markdown-it reads the
+# registry, tree-sitter and its Nix grammar parse). A cold run's time above it is portlint's.
+FLOOR_IMPORTS = "networkx, typer, markdown_it, tree_sitter, tree_sitter_nix"
+FLOOR = f"python -c 'import {FLOOR_IMPORTS}'"
+
+
 def startup(repeat: int) -> list[Row]:
-    floor = [sys.executable, "-c", "import networkx, typer, markdown_it"]
+    floor = [sys.executable, "-c", f"import {FLOOR_IMPORTS}"]
     version = [sys.executable, "-m", "axios_portlint", "--version"]
     python = [sys.executable, "-c", "pass"]
     return [
         Row("python -c pass", *best_of(lambda: run(python, ROOT), repeat)),
-        Row("import networkx, typer, markdown_it", *best_of(lambda: run(floor, ROOT), repeat)),
+        Row(FLOOR, *best_of(lambda: run(floor, ROOT), repeat)),
         Row("portlint --version", *best_of(lambda: run(version, ROOT), repeat)),
     ]
+
+
+def above_floor(cold: Row, floor: Row) -> Row:
+    """A cold run's time above the import floor: what portlint itself costs."""
+    return Row(
+        "portlint check, cold, above the import floor",
+        cold.seconds - floor.seconds,
+        cold.cpu - floor.cpu,
+        f"floor {floor.seconds:.3f} s, CPU {floor.cpu:.3f} s",
+    )
 
 
 def targets(sections: list[tuple[str, list[Row]]]) -> list[str]:
@@ -352,6 +374,7 @@ def targets(sections: list[tuple[str, list[Row]]]) -> list[str]:
         return None
 
     axios = row("axios", "portlint check, cold")
+    axios_own = row("axios", "portlint check, cold, above")
     lines = [
         "### targets",
         "",
@@ -373,6 +396,12 @@ def targets(sections: list[tuple[str, list[Row]]]) -> list[str]:
         lines.append(
             f"| axios-sized tree cold ≤ 0.25 s | {axios.seconds:.3f} s | "
             f"{_met(axios.seconds <= 0.25)} | {axios.cpu:.3f} s |"
+        )
+    if axios_own is not None:
+        # The floor alone may exceed the target on a slow machine: show the share portlint owns.
+        lines.append(
+            f"| axios-sized tree cold, above the import floor ({axios_own.note}) | "
+            f"{axios_own.seconds:.3f} s | | {axios_own.cpu:.3f} s |"
         )
     lines.append("")
     return lines
@@ -450,7 +479,8 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown size: {', '.join(sorted(unknown))}")
     compile_package()
-    sections = [("start-up", startup(options.repeat))]
+    start = startup(options.repeat)
+    sections = [("start-up", start)]
     extra: list[str] = []
     for size in wanted:
         if size == "same-port":
@@ -460,7 +490,10 @@ def main() -> int:
             print("\n".join(extra), flush=True)
             continue
         else:
-            sections.append(bench(size, options.repeat if size != "huge" else 1))
+            # The axios-sized tree is the one whose target the import floor bounds.
+            floor = start[1] if size == "axios" else None
+            repeat = options.repeat if size != "huge" else 1
+            sections.append(bench(size, repeat, floor=floor))
         print(render(sections[-1:]), flush=True)
     goals = targets(sections)
     print(render(sections[:1]))

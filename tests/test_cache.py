@@ -23,11 +23,11 @@ from axios_portlint.extract.cache import (
     EMPTY,
     FILE_NAME,
     Cache,
-    _signature,
     code_key,
     content_key,
     signing_key,
 )
+from axios_portlint.extract.signed import _signature
 from axios_portlint.model import FileResult, Kind, SourceFile
 
 TREES = sorted({path.parent for path in FIXTURES.rglob("*.nix")}, key=lambda path: path.as_posix())

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 from conftest import ROOT, SEED_REGISTRY, AxiosTree, Run
 
-from axios_portlint.cli import main
+from axios_portlint.cli import _app_running, _command_names, app, main
+from axios_portlint.cli.compat import ClickException
 
 Portlint = Callable[..., Run]
 FINDING_LINE = re.compile(r"^[^:]+:\d+:\d+: PL\d{3} \[(error|warning|info)\] .+$")
@@ -304,3 +306,36 @@ def test_a_fifo_registry_nobody_writes_is_not_waited_on(
 def test_short_help_option(portlint: Portlint) -> None:
     assert portlint("-h", cwd=ROOT).code == 0
     assert portlint("check", "-h", cwd=ROOT).code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [name, *extra]
+        for name in sorted(_command_names())
+        for extra in (["--help"], ["--no-such-flag"], ["--format", "no-such-format"])
+    ],
+)
+def test_a_run_built_for_its_command_alone_reads_as_the_whole_app(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main` builds only the command it runs (`_app_running`): help and errors are unchanged."""
+    whole = typer.main.get_command(app)
+    try:
+        expected = whole.main(args=args, prog_name="portlint", standalone_mode=False)
+    except (typer.Exit, ClickException) as stop:
+        expected = stop
+    whole_output = capsys.readouterr()
+    narrowed = typer.main.get_command(_app_running(args))
+    try:
+        got = narrowed.main(args=args, prog_name="portlint", standalone_mode=False)
+    except (typer.Exit, ClickException) as stop:
+        got = stop
+    assert capsys.readouterr() == whole_output
+    assert type(got) is type(expected)
+    assert str(got) == str(expected)
+    running = _app_running(args)
+    if args[0] == "registry":  # a group: the whole app
+        assert running is app
+    else:
+        assert [command.name for command in running.registered_commands] == [args[0]]

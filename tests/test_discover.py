@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from axios_portlint.discover import (
     DiscoveryError,
     discover,
 )
+from axios_portlint.discover.excludes import ExcludeMatcher, _expand
 from axios_portlint.model import FileProblem
 
 MODULE = b"{ config, lib, ... }: { options.services.x.port = lib.mkOption { }; }\n"
@@ -514,3 +516,30 @@ def test_named_link_loop_is_a_problem_not_a_crash(axios: Path) -> None:
 
 def test_no_paths_means_nothing(axios: Path) -> None:
     assert run(axios) == Discovery(files=(), problems=())
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [("vendor",), (".cache", "__pycache__", "m1.nix"), ("vendor", "immich.nix"), ("x\\xff",)],
+)
+def test_plain_name_excludes_match_as_the_globs_do(patterns: tuple[str, ...]) -> None:
+    """Plain names are decided by a set lookup; the verdicts are fnmatch's, entry by entry."""
+    matcher = ExcludeMatcher(patterns)
+    entries = [
+        ("vendor", "vendor", "vendor"),
+        ("vendor", "modules/vendor", "vendor"),
+        ("a/vendor", "modules/a/vendor", "vendor"),
+        ("vendor/x.nix", "vendor/x.nix", "x.nix"),
+        ("m1.nix", "m1.nix", "m1.nix"),
+        ("g/m1.nix", "/abs/g/m1.nix", "m1.nix"),
+        ("immich.nix", "services/immich.nix", "immich.nix"),
+        ("x\udcff", "x\\xff", "x\udcff"),  # an undecodable name, displayed escaped
+        ("__pycache__", "__pycache__", "__pycache__"),
+        (".cache/a.nix", ".cache/a.nix", "a.nix"),
+    ]
+    globs = [glob for pattern in patterns for glob in _expand(pattern)]
+    for rel, display, name in entries:
+        for is_dir in (False, True):
+            texts = [rel, display, name, *([rel + "/", display + "/"] if is_dir else [])]
+            expected = any(fnmatchcase(text, glob) for text in texts for glob in globs)
+            assert matcher.excluded(rel, display, name, is_dir=is_dir) == expected, (rel, is_dir)

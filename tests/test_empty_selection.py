@@ -9,7 +9,13 @@ import pytest
 from conftest import AXIOS, REGISTRY, Run
 
 from axios_portlint.api import UsageError, scan
-from axios_portlint.discover import DiscoveryError, EmptySelectionError, discover
+from axios_portlint.discover import (
+    DiscoveryError,
+    EmptySelectionError,
+    discover,
+    discover_stats,
+    require_sources,
+)
 
 
 def test_an_empty_folder(tmp_path: Path) -> None:
@@ -118,3 +124,48 @@ def test_every_command_that_reads_the_tree(
     (tmp_path / "empty").mkdir()
     (tmp_path / "ports.md").write_bytes(REGISTRY.read_bytes())
     usage_error(portlint(*command, "empty", cwd=tmp_path), "no Nix file found in 'empty'")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "excludes", "verdict"),
+    [
+        (["empty"], (), "EmptySelectionError: no Nix file found in 'empty'"),
+        (["docs"], (), "EmptySelectionError: no Nix file found in 'docs'"),
+        (
+            ["modules"],
+            ["*"],
+            "EmptySelectionError: no Nix file found in 'modules' with excludes '*'",
+        ),
+        (
+            ["modules"],
+            ["deep"],
+            "EmptySelectionError: no Nix file found in 'modules' with excludes 'deep'",
+        ),
+        (["empty", "docs"], (), "EmptySelectionError: no Nix file found in 'empty', 'docs'"),
+        (["empty", "modules"], (), "found"),
+        (["modules", "empty"], (), "found"),
+        (["missing"], (), "DiscoveryError: path 'missing' does not exist"),
+        (["modules", "missing"], (), "DiscoveryError: path 'missing' does not exist"),
+        (["modules/deep/x.nix"], ["*"], "found"),
+    ],
+)
+def test_require_sources_says_what_discovery_says(
+    tmp_path: Path, inputs: list[str], excludes: list[str], verdict: str
+) -> None:
+    """The early-stopping check a named path gets raises exactly what the whole walk raises."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "README.md").write_text("# docs\n")
+    (tmp_path / "modules" / "deep").mkdir(parents=True)
+    (tmp_path / "modules" / "deep" / "x.nix").write_text("{ }\n")
+    paths = [Path(name) for name in inputs]
+
+    def outcome(action: Callable[[], object]) -> str:
+        try:
+            action()
+        except DiscoveryError as error:
+            return f"{type(error).__name__}: {error}"
+        return "found"
+
+    assert outcome(lambda: discover_stats(paths, excludes=excludes, cwd=tmp_path)) == verdict
+    assert outcome(lambda: require_sources(paths, excludes=excludes, cwd=tmp_path)) == verdict

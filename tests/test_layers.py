@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "axios_portlint"
 # Lowest first. A part may import the parts of lower layers, never those of its own
 # layer or of a higher one. "axios_portlint" is the package's __init__ (its version).
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"axios_portlint", "model", "errors"}),
+    frozenset({"axios_portlint", "model_base", "errors"}),
+    frozenset({"model"}),
     frozenset({"discover", "parse"}),
     frozenset({"extract", "suppress", "narrow", "registry", "graph"}),
     frozenset({"rules"}),

@@ -19,7 +19,7 @@ from axios_portlint import api
 from axios_portlint.config import Listeners
 from axios_portlint.extract import replay
 from axios_portlint.extract.cache import CACHE_DIR, read_signed, signing_key
-from axios_portlint.extract.replay import RUNS_FILE
+from axios_portlint.extract.replay import RUN_FILES
 from axios_portlint.model import Finding
 from axios_portlint.rules import Selection
 
@@ -167,26 +167,31 @@ def test_other_code_or_libraries_are_a_miss(
     assert_made_anew(axios_tree, pipeline)
 
 
-@pytest.mark.parametrize("damage", ["forged", "edited", "foreign format", "bad entry"])
+@pytest.mark.parametrize(
+    "damage", ["forged", "edited", "foreign format", "bad entry", "another run's file"]
+)
 def test_a_damaged_or_forged_run_cache_is_a_miss(
     axios_tree: AxiosTree, pipeline: Pipeline, damage: str
 ) -> None:
     primed(axios_tree, pipeline)
-    path = axios_tree.root / CACHE_DIR / RUNS_FILE
+    (path,) = (axios_tree.root / CACHE_DIR).glob(RUN_FILES)
     signature, _, payload = path.read_bytes().partition(b"\n")
     document = json.loads(payload)
     if damage == "forged":  # a cache with no findings, as one committed to hide them would be
-        for entry in document["runs"].values():
-            entry["findings"] = []
+        document["findings"] = []
         path.write_bytes(b"0" * 64 + b"\n" + json.dumps(document).encode())
     elif damage == "edited":
         path.write_bytes(signature + b"\n" + payload.replace(b'"files":', b'"files": '))
+    elif damage == "another run's file":
+        # Signed by this machine, but made for other inputs: stored under this run's name.
+        primed(axios_tree, pipeline, selection=(Selection(ignore=("PL003",)),))
+        (other,) = set((axios_tree.root / CACHE_DIR).glob(RUN_FILES)) - {path}
+        other.replace(path)
     else:
         key = signing_key()
         assert key is not None
-        for entry in document["runs"].values():
-            if damage == "bad entry":
-                entry["findings"] = [["PL001"]]
+        if damage == "bad entry":
+            document["findings"] = [["PL001"]]
         if damage == "foreign format":
             document["format"] = -1
         from axios_portlint.extract.cache import write_signed
@@ -194,6 +199,16 @@ def test_a_damaged_or_forged_run_cache_is_a_miss(
         write_signed(path, key, document)
         assert read_signed(path, key) == document
     assert_made_anew(axios_tree, pipeline)
+
+
+def test_only_the_last_runs_are_kept(axios_tree: AxiosTree, pipeline: Pipeline) -> None:
+    codes = [f"PL0{n:02d}" for n in range(1, replay.KEPT_RUNS + 3)]
+    for code in codes:
+        primed(axios_tree, pipeline, selection=(Selection(ignore=(code,)),))
+    assert len(list((axios_tree.root / CACHE_DIR).glob(RUN_FILES))) == replay.KEPT_RUNS
+    # The last run is still there; the first is gone.
+    primed(axios_tree, pipeline, selection=(Selection(ignore=(codes[-1],)),))
+    assert_made_anew(axios_tree, pipeline, selection=(Selection(ignore=(codes[0],)),))
 
 
 def test_check_cached_takes_every_argument_of_check() -> None:
@@ -238,7 +253,7 @@ def test_a_replay_prints_the_bytes_of_an_uncached_run(
     assert uncached.code == made.code == replayed.code == 1
     assert uncached.stdout == made.stdout == replayed.stdout
     assert uncached.stderr == made.stderr == replayed.stderr == ""
-    assert (failing_tree.root / CACHE_DIR / RUNS_FILE).exists()
+    assert any((failing_tree.root / CACHE_DIR).glob(RUN_FILES))
 
 
 def test_a_changed_settings_file_is_a_miss(
@@ -264,8 +279,18 @@ def test_a_replay_imports_neither_networkx_nor_markdown_it(failing_tree: AxiosTr
 
     assert "networkx" in imports()  # the first run builds the graph and stores its findings
     replayed = imports()
-    for module in ("networkx", "markdown_it", "tree_sitter", "importlib.metadata"):
+    # Nor the model's dataclasses behind declarations, registries and hosts, nor a rule.
+    unused = (
+        "networkx",
+        "markdown_it",
+        "tree_sitter",
+        "importlib.metadata",
+        "axios_portlint.model",
+    )
+    for module in unused:
         assert f" {module}\n" not in replayed, f"a replay imported {module}"
+    assert " axios_portlint.rules.pl0" not in replayed, "a replay imported a rule"
+    assert " axios_portlint.model_base\n" in replayed  # the probe sees our modules
 
 
 def test_errors_come_in_the_order_of_an_uncached_run(
@@ -280,3 +305,25 @@ def test_errors_come_in_the_order_of_an_uncached_run(
     assert uncached.code == cached_run.code == 2
     # Named paths are checked first: an empty selection is the error, cached or not.
     assert uncached.stderr == cached_run.stderr == "portlint: error: no Nix file found in 'empty'\n"
+
+
+def test_the_run_key_tells_every_path_and_stat_field_apart() -> None:
+    files: list[tuple[str, tuple[int, ...]]] = [
+        ("a.nix", (1, 2, 3, 4, 5)),
+        ("b/c.nix", (6, 7, 8, 9, 10)),
+    ]
+    keys = {replay.run_key([], files)}
+    for index in range(2):
+        path, signature = files[index]
+        for field in range(len(signature)):
+            changed = list(files)
+            bumped = list(signature)
+            bumped[field] += 1
+            changed[index] = (path, tuple(bumped))
+            keys.add(replay.run_key([], changed))
+    keys.add(replay.run_key([], [("a.nix\0b", (1, 2, 3, 4, 5)), ("c.nix", (6, 7, 8, 9, 10))]))
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 4, 5))]))
+    # An inode number beyond 64 signed bits (packed as text instead) is still a key.
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 2**64 - 1, 5))]))
+    keys.add(replay.run_key([], [("a.nix", (1, 2, 3, 2**64 - 2, 5))]))
+    assert len(keys) == 15

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 
 import pytest
 from conftest import AxiosTree, Run
 
 from axios_portlint.api import UsageError, check
-from axios_portlint.rules import Selection, UnknownSelectorError, all_rules, select_rules
+from axios_portlint.rules import (
+    Selection,
+    UnknownSelectorError,
+    all_rules,
+    rule_codes,
+    select_codes,
+    select_rules,
+)
 
 Portlint = Callable[..., Run]
 ALL_CODES = [rule.code for rule in all_rules()]
 
 
 def chosen(*layers: Selection) -> list[str]:
-    return [rule.code for rule in select_rules(layers)]
+    codes = [rule.code for rule in select_rules(layers)]
+    assert list(select_codes(layers)) == codes
+    return codes
+
+
+def test_each_rule_module_is_named_after_its_code() -> None:
+    """`rule_codes` reads the codes off the module names, importing no rule."""
+    assert list(rule_codes()) == ALL_CODES
+    for rule in all_rules():
+        module = f"pl{rule.code[2:]}_{rule.name.replace('-', '_')}"
+        assert importlib.util.find_spec(f"axios_portlint.rules.{module}") is not None, rule.code
 
 
 def test_default_is_every_rule() -> None:

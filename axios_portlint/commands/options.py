@@ -18,7 +18,7 @@ from axios_portlint.discover import DiscoveryError
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import find_project_root, project_of, settings_file
 from axios_portlint.errors import UsageError
-from axios_portlint.model import Severity
+from axios_portlint.model_base import Severity
 from axios_portlint.rules import Selection, unknown_selectors
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def merge(flags: Flags, settings: Settings, cwd: Path, root: Path | None = None)
     excludes = flags.exclude if flags.exclude is not None else settings.exclude or ()
     no_registry = registry_free(flags, settings)
     # Imported here: extract/ loads tree-sitter, which `explain` and `rules` never need.
-    from axios_portlint.extract.cache import CACHE_DIR
+    from axios_portlint.extract.signed import CACHE_DIR
 
     return Options(
         cwd=cwd,

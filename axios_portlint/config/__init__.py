@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from axios_portlint.config.listeners import (
     DEFAULT_LOCAL,
@@ -24,8 +24,11 @@ from axios_portlint.config.listeners import (
 )
 from axios_portlint.discover.paths import display_path
 from axios_portlint.discover.root import PYPROJECT_TOML, settings_file
-from axios_portlint.model import Severity
+from axios_portlint.model_base import Severity
 from axios_portlint.rules import Selection, unknown_selectors
+
+if TYPE_CHECKING:
+    import tomllib
 
 __all__ = [
     "KEYS",
@@ -108,6 +111,8 @@ def read_settings(path: Path, cwd: Path, *, formats: Collection[str] = ()) -> Se
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not valid UTF-8"
         raise ConfigError(shown, f"cannot read configuration file: {reason}") from None
+    import tomllib  # only a run with a settings file reads TOML
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -19,8 +19,12 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from axios_portlint.model import Kind, PortDecl, Role
+from axios_portlint.model_base import Kind, Role
+
+if TYPE_CHECKING:
+    from axios_portlint.model import PortDecl
 
 DEFAULT_TAILSCALE = ("tailscaleServe.httpsPort", "*.tailscaleServe.httpsPort")
 DEFAULT_LOCAL = ("port", "*.port")

@@ -23,7 +23,7 @@ from axios_portlint.discover.walk import (
     WalkOutput,
     error_text,
 )
-from axios_portlint.model import FileProblem, SourceFile
+from axios_portlint.model_base import FileProblem, SourceFile
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -37,6 +37,7 @@ __all__ = [
     "discover_stats",
     "empty_selection_message",
     "read_file",
+    "require_sources",
     "sorted_problems",
 ]
 
@@ -166,6 +167,31 @@ def discover_stats(
     since the stat) come from `read_file` and must join `problems`
     (`sorted_problems`), so that the outcome is exactly `discover`'s.
     """
+    out = _walk(paths, excludes, cwd, first_only=False)
+    files, problems = stat_all(out.candidates, max_bytes)
+    return Stats(tuple(files), sorted_problems([*problems, *out.problems]))
+
+
+def require_sources(
+    paths: Sequence[Path], *, excludes: Sequence[str] = (), cwd: Path | None = None
+) -> None:
+    """Raise what `discover_stats` raises for `paths`, walking only until a Nix file is found.
+
+    For a caller that needs the verdict (a path that does not exist, a folder
+    without any Nix file) and not the files: it stops at the first file or
+    problem met, and stats no file.
+    """
+    _walk(paths, excludes, cwd, first_only=True)
+
+
+def _walk(
+    paths: Sequence[Path], excludes: Sequence[str], cwd: Path | None, *, first_only: bool
+) -> WalkOutput:
+    """Every candidate file below `paths` (the first one only, with `first_only`).
+
+    Raises `DiscoveryError` for an input that does not exist and
+    `EmptySelectionError` when the inputs hold nothing at all.
+    """
     base = (Path.cwd() if cwd is None else cwd).absolute()
     displays = DisplayPaths(base)
     roots = [(str(base / path), path) for path in paths]
@@ -174,18 +200,19 @@ def discover_stats(
     matcher = ExcludeMatcher(excludes)
     out = WalkOutput()
     for (absolute, _), status in zip(roots, statuses, strict=True):
+        if first_only and (out.candidates or out.problems):
+            break
         display = displays.of(absolute)
         if isinstance(status, OSError):
             out.problems.append(FileProblem(display, f"cannot read: {error_text(status)}"))
         elif status:
-            TreeWalker(absolute, display, matcher, out).run()
+            TreeWalker(absolute, display, matcher, out, first_only=first_only).run()
         else:
-            out.candidates.append(Candidate(absolute, display, via_link=False))
+            out.candidates.append(Candidate(via_link=False, display=display, path=absolute))
 
     if roots and not out.candidates and not out.problems:
         raise EmptySelectionError([displays.of(absolute) for absolute, _ in roots], excludes)
-    files, problems = stat_all(out.candidates, max_bytes)
-    return Stats(tuple(files), sorted_problems([*problems, *out.problems]))
+    return out
 
 
 def sorted_problems(problems: Sequence[FileProblem]) -> tuple[FileProblem, ...]:

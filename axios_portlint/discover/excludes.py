@@ -23,23 +23,46 @@ from collections.abc import Iterable, Sequence
 
 
 class ExcludeMatcher:
-    """All patterns compiled into one regex: one match call per candidate string."""
+    """All patterns compiled into one regex: one match call per candidate string.
 
-    __slots__ = ("_regex",)
+    Patterns that are plain names (no wildcard, no `/`), as the project's own
+    caches are, can match nothing but an entry's basename (its relative and
+    displayed paths hold a `/` wherever they differ from it): for those a set
+    lookup decides, without a regex call per file walked.
+    """
+
+    __slots__ = ("_names", "_regex")
 
     def __init__(self, patterns: Sequence[str]) -> None:
         globs = sorted({glob for pattern in patterns for glob in _expand(pattern)})
+        plain = not any(set(glob) & _NOT_A_NAME for glob in globs)
+        self._names = frozenset(globs) if globs and plain else None
         self._regex = (
-            re.compile("|".join(fnmatch.translate(glob) for glob in globs)) if globs else None
+            re.compile("|".join(fnmatch.translate(glob) for glob in globs))
+            if globs and not plain
+            else None
         )
 
+    @property
+    def active(self) -> bool:
+        """Whether any pattern was given: a walk without one skips the matching."""
+        return self._names is not None or self._regex is not None
+
     def excluded(self, rel: str, display: str, name: str, *, is_dir: bool) -> bool:
+        if self._names is not None:
+            # The display path holds no `/` only at the top of a walk of the working folder.
+            return name in self._names or display in self._names
         if self._regex is None:
             return False
-        candidates = [rel, display, name]
-        if is_dir:
-            candidates += [rel + "/", display + "/"]
-        return any(self._regex.match(text) for text in candidates)
+        match = self._regex.match
+        # Called for every file walked: no list, no generator.
+        if match(rel) or (display != rel and match(display)) or match(name):
+            return True
+        return is_dir and bool(match(rel + "/") or match(display + "/"))
+
+
+# What makes a pattern more than a name: fnmatch's wildcards and a path separator.
+_NOT_A_NAME = frozenset("*?[/")
 
 
 def _expand(pattern: str) -> Iterable[str]:

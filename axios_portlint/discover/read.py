@@ -6,9 +6,10 @@ import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from axios_portlint.discover.walk import Candidate, error_text
-from axios_portlint.model import FileProblem, SourceFile
+from axios_portlint.model_base import FileProblem, SourceFile
 
 # O_NONBLOCK: should a path turn into a FIFO between stat() and open(), the
 # open must not wait for a writer. O_NOCTTY: a terminal must never become ours.
@@ -16,6 +17,7 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY
 _CHUNK = 1024 * 1024
 
 _Identity = tuple[int, int]
+_DISPLAY = attrgetter("display")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,50 +62,42 @@ def stat_all(
 
     Everything stat() can tell (unreadable, not a regular file, too large) is a
     problem here already; what only the bytes tell comes from `read_file`.
+    One stat() per file and as little else as can be: a warm run does this for
+    every file of the tree before it can answer.
     """
     files: list[StatFile] = []
     problems: list[FileProblem] = []
     seen_paths: set[str] = set()
     seen_files: set[_Identity] = set()
-    for candidate in sorted(candidates, key=lambda c: (c.via_link, c.display)):
-        if candidate.display in seen_paths:
+    # Candidates sort real paths first, then by display path (see `Candidate`).
+    for _, display, path in sorted(candidates):
+        if display in seen_paths:
             continue
-        seen_paths.add(candidate.display)
-        result = _stat_one(candidate, max_bytes, seen_files)
-        if isinstance(result, StatFile):
-            files.append(result)
-        elif result is not None:
-            problems.append(result)
-    files.sort(key=lambda f: f.display)
+        seen_paths.add(display)
+        try:
+            status = os.stat(path)  # noqa: PTH116 - a str from scandir; no Path per file
+        except OSError as error:
+            problems.append(FileProblem(display, f"cannot read: {error_text(error)}"))
+            continue
+        identity = (status.st_dev, status.st_ino)
+        if identity in seen_files:
+            continue  # the same file under another path
+        seen_files.add(identity)
+        # Checked before open(): opening a FIFO without a writer blocks forever.
+        if not stat.S_ISREG(status.st_mode) or status.st_size > max_bytes:
+            problems.append(FileProblem(display, _status_problem(status, max_bytes)))
+            continue
+        signature = (
+            status.st_size,
+            status.st_mtime_ns,
+            status.st_ctime_ns,
+            status.st_ino,
+            status.st_dev,
+        )
+        files.append(StatFile(path, display, signature))
+    files.sort(key=_DISPLAY)
     problems.sort(key=lambda p: (p.path, p.message))
     return files, problems
-
-
-def _stat_one(
-    candidate: Candidate, max_bytes: int, seen: set[_Identity]
-) -> StatFile | FileProblem | None:
-    """None when the file was already found under another path."""
-    display = candidate.display
-    try:
-        status = os.stat(candidate.path)  # noqa: PTH116 - a str from scandir; no Path per file
-    except OSError as error:
-        return FileProblem(display, f"cannot read: {error_text(error)}")
-    identity = (status.st_dev, status.st_ino)
-    if identity in seen:
-        return None
-    seen.add(identity)
-    # Checked before open(): opening a FIFO without a writer blocks forever.
-    problem = _status_problem(status, max_bytes)
-    if problem:
-        return FileProblem(display, problem)
-    signature = (
-        status.st_size,
-        status.st_mtime_ns,
-        status.st_ctime_ns,
-        status.st_ino,
-        status.st_dev,
-    )
-    return StatFile(candidate.path, display, signature)
 
 
 def read_file(file: StatFile, max_bytes: int) -> SourceFile | FileProblem:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import enum
 import os
-import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,12 +186,21 @@ def has_portlint_table(pyproject: Path) -> bool:
     """
     # A cheap look first: most pyproject.toml files never mention portlint.
     try:
-        return b"portlint" in pyproject.read_bytes() and "portlint" in _tool_tables(pyproject)
+        if b"portlint" not in pyproject.read_bytes():
+            return False
+    except OSError:
+        return True
+    import tomllib  # only for a file that mentions portlint: most runs read no TOML
+
+    try:
+        return "portlint" in _tool_tables(pyproject)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return True
 
 
 def _tool_tables(pyproject: Path) -> Mapping[str, object]:
+    import tomllib
+
     tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
     return tool if isinstance(tool, dict) else {}
 

@@ -9,7 +9,8 @@ The cache lives in the work tree, so it is never trusted as found there: it is
 plain JSON (a pickle planted in a pull request could run code when loaded), it
 is signed with an HMAC whose key never leaves this machine's current boot (a
 forged or copied cache, say one committed to hide a conflict, fails the check
-and is ignored), and anything that does not decode exactly is a miss.
+and is ignored), and anything that does not decode exactly is a miss. The
+signing and the code key are in extract/signed.py, shared with the run cache.
 
 Two keys lead to an entry. The stat key (display path and the file's stat
 signature: size, mtime, ctime, inode, device) is asked first and needs no read
@@ -28,102 +29,28 @@ and their entry is a bare 0.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import hmac
-import importlib.util
-import json
-import os
-import tempfile
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import axios_portlint
-from axios_portlint import __version__
+from axios_portlint.extract.signed import CACHE_DIR as CACHE_DIR
+from axios_portlint.extract.signed import code_key as code_key
+from axios_portlint.extract.signed import location_from_json, location_to_json
+from axios_portlint.extract.signed import read_signed as read_signed
+from axios_portlint.extract.signed import signing_key as signing_key
+from axios_portlint.extract.signed import write_signed as write_signed
 from axios_portlint.model import (
     FileResult,
-    Location,
     SubmoduleUse,
     SyntaxIssue,
     decl_from_dict,
     decl_to_dict,
 )
 
-CACHE_DIR = ".portlint_cache"
 FORMAT = 7
 FILE_NAME = "results.json"
-# Random per boot and readable only on this machine: a signing key nobody can plant.
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 EMPTY = 0  # the entry of a file with no declaration, no syntax issue and no port setting
-
-
-def signing_key() -> bytes | None:
-    try:
-        boot = BOOT_ID.read_bytes().strip()
-    except OSError:
-        return None  # no secret to sign with: run without a cache rather than trust one
-    return hashlib.sha256(b"portlint cache " + boot + str(os.getuid()).encode()).digest()
-
-
-def _signature(key: bytes, payload: bytes) -> str:
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
-
-
-def read_signed(path: Path, key: bytes) -> Any:
-    """The JSON document a cache file holds, or None unless its signature is ours.
-
-    The file is the HMAC's hex digest, a newline, then the payload exactly as signed.
-    """
-    try:
-        signature, _, payload = path.read_bytes().partition(b"\n")
-        if not hmac.compare_digest(signature, _signature(key, payload).encode()):
-            return None
-        return json.loads(payload)
-    except (OSError, ValueError):
-        return None
-
-
-def write_signed(path: Path, key: bytes, document: object) -> None:
-    """Write a signed cache file atomically into its folder; a failed write is harmless."""
-    payload = json.dumps(document, separators=(",", ":")).encode()
-    folder = path.parent
-    with contextlib.suppress(OSError):
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# Created by portlint: the cache is never committed.\n*\n")
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}-")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(_signature(key, payload).encode() + b"\n" + payload)
-        Path(temporary).chmod(0o644)
-        Path(temporary).replace(path)
-
-
-@cache
-def code_key() -> str:
-    """A digest of the code that makes a result: portlint's modules and the grammar.
-
-    Each file by path, size and mtime: an editable install's edit changes the
-    mtime, a wheel's files keep theirs until the next install (one cold run). A
-    stat per file costs a fraction of a millisecond where reading them would not.
-    """
-    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    package = Path(axios_portlint.__file__).parent
-    grammar = _grammar_folder()
-    files = [*sorted(package.rglob("*.py")), *sorted(grammar.glob("*.so")), *grammar.glob("*.pyd")]
-    for file in files:
-        status = file.stat()
-        digest.update(f"{file} {status.st_size} {status.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
-
-
-def _grammar_folder() -> Path:
-    # Found, not imported: a fully warm run never loads the parser.
-    spec = importlib.util.find_spec("tree_sitter_nix")
-    origin = spec.origin if spec is not None else None
-    return Path(origin).parent if origin else Path(axios_portlint.__file__).parent
 
 
 STAT_FIELDS = 5  # discover.StatFile.signature: size, mtime, ctime, inode, device
@@ -269,18 +196,3 @@ def _result_from_json(path: str, entry: Any) -> FileResult:
             for target, prefix, options_only in submodules
         ),
     )
-
-
-def location_to_json(location: Location) -> list[object]:
-    return [
-        location.file,
-        location.line,
-        location.column,
-        location.end_line,
-        location.end_column,
-    ]
-
-
-def location_from_json(value: list[Any]) -> Location:
-    file, line, column, end_line, end_column = value
-    return Location(str(file), int(line), int(column), int(end_line), int(end_column))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from axios_portlint.model import Finding, Severity
+from axios_portlint.model_base import Finding, Severity
 from axios_portlint.report.text import _text_line
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

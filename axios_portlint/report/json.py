@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from axios_portlint.graph.hosts import HostPorts
-from axios_portlint.model import (
-    Finding,
-    HostMap,
-    Location,
-    PortDecl,
-    UnresolvedImport,
-    decl_to_dict,
-)
+from axios_portlint.model_base import Finding, Location
 from axios_portlint.report.summary import summary
+
+if TYPE_CHECKING:  # imported by the commands that list ports and hosts, not by `check`
+    from axios_portlint.graph.hosts import HostPorts
+    from axios_portlint.model import HostMap, PortDecl, UnresolvedImport
 
 # Bumped only when a key is removed or changes meaning; new keys keep the version.
 JSON_VERSION = 1
@@ -59,6 +55,8 @@ INVENTORY_KEYS = (
 
 
 def _decl_json(decl: PortDecl) -> dict[str, Any]:
+    from axios_portlint.model import decl_to_dict  # the whole model: not for `check`
+
     row = decl_to_dict(decl)
     shown = {key: row[key] for key in INVENTORY_KEYS}
     shown["reason"] = shown["reason"] or None

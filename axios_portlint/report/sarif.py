@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from axios_portlint import __version__
-from axios_portlint.model import Finding, Location, Severity
+from axios_portlint.model_base import Finding, Location, Severity
 
 DISTRIBUTION = "axios-portlint"
 # The labels of [project.urls] in pyproject.toml that name the source repository.

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from axios_portlint.model import Finding
+from axios_portlint.model_base import Finding
 
 __all__ = ["statistics", "statistics_json"]
 

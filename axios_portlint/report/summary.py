@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from axios_portlint.model import Finding, Severity
+from axios_portlint.model_base import Finding, Severity
 
 
 def summary(findings: Sequence[Finding], files: int) -> dict[str, int]:

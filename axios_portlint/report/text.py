@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from axios_portlint.graph.hosts import HostPorts
-from axios_portlint.model import Finding, HostMap, Location, PortDecl, Severity
+from axios_portlint.model_base import Finding, Location, Severity
 from axios_portlint.report.summary import summary
+
+if TYPE_CHECKING:  # imported by the commands that list ports and hosts, not by `check`
+    from axios_portlint.graph.hosts import HostPorts
+    from axios_portlint.model import HostMap, PortDecl
 
 
 def text(

@@ -12,9 +12,12 @@ import pkgutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from axios_portlint.model import Finding
-from axios_portlint.rules.base import Context, Rule
+from axios_portlint.model_base import Finding
+
+if TYPE_CHECKING:
+    from axios_portlint.rules.base import Context, Rule
 
 __all__ = [
     "ALL",
@@ -24,7 +27,9 @@ __all__ = [
     "UnknownSelectorError",
     "all_rules",
     "render_doc",
+    "rule_codes",
     "run_rules",
+    "select_codes",
     "select_rules",
     "unknown_selectors",
 ]
@@ -32,13 +37,36 @@ __all__ = [
 ALL = "ALL"
 
 
+def __getattr__(name: str) -> Any:
+    # Context and Rule on first use: choosing rules, all a replayed check does, needs neither.
+    if name in ("Context", "Rule"):
+        return getattr(importlib.import_module("axios_portlint.rules.base"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _rule_modules() -> dict[str, str]:
+    """Each rule's code and module name: `pl005_registry_mismatch` defines PL005."""
+    names = (info.name for info in pkgutil.iter_modules(__path__))
+    return {f"PL{name[2:5]}": name for name in sorted(names) if name.startswith("pl")}
+
+
+def rule_codes() -> tuple[str, ...]:
+    """Every rule's code, in order, without importing a rule.
+
+    Read off the module names, which tests/test_selection.py holds to each
+    module's `RULE.code`: choosing rules (and a replayed run, which runs none)
+    must not pay for importing all of them and the graph behind the conflicts.
+    """
+    return tuple(_rule_modules())
+
+
 @cache
 def all_rules() -> tuple[Rule, ...]:
     rules = []
-    for module_info in pkgutil.iter_modules(__path__):
-        if module_info.name.startswith("pl"):
-            module = importlib.import_module(f"{__name__}.{module_info.name}")
-            rules.append(dataclasses.replace(module.RULE, doc=module.__doc__ or ""))
+    for name in _rule_modules().values():
+        module = importlib.import_module(f"{__name__}.{name}")
+        rules.append(dataclasses.replace(module.RULE, doc=module.__doc__ or ""))
     return tuple(sorted(rules, key=lambda rule: rule.code))
 
 
@@ -85,9 +113,9 @@ class Selection:
         return (*(self.select or ()), *self.extend_select, *self.ignore)
 
 
-def _matches(selector: str, rule: Rule) -> bool:
+def _matches(selector: str, code: str) -> bool:
     # An empty selector is a prefix of everything, but a typo rather than a choice.
-    return selector == ALL or (selector != "" and rule.code.startswith(selector))
+    return selector == ALL or (selector != "" and code.startswith(selector))
 
 
 def _specificity(selector: str) -> int:
@@ -97,12 +125,12 @@ def _specificity(selector: str) -> int:
 
 def unknown_selectors(selectors: Iterable[str]) -> list[str]:
     """The selectors that name no rule (a typo must not silently select nothing)."""
-    rules = all_rules()
-    return [s for s in selectors if not any(_matches(s, rule) for rule in rules)]
+    codes = rule_codes()
+    return [s for s in selectors if not any(_matches(s, code) for code in codes)]
 
 
-def select_rules(layers: Sequence[Selection] = ()) -> tuple[Rule, ...]:
-    """The rules to run, resolved with ruff's semantics.
+def select_codes(layers: Sequence[Selection] = ()) -> tuple[str, ...]:
+    """The codes of the rules to run, resolved with ruff's semantics.
 
     Layers go from lowest priority (configuration file) to highest (command line).
     A layer with `select` starts afresh; one without it adjusts the layer below.
@@ -113,19 +141,25 @@ def select_rules(layers: Sequence[Selection] = ()) -> tuple[Rule, ...]:
         unknown = unknown_selectors(layer.selectors())
         if unknown:
             raise UnknownSelectorError(unknown[0])
-    chosen = set(all_rules())
+    chosen = set(rule_codes())
     for layer in layers:
         chosen = _apply_layer(chosen, layer)
-    return tuple(rule for rule in all_rules() if rule in chosen)
+    return tuple(code for code in rule_codes() if code in chosen)
 
 
-def _apply_layer(below: set[Rule], layer: Selection) -> set[Rule]:
+def select_rules(layers: Sequence[Selection] = ()) -> tuple[Rule, ...]:
+    """The rules `select_codes` chooses, in code order."""
+    chosen = set(select_codes(layers))
+    return tuple(rule for rule in all_rules() if rule.code in chosen)
+
+
+def _apply_layer(below: set[str], layer: Selection) -> set[str]:
     chosen = set() if layer.select is not None else set(below)
     enabling = (*(layer.select or ()), *layer.extend_select)
     levels = sorted({_specificity(s) for s in (*enabling, *layer.ignore)})
     for level in levels:
         for selector in (s for s in enabling if _specificity(s) == level):
-            chosen.update(r for r in all_rules() if _matches(selector, r))
+            chosen.update(c for c in rule_codes() if _matches(selector, c))
         for selector in (s for s in layer.ignore if _specificity(s) == level):
-            chosen.difference_update(r for r in all_rules() if _matches(selector, r))
+            chosen.difference_update(c for c in rule_codes() if _matches(selector, c))
     return chosen

@@ -6,20 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from axios_portlint.model import (
-    FileProblem,
-    Finding,
-    HostMap,
-    Location,
-    PortDecl,
-    Registry,
-    RegistryRange,
-    Severity,
-    SyntaxIssue,
-)
+from axios_portlint.model_base import FileProblem, Finding, Location, Severity
 
 if TYPE_CHECKING:  # networkx costs 80 ms to import: `portlint rules` never needs it
     from axios_portlint.graph import PortGraph
+
+    # Choosing rules, which a replayed check does, needs none of the rest of the model.
+    from axios_portlint.model import HostMap, PortDecl, Registry, RegistryRange, SyntaxIssue
 
 
 @dataclass(frozen=True, slots=True)
