@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from axios_portlint.discover import StatFile, read_file
 from axios_portlint.extract.cache import Cache, content_key, stat_key
 from axios_portlint.model import FileProblem, FileResult, SourceFile
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 # Below this many files to parse, starting workers costs more than it saves.
 POOL_THRESHOLD = 400
@@ -48,6 +51,8 @@ class Batch:
     results: tuple[FileResult, ...]  # in the order of the files given
     notes: tuple[Any, ...]  # `note` of each result's file; None without a `note` function
     problems: tuple[FileProblem, ...]  # files only reading showed unfit (binary, not UTF-8)
+    # The files this run read (those the cache answered by stat were not), by display path.
+    read: tuple[SourceFile, ...] = ()
 
 
 def extract_found(
@@ -65,48 +70,115 @@ def extract_found(
     suppression comments); it is stored beside the result, so a warm run reads
     nothing. A result without its note in the cache counts as a miss.
     """
+    return start_found(files, cache, max_bytes=max_bytes, note=note, workers=workers).result()
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What `start_found` learnt before parsing: the cache's answers and the files read."""
+
+    hits: dict[int, tuple[FileResult, Any]]  # by the file's index
+    problems: list[FileProblem]
+    read: list[tuple[int, SourceFile]]
+    missing: list[tuple[int, SourceFile]]  # read, and not in the cache: to extract
+    keys: dict[int, str]  # content key of each file read (with a cache)
+    kept: list[str]  # content keys the stat key answered for
+    links: list[tuple[str, str]]  # (stat key, content key) of each file read
+
+
+class Extraction:
+    """Extraction under way (`start_found`): forked workers parse while the caller
+    does other work; `result()` joins them, `close()` stops them unfinished."""
+
+    def __init__(
+        self,
+        found: _Found,
+        cache: Cache | None,
+        note: Callable[[SourceFile], Any] | None,
+        workers: int | None,
+    ) -> None:
+        self._found = found
+        self._cache = cache
+        self._note = note
+        sources = [source for _, source in found.missing]
+        self._extract_file: Callable[[SourceFile], FileResult] | None = None
+        if sources:
+            # Imported here: a fully warm run extracts nothing and never loads the parser.
+            from axios_portlint.extract.declarations import extract_file
+
+            self._extract_file = extract_file
+        self._work = _start(sources, self._extract_one, workers, POOL_THRESHOLD)
+
+    def _extract_one(self, source: SourceFile) -> tuple[FileResult, Any]:
+        assert self._extract_file is not None
+        return self._extract_file(source), self._note(source) if self._note else None
+
+    def result(self) -> Batch:
+        computed = self._work.results()
+        found, cache = self._found, self._cache
+        hits = dict(found.hits)
+        for (index, _source), (result, value) in zip(found.missing, computed, strict=True):
+            hits[index] = (result, value)
+            if cache is not None:
+                cache.put(found.keys[index], result)
+                if self._note is not None:
+                    cache.put_note(found.keys[index], value)
+        if cache is not None:
+            for stat, key in found.links:
+                cache.link(stat, key)
+            cache.save([*found.kept, *found.keys.values()])
+        ordered = [hits[index] for index in sorted(hits)]
+        return Batch(
+            tuple(result for result, _ in ordered),
+            tuple(value for _, value in ordered),
+            tuple(found.problems),
+            tuple(source for _, source in found.read),
+        )
+
+    def close(self) -> None:
+        self._work.close()
+
+
+def start_found(
+    files: Sequence[StatFile],
+    cache: Cache | None,
+    *,
+    max_bytes: int,
+    note: Callable[[SourceFile], Any] | None = None,
+    workers: int | None = None,
+) -> Extraction:
+    """`extract_found`, started: the files are read here and their parsing forked off."""
     hits: dict[int, tuple[FileResult, Any]] = {}
     sources: list[tuple[int, SourceFile]] = []
     problems: list[FileProblem] = []
-    stats = [stat_key(file.display, file.signature) for file in files]
-    kept: list[str] = []  # the content keys of this run, for the cache to keep
+    stats = [stat_key(file.display, file.signature) for file in files] if cache else []
+    kept: list[str] = []
     for index, file in enumerate(files):
-        resolved = cache.resolve(stats[index]) if cache else None
-        known = _known(cache, resolved, note) if cache else None
-        if known is not None and resolved is not None:
-            hits[index] = known
-            kept.append(resolved)
-            continue
+        if cache is not None:
+            resolved = cache.resolve(stats[index])
+            known = _known(cache, resolved, note)
+            if known is not None and resolved is not None:
+                hits[index] = known
+                kept.append(resolved)
+                continue
         read = read_file(file, max_bytes)
         if isinstance(read, FileProblem):
             problems.append(read)
         else:
             sources.append((index, read))
-    keys = {index: content_key(source.path, source.data) for index, source in sources}
+    keys: dict[int, str] = {}
     missing: list[tuple[int, SourceFile]] = []
     for index, source in sources:
-        known = _known(cache, keys[index], note) if cache else None
-        if known is None:
-            missing.append((index, source))
-        else:
-            hits[index] = known
-    computed = _extract([source for _, source in missing], workers, POOL_THRESHOLD)
-    for (index, source), result in zip(missing, computed, strict=True):
-        hits[index] = (result, note(source) if note else None)
         if cache is not None:
-            cache.put(keys[index], result)
-            if note is not None:
-                cache.put_note(keys[index], hits[index][1])
-    if cache is not None:
-        for index, key in keys.items():
-            cache.link(stats[index], key)
-        cache.save([*kept, *keys.values()])
-    ordered = [hits[index] for index in sorted(hits)]
-    return Batch(
-        tuple(result for result, _ in ordered),
-        tuple(value for _, value in ordered),
-        tuple(problems),
-    )
+            keys[index] = content_key(source.path, source.data)
+            known = _known(cache, keys[index], note)
+            if known is not None:
+                hits[index] = known
+                continue
+        missing.append((index, source))
+    links = [(stats[index], key) for index, key in keys.items()]
+    found = _Found(hits, problems, sources, missing, keys, kept, links)
+    return Extraction(found, cache, note, workers)
 
 
 def _known(
@@ -123,41 +195,46 @@ def _known(
     return (result, value) if found else None
 
 
-# The sources of the current run, for forked workers: they inherit this list with
-# the process instead of receiving the bytes pickled through a pipe.
-_SHARED: Sequence[SourceFile] = ()
+class _Work(Protocol[T]):
+    def results(self) -> list[T]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Here(Generic[S, T]):
+    """The work done in this process, when `results()` is asked for."""
+
+    items: Sequence[S]
+    work: Callable[[S], T]
+
+    def results(self) -> list[T]:
+        return [self.work(item) for item in self.items]
+
+    def close(self) -> None:
+        pass
+
+
+def _start(
+    items: Sequence[S], work: Callable[[S], T], workers: int | None, threshold: int
+) -> _Work[T]:
+    count = workers if workers is not None else _cores()
+    if count < 2 or len(items) < threshold or not hasattr(os, "fork"):
+        return _Here(items, work)
+    # Imported here: most runs (pre-commit on a few files, a warm cache) never fork.
+    from axios_portlint.extract.pool import Pool
+
+    return Pool(items, work, count)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
-    global _SHARED
-    if not sources:
-        return []
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    # Imported here: a fully warm run extracts nothing and never loads the parser.
     from axios_portlint.extract.declarations import extract_file
 
-    if count < 2 or len(sources) < threshold:
-        return [extract_file(source) for source in sources]
-    # Imported here: most runs (pre-commit on a few files, a warm cache) never start a
-    # pool, and these imports cost more than such a run's extraction.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [extract_file(source) for source in sources]
-    _SHARED = sources
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            parts = list(pool.map(_extract_share, range(count), [count] * count))
-    finally:
-        _SHARED = ()
-    # Undo the round-robin split so results line up with `sources`.
-    streams = [iter(part) for part in parts]
-    return [next(streams[index % count]) for index in range(len(sources))]
-
-
-def _extract_share(start: int, step: int) -> list[FileResult]:
-    from axios_portlint.extract.declarations import extract_file
-
-    return [extract_file(source) for source in _SHARED[start::step]]
+    return _start(sources, extract_file, workers, threshold).results()
