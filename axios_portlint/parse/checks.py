@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 
 from tree_sitter import Node, Parser, Query, QueryCursor
 
@@ -32,11 +33,14 @@ NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
 (binding_set) @bindings
+(binding . (attrpath . (_) @first_name))
+(inherited_attrs (_) @inherited)
 (formals) @formals
 (integer_expression) @integer
-(inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
+# The inherited names only a plain string or `${...}` can make an error.
+INHERIT_NAME_KINDS = ("interpolation", "string_expression")
 # Only for files with a comparison operator: every `1 + 1 + ...` term would match.
 COMPARISON_QUERY = """
 (binary_expression left: (binary_expression)) @comparison
@@ -53,6 +57,7 @@ PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
 OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
 IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
 LONGEST_SAFE_INTEGER = len(str(MAX_INTEGER)) - 1  # 18 digits always fit
+START = attrgetter("start_byte")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +87,20 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
     comparisons = any(operator in data for operator in COMPARISON_BYTES)
     cursor = QueryCursor(_query(_spells_or(data), comparisons))
-    for name, nodes in cursor.captures(root).items():
-        if name == "bindings":
-            for node in nodes:
-                yield from _duplicate_attributes(node, data)
-            continue
+    captures = cursor.captures(root)
+    sets = captures.pop("bindings", [])
+    names = captures.pop("first_name", [])
+    inherited = captures.pop("inherited", [])
+    if root.has_error:  # the names below are read off a tree without errors only
+        repeating = [node for node in sets if _may_repeat(node, data)]
+    else:
+        repeating = _repeating_sets(sets, [*names, *inherited], data)
+    for node in repeating:
+        yield from _duplicate_attributes(node, data)
+    for node in inherited:
+        if node.type in INHERIT_NAME_KINDS:
+            yield from _inherit_name(node)
+    for name, nodes in captures.items():
         check = _CHECKS[name]
         for node in nodes:
             yield from check(node)
@@ -217,9 +231,50 @@ class _Entry:
     children: dict[str, _Entry] | None = None
 
 
+def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[Node]:
+    """The sets where two bindings (or inherited names) start with the same name.
+
+    A cheap filter before `_duplicate_attributes`, in one sweep over the query's
+    captures, sorted by position: each name belongs to the innermost
+    set around it, the top of a stack of the sets open at its start. Each set and
+    name is visited once, however deep the nesting.
+    """
+    if len(names) < 2:
+        return []
+    # The query gives its captures in no particular order.
+    starts = sorted((node.start_byte, node.end_byte) for node in names)
+    sets = sorted(sets, key=START)
+    repeating: list[Node] = []
+    open_ends: list[int] = []  # the innermost set last
+    open_names: list[set[bytes]] = []
+    open_sets: list[int] = []  # index into `sets`
+    flagged: set[int] = set()
+    following = 0
+    for start, end in starts:
+        while following < len(sets) and sets[following].start_byte <= start:
+            opening = sets[following]
+            while open_ends and open_ends[-1] <= opening.start_byte:
+                open_ends.pop(), open_names.pop(), open_sets.pop()
+            open_ends.append(opening.end_byte)
+            open_names.append(set())
+            open_sets.append(following)
+            following += 1
+        while open_ends and open_ends[-1] <= start:
+            open_ends.pop(), open_names.pop(), open_sets.pop()
+        if not open_ends:
+            continue
+        name = data[start:end]
+        if name[:1] == b'"' and b"\\" not in name and b"${" not in name:
+            name = name.strip(b'"')
+        seen = open_names[-1]
+        if name in seen and open_sets[-1] not in flagged:
+            flagged.add(open_sets[-1])
+            repeating.append(sets[open_sets[-1]])
+        seen.add(name)
+    return repeating
+
+
 def _duplicate_attributes(node: Node, data: bytes) -> Iterator[ParserError]:
-    if not _may_repeat(node, data):
-        return
     if node.parent is None or node.parent.type not in (*LITERAL_SETS, "let_expression"):
         return
     yield from _insert_bindings(node, {}, ())
@@ -332,6 +387,5 @@ _CHECKS = {
     "comparison": _chained_comparison,
     "formals": _duplicate_formals,
     "integer": _large_integer,
-    "inherit_name": _inherit_name,
     "path": _path,
 }
