@@ -488,8 +488,9 @@ def check(
         raise
     try:
         source = None if registry_path is None else read_registry(registry_path, cwd)
-        from axios_portlint.graph import PortGraph  # networkx: only a check needs it
+        from axios_portlint.graph import PortGraph, load_networkx  # only a check needs them
 
+        load_networkx()
         inventory = scanning.inventory()
     except BaseException:
         scanning.close()

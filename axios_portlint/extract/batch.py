@@ -75,20 +75,29 @@ def extract_found(
 
 @dataclass(frozen=True, slots=True)
 class _Found:
-    """What `start_found` learnt before parsing: the cache's answers and the files read."""
+    """What `start_found` learnt before parsing: the cache's answers and what to extract."""
 
     hits: dict[int, tuple[FileResult, Any]]  # by the file's index
-    problems: list[FileProblem]
-    read: list[tuple[int, SourceFile]]
-    missing: list[tuple[int, SourceFile]]  # read, and not in the cache: to extract
+    problems: list[FileProblem]  # files reading showed unfit
+    read: dict[int, SourceFile]  # the files read so far, by index
+    missing: list[tuple[int, StatFile]]  # the files to extract (read or not yet)
     keys: dict[int, str]  # content key of each file read (with a cache)
     kept: list[str]  # content keys the stat key answered for
     links: list[tuple[str, str]]  # (stat key, content key) of each file read
 
 
+# What extracting one file gives: its result and note, or why it cannot be read.
+Extracted = tuple[FileResult, Any] | FileProblem
+
+
 class Extraction:
     """Extraction under way (`start_found`): forked workers parse while the caller
-    does other work; `result()` joins them, `close()` stops them unfinished."""
+    does other work; `result()` joins them, `close()` stops them unfinished.
+
+    Without a cache nothing needs the bytes before parsing, so the workers are
+    forked before any file is read: each reads its own share, and this process
+    reads every file (the hosts pass needs them) only in `result()`.
+    """
 
     def __init__(
         self,
@@ -96,33 +105,51 @@ class Extraction:
         cache: Cache | None,
         note: Callable[[SourceFile], Any] | None,
         workers: int | None,
+        max_bytes: int,
     ) -> None:
         self._found = found
         self._cache = cache
         self._note = note
-        sources = [source for _, source in found.missing]
+        self._max_bytes = max_bytes
         self._extract_file: Callable[[SourceFile], FileResult] | None = None
-        if sources:
+        if found.missing:
             # Imported here: a fully warm run extracts nothing and never loads the parser.
             from axios_portlint.extract.declarations import extract_file
 
             self._extract_file = extract_file
-        self._work = _start(sources, self._extract_one, workers, POOL_THRESHOLD)
+        self._work = _start(found.missing, self._extract_one, workers, POOL_THRESHOLD)
 
-    def _extract_one(self, source: SourceFile) -> tuple[FileResult, Any]:
+    def _extract_one(self, item: tuple[int, StatFile]) -> Extracted:
+        index, file = item
+        source = self._found.read.get(index) or read_file(file, self._max_bytes)
+        if isinstance(source, FileProblem):
+            return source
         assert self._extract_file is not None
         return self._extract_file(source), self._note(source) if self._note else None
 
     def result(self) -> Batch:
-        computed = self._work.results()
         found, cache = self._found, self._cache
         hits = dict(found.hits)
-        for (index, _source), (result, value) in zip(found.missing, computed, strict=True):
-            hits[index] = (result, value)
+        problems = list(found.problems)
+        unread = {index: file for index, file in found.missing if index not in found.read}
+        for index, file in unread.items():
+            read = read_file(file, self._max_bytes)
+            if isinstance(read, FileProblem):
+                problems.append(read)
+            else:
+                found.read[index] = read
+        computed = self._work.results()
+        for (index, _file), extracted in zip(found.missing, computed, strict=True):
+            if index not in found.read:
+                continue  # unfit as this process read it: its problem is told
+            if isinstance(extracted, FileProblem):  # changed since a worker read it
+                extracted = self._extract_one((index, _file))
+                assert not isinstance(extracted, FileProblem)
+            hits[index] = extracted
             if cache is not None:
-                cache.put(found.keys[index], result)
+                cache.put(found.keys[index], extracted[0])
                 if self._note is not None:
-                    cache.put_note(found.keys[index], value)
+                    cache.put_note(found.keys[index], extracted[1])
         if cache is not None:
             for stat, key in found.links:
                 cache.link(stat, key)
@@ -131,8 +158,8 @@ class Extraction:
         return Batch(
             tuple(result for result, _ in ordered),
             tuple(value for _, value in ordered),
-            tuple(found.problems),
-            tuple(source for _, source in found.read),
+            tuple(problems),
+            tuple(found.read[index] for index in sorted(found.read)),
         )
 
     def close(self) -> None:
@@ -147,38 +174,39 @@ def start_found(
     note: Callable[[SourceFile], Any] | None = None,
     workers: int | None = None,
 ) -> Extraction:
-    """`extract_found`, started: the files are read here and their parsing forked off."""
+    """`extract_found`, started: the cache asked, and the parsing forked off."""
+    if cache is None:
+        every = _Found({}, [], {}, list(enumerate(files)), {}, [], [])
+        return Extraction(every, None, note, workers, max_bytes)
     hits: dict[int, tuple[FileResult, Any]] = {}
-    sources: list[tuple[int, SourceFile]] = []
+    read: dict[int, SourceFile] = {}
     problems: list[FileProblem] = []
-    stats = [stat_key(file.display, file.signature) for file in files] if cache else []
+    stats = [stat_key(file.display, file.signature) for file in files]
     kept: list[str] = []
     for index, file in enumerate(files):
-        if cache is not None:
-            resolved = cache.resolve(stats[index])
-            known = _known(cache, resolved, note)
-            if known is not None and resolved is not None:
-                hits[index] = known
-                kept.append(resolved)
-                continue
-        read = read_file(file, max_bytes)
-        if isinstance(read, FileProblem):
-            problems.append(read)
+        resolved = cache.resolve(stats[index])
+        known = _known(cache, resolved, note)
+        if known is not None and resolved is not None:
+            hits[index] = known
+            kept.append(resolved)
+            continue
+        source = read_file(file, max_bytes)
+        if isinstance(source, FileProblem):
+            problems.append(source)
         else:
-            sources.append((index, read))
+            read[index] = source
     keys: dict[int, str] = {}
-    missing: list[tuple[int, SourceFile]] = []
-    for index, source in sources:
-        if cache is not None:
-            keys[index] = content_key(source.path, source.data)
-            known = _known(cache, keys[index], note)
-            if known is not None:
-                hits[index] = known
-                continue
-        missing.append((index, source))
+    missing: list[tuple[int, StatFile]] = []
+    for index, source in read.items():
+        keys[index] = content_key(source.path, source.data)
+        known = _known(cache, keys[index], note)
+        if known is None:
+            missing.append((index, files[index]))
+        else:
+            hits[index] = known
     links = [(stats[index], key) for index, key in keys.items()]
-    found = _Found(hits, problems, sources, missing, keys, kept, links)
-    return Extraction(found, cache, note, workers)
+    found = _Found(hits, problems, read, missing, keys, kept, links)
+    return Extraction(found, cache, note, workers, max_bytes)
 
 
 def _known(

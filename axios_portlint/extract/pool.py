@@ -90,18 +90,19 @@ class Pool(Generic[Item, Result]):
         done: list[tuple[int, list[Result]]] = []
         try:
             self._take(done)
-        finally:
             self._close_queue()
-        by_chunk = dict(done)
-        for pid, reader in self._children:
-            by_chunk.update(_collect(pid, reader))
-        self._children = []
-        results: list[Result] = []
-        for index, (start, stop) in enumerate(self._chunks):
-            part = by_chunk.get(index)
-            if part is None:  # lost with its process: done here
-                part = [self._work(item) for item in self._items[start:stop]]
-            results.extend(part)
+            by_chunk = dict(done)
+            for pid, reader in self._children:
+                by_chunk.update(_collect(pid, reader))
+            self._children = []
+            results: list[Result] = []
+            for index, (start, stop) in enumerate(self._chunks):
+                part = by_chunk.get(index)
+                if part is None:  # lost with its process: done here
+                    part = [self._work(item) for item in self._items[start:stop]]
+                results.extend(part)
+        finally:
+            self.close()
         return results
 
     def _close_queue(self) -> None:

@@ -13,10 +13,10 @@ by a node's first child at the latest.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from operator import attrgetter
 
 from tree_sitter import Node, Parser, Query, QueryCursor
 
@@ -57,7 +57,6 @@ PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
 OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
 IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
 LONGEST_SAFE_INTEGER = len(str(MAX_INTEGER)) - 1  # 18 digits always fit
-START = attrgetter("start_byte")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,44 +233,53 @@ class _Entry:
 def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[Node]:
     """The sets where two bindings (or inherited names) start with the same name.
 
-    A cheap filter before `_duplicate_attributes`, in one sweep over the query's
-    captures, sorted by position: each name belongs to the innermost
-    set around it, the top of a stack of the sets open at its start. Each set and
-    name is visited once, however deep the nesting.
+    A cheap filter before `_duplicate_attributes`, over the query's captures: a
+    name belongs to the innermost set around it. The sets' starts and ends cut the
+    file into stretches, each with one innermost set (`_innermost`), so a name's
+    set is one binary search away, however deep the nesting.
     """
     if len(names) < 2:
         return []
-    # The query gives its captures in no particular order.
-    starts = sorted((node.start_byte, node.end_byte) for node in names)
-    sets = sorted(sets, key=START)
-    repeating: list[Node] = []
-    open_ends: list[int] = []  # the innermost set last
-    open_names: list[set[bytes]] = []
-    open_sets: list[int] = []  # index into `sets`
+    bounds, innermost = _innermost(sets)
+    seen: set[tuple[int, bytes]] = set()
     flagged: set[int] = set()
-    following = 0
-    for start, end in starts:
-        while following < len(sets) and sets[following].start_byte <= start:
-            opening = sets[following]
-            while open_ends and open_ends[-1] <= opening.start_byte:
-                open_ends.pop(), open_names.pop(), open_sets.pop()
-            open_ends.append(opening.end_byte)
-            open_names.append(set())
-            open_sets.append(following)
-            following += 1
-        while open_ends and open_ends[-1] <= start:
-            open_ends.pop(), open_names.pop(), open_sets.pop()
-        if not open_ends:
+    for node in names:
+        start = node.start_byte
+        owner = innermost[bisect_right(bounds, start) - 1]
+        if owner < 0:
             continue
-        name = data[start:end]
+        name = data[start : node.end_byte]
         if name[:1] == b'"' and b"\\" not in name and b"${" not in name:
             name = name.strip(b'"')
-        seen = open_names[-1]
-        if name in seen and open_sets[-1] not in flagged:
-            flagged.add(open_sets[-1])
-            repeating.append(sets[open_sets[-1]])
-        seen.add(name)
-    return repeating
+        key = (owner, name)
+        if key in seen:
+            flagged.add(owner)
+        seen.add(key)
+    return sorted((sets[owner] for owner in flagged), key=_start)
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
+
+
+def _innermost(sets: list[Node]) -> tuple[list[int], list[int]]:
+    """Where the innermost open set changes (sorted offsets) and the index of that set
+    from there on (-1: none). Sets nest or lie apart, as a tree's nodes do."""
+    spans = sorted((node.start_byte, node.end_byte, index) for index, node in enumerate(sets))
+    events: list[tuple[int, int]] = [(-1, -1)]  # (offset, innermost set from there on)
+    stack: list[tuple[int, int]] = []  # (end, index) of the open sets, innermost last
+    for start, end, index in spans:
+        while stack and stack[-1][0] <= start:
+            closed_end, _closed = stack.pop()
+            events.append((closed_end, stack[-1][1] if stack else -1))
+        events.append((start, index))
+        stack.append((end, index))
+    while stack:
+        closed_end, _closed = stack.pop()
+        events.append((closed_end, stack[-1][1] if stack else -1))
+    # A walk in document order: the events come out sorted, an end before a start at
+    # the same offset.
+    return [event[0] for event in events], [event[1] for event in events]
 
 
 def _duplicate_attributes(node: Node, data: bytes) -> Iterator[ParserError]:
