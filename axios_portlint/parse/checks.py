@@ -53,6 +53,8 @@ OR_QUERY = """
 """
 # A first attribute name that is a plain identifier, ending where a `.`, `=` or space does.
 PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
+# Any identifier-like word, in code, strings or comments alike.
+WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 # `or` at the end of a word; a literal first keeps the regex engine's fast scan.
 OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
 IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
@@ -82,11 +84,13 @@ def _snippet_parser() -> Parser:
 def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
     if data.startswith(BOM):
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
-    if not any(child.type != "comment" for child in root.named_children):
+    if not _has_expression(root):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
     comparisons = any(operator in data for operator in COMPARISON_BYTES)
     cursor = QueryCursor(_query(_spells_or(data), comparisons))
     captures = cursor.captures(root)
+    for node in captures.pop("formals", []):
+        yield from _duplicate_formals(node, data)
     sets = captures.pop("bindings", [])
     names = captures.pop("first_name", [])
     inherited = captures.pop("inherited", [])
@@ -103,6 +107,14 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         check = _CHECKS[name]
         for node in nodes:
             yield from check(node)
+
+
+def _has_expression(root: Node) -> bool:
+    """Whether the file holds more than comments; the expression is nearly always last."""
+    count = root.named_child_count
+    if count and root.named_children[-1].type != "comment":
+        return True
+    return any(child.type != "comment" for child in root.named_children)
 
 
 def _spells_or(data: bytes) -> bool:
@@ -203,7 +215,11 @@ def _doubled_slash(node: Node, text: bytes) -> Iterator[ParserError]:
         yield ParserError(f"syntax error: unexpected '//' {UPDATE_NEEDS}", node)
 
 
-def _duplicate_formals(node: Node) -> Iterator[ParserError]:
+def _duplicate_formals(node: Node, data: bytes) -> Iterator[ParserError]:
+    if b"@" not in data:  # no `args@{ ... }`: only the formals' own names can repeat
+        words = WORD.findall(data, node.start_byte, node.end_byte)
+        if len(set(words)) == len(words):  # every name is a word of the text
+            return
     function = node.parent
     universal = function.child_by_field_name("universal") if function is not None else None
     seen: set[bytes] = {universal.text} if universal is not None and universal.text else set()
@@ -393,7 +409,6 @@ def _already(path: tuple[str, ...], where: Node) -> ParserError:
 _CHECKS = {
     "or": _or_variable,
     "comparison": _chained_comparison,
-    "formals": _duplicate_formals,
     "integer": _large_integer,
     "path": _path,
 }
