@@ -86,3 +86,13 @@ def test_forked_extraction_equals_one_process(
     assert forked == alone
     assert cached == alone
     assert len(alone.results) == len(files) - len(alone.problems)
+
+
+@pytest.mark.parametrize(("load", "spare"), [(0.2, 4), (1.0, 4), (2.0, 3), (3.0, 2), (9.0, 1)])
+def test_workers_only_on_cores_nobody_else_wants(
+    load: float, spare: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine a worker only slows the others down: the load average decides."""
+    monkeypatch.setattr(batch, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert batch._spare_cores() == spare
