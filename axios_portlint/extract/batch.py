@@ -1,5 +1,6 @@
 """Extraction of a whole tree: from the cache where the content is unchanged, the rest
-in a process pool when there are enough files to pay for one.
+in forked workers (extract/pool.py) when there are enough files, and spare cores,
+to pay for them.
 
 Per-file extraction is independent by design, so the order of work never
 changes a result: the pool and the cache give the same findings as one process
