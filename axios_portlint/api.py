@@ -176,42 +176,95 @@ def scan(
     is what discovery found for these same paths and excludes, when the caller walked
     them already (`check_cached` does, for its key).
     """
-    from axios_portlint.extract.batch import extract_found
-    from axios_portlint.extract.cache import Cache
-    from axios_portlint.extract.link import link_results
+    return _Scan(
+        paths,
+        excludes=excludes,
+        cwd=cwd,
+        listeners=listeners,
+        cache_dir=cache_dir,
+        with_suppressions=with_suppressions,
+        with_hosts=with_hosts,
+        hosts=hosts,
+        discovered=discovered,
+        also=also,
+    ).inventory()
+
+
+class _Scan:
+    """A `scan` under way: the files are read and their parsing started (in forked
+    workers on a large tree) when it is made; `inventory()` waits for the rest, so the
+    caller can do other work in between; `close()` abandons it."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        excludes: Sequence[str],
+        cwd: Path | None,
+        listeners: Listeners | None,
+        cache_dir: Path | None,
+        with_suppressions: bool,
+        with_hosts: bool,
+        hosts: HostEntries | None,
+        discovered: Stats | None,
+        also: Sequence[Path],
+    ) -> None:
+        from axios_portlint.extract.batch import start_found
+        from axios_portlint.extract.cache import Cache
+
+        self._cwd = cwd or Path.cwd()
+        self._found = (
+            discovered if discovered is not None else _discover(paths, excludes, self._cwd, also)
+        )
+        self._listeners = listeners
+        self._with_suppressions = with_suppressions
+        self._hosts = (hosts or ()) if with_hosts else None
+        cache = Cache(cache_dir) if cache_dir is not None else None
+        # With a cache every file's suppressions are kept beside its result, so a warm
+        # run reads no file; without one only a check needs them.
+        wants_notes = cache is not None or with_suppressions
+        self._extraction = start_found(
+            self._found.files,
+            cache,
+            max_bytes=DEFAULT_MAX_BYTES,
+            note=_note if wants_notes else None,
+        )
+
+    def close(self) -> None:
+        self._extraction.close()
+
+    def inventory(self) -> Inventory:
+        from axios_portlint.extract.link import link_results
+
+        found = self._found
+        batch = self._extraction.result()
+        results = batch.results
+        # Place submodule files and fold what files read from each other's options,
+        # now that all are known.
+        decls = tuple(link_results(results))
+        if self._listeners is not None:
+            decls = classify(decls, self._listeners)
+        issues = tuple(r.syntax_issue for r in results if r.syntax_issue is not None)
+        hosts = self._hosts
+        return Inventory(
+            files=tuple(result.path for result in results),
+            decls=tuple(sorted(decls, key=lambda d: d.location.sort_key())),
+            syntax_issues=issues,
+            file_problems=sorted_problems([*found.problems, *batch.problems]),
+            suppressions=(
+                _suppressions(results, batch.notes, found.files) if self._with_suppressions else ()
+            ),
+            hosts=_hosts(found.files, batch.read, hosts, decls, self._cwd)
+            if hosts is not None
+            else None,
+        )
+
+
+def _note(source: SourceFile) -> object:
+    """What the cache keeps beside a file's result: its `portlint: ignore` comments."""
     from axios_portlint.suppress.nix import nix_suppressions, suppressions_to_json
 
-    cwd = cwd or Path.cwd()
-    found = discovered if discovered is not None else _discover(paths, excludes, cwd, also)
-    cache = Cache(cache_dir) if cache_dir is not None else None
-    # With a cache every file's suppressions are kept beside its result, so a warm
-    # run reads no file; without one only a check needs them.
-    wants_notes = cache is not None or with_suppressions
-    batch = extract_found(
-        found.files,
-        cache,
-        max_bytes=DEFAULT_MAX_BYTES,
-        note=(lambda source: suppressions_to_json(nix_suppressions(source)))
-        if wants_notes
-        else None,
-    )
-    results = batch.results
-    # Place submodule files and fold what files read from each other's options,
-    # now that all are known.
-    decls = tuple(link_results(results))
-    if listeners is not None:
-        decls = classify(decls, listeners)
-    issues = tuple(r.syntax_issue for r in results if r.syntax_issue is not None)
-    return Inventory(
-        files=tuple(result.path for result in results),
-        decls=tuple(sorted(decls, key=lambda d: d.location.sort_key())),
-        syntax_issues=issues,
-        file_problems=sorted_problems([*found.problems, *batch.problems]),
-        suppressions=(
-            _suppressions(results, batch.notes, found.files) if with_suppressions else ()
-        ),
-        hosts=_hosts(found.files, hosts or (), decls, cwd) if with_hosts else None,
-    )
+    return suppressions_to_json(nix_suppressions(source))
 
 
 def no_hosts() -> HostMap:
@@ -222,14 +275,22 @@ def no_hosts() -> HostMap:
 
 
 def _hosts(
-    files: Sequence[StatFile], configured: HostEntries, decls: Sequence[PortDecl], cwd: Path
+    files: Sequence[StatFile],
+    read: Sequence[SourceFile],
+    configured: HostEntries,
+    decls: Sequence[PortDecl],
+    cwd: Path,
 ) -> HostMap:
-    """The tree's hosts; files are read again (a warm cache kept none of their bytes)."""
+    """The tree's hosts, from the files this run read and the others read again
+    (a warm cache kept none of their bytes)."""
     from axios_portlint.extract.hostsources import may_name_hosts
 
-    sources = [
-        s for s in (read_file(f, DEFAULT_MAX_BYTES) for f in files) if isinstance(s, SourceFile)
-    ]
+    by_path = {source.path: source for source in read}
+    sources = []
+    for file in files:
+        source = by_path.get(file.display) or read_file(file, DEFAULT_MAX_BYTES)
+        if isinstance(source, SourceFile):
+            sources.append(source)
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
     configurations = _configurations(sources, decls)
     if not may_name_hosts(sources, entries, configurations):
@@ -405,22 +466,36 @@ def check(
     # Without a registry the rules that need one cannot run: PL020 cannot judge their comments.
     unjudged = {rule.code for rule in rules if no_registry and rule.needs_registry}
     rules = tuple(rule for rule in rules if rule.code not in unjudged)
-    source = None if no_registry else read_registry(locate_registry(registry, cwd), cwd)
-    registry_file = None if source is None else source.registry
-    inventory = scan(
-        paths,
-        excludes=excludes,
-        cwd=cwd,
-        listeners=listeners,
-        cache_dir=cache_dir,
-        with_suppressions=True,
-        with_hosts=True,
-        hosts=hosts,
-        discovered=discovered,
-        also=() if named is None else named.inputs,
-    )
-    from axios_portlint.graph import PortGraph  # networkx: only a check needs it
+    registry_path = None if no_registry else locate_registry(registry, cwd)
+    try:
+        # Started first: on a large tree forked workers parse while this process
+        # imports markdown-it and networkx and reads the registry.
+        scanning = _Scan(
+            paths,
+            excludes=excludes,
+            cwd=cwd,
+            listeners=listeners,
+            cache_dir=cache_dir,
+            with_suppressions=True,
+            with_hosts=True,
+            hosts=hosts,
+            discovered=discovered,
+            also=() if named is None else named.inputs,
+        )
+    except UsageError:
+        if registry_path is not None:
+            read_registry(registry_path, cwd)  # a broken registry is still told first
+        raise
+    try:
+        source = None if registry_path is None else read_registry(registry_path, cwd)
+        from axios_portlint.graph import PortGraph, load_networkx  # only a check needs them
 
+        load_networkx()
+        inventory = scanning.inventory()
+    except BaseException:
+        scanning.close()
+        raise
+    registry_file = None if source is None else source.registry
     graph = PortGraph(inventory.decls, registry_file)
     context = Context(
         decls=inventory.decls,

@@ -1,5 +1,6 @@
 """Extraction of a whole tree: from the cache where the content is unchanged, the rest
-in a process pool when there are enough files to pay for one.
+in forked workers (extract/pool.py) when there are enough files, and spare cores,
+to pay for them.
 
 Per-file extraction is independent by design, so the order of work never
 changes a result: the pool and the cache give the same findings as one process
@@ -11,11 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from axios_portlint.discover import StatFile, read_file
 from axios_portlint.extract.cache import Cache, content_key, stat_key
 from axios_portlint.model import FileProblem, FileResult, SourceFile
+
+S = TypeVar("S")
+T = TypeVar("T")
 
 # Below this many files to parse, starting workers costs more than it saves.
 POOL_THRESHOLD = 400
@@ -48,6 +52,8 @@ class Batch:
     results: tuple[FileResult, ...]  # in the order of the files given
     notes: tuple[Any, ...]  # `note` of each result's file; None without a `note` function
     problems: tuple[FileProblem, ...]  # files only reading showed unfit (binary, not UTF-8)
+    # The files this run read (those the cache answered by stat were not), by display path.
+    read: tuple[SourceFile, ...] = ()
 
 
 def extract_found(
@@ -65,48 +71,143 @@ def extract_found(
     suppression comments); it is stored beside the result, so a warm run reads
     nothing. A result without its note in the cache counts as a miss.
     """
+    return start_found(files, cache, max_bytes=max_bytes, note=note, workers=workers).result()
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What `start_found` learnt before parsing: the cache's answers and what to extract."""
+
+    hits: dict[int, tuple[FileResult, Any]]  # by the file's index
+    problems: list[FileProblem]  # files reading showed unfit
+    read: dict[int, SourceFile]  # the files read so far, by index
+    missing: list[tuple[int, StatFile]]  # the files to extract (read or not yet)
+    keys: dict[int, str]  # content key of each file read (with a cache)
+    kept: list[str]  # content keys the stat key answered for
+    links: list[tuple[str, str]]  # (stat key, content key) of each file read
+
+
+# What extracting one file gives: its result and note, or why it cannot be read.
+Extracted = tuple[FileResult, Any] | FileProblem
+
+
+class Extraction:
+    """Extraction under way (`start_found`): forked workers parse while the caller
+    does other work; `result()` joins them, `close()` stops them unfinished.
+
+    Without a cache nothing needs the bytes before parsing, so the workers are
+    forked before any file is read: each reads its own share, and this process
+    reads every file (the hosts pass needs them) only in `result()`.
+    """
+
+    def __init__(
+        self,
+        found: _Found,
+        cache: Cache | None,
+        note: Callable[[SourceFile], Any] | None,
+        workers: int | None,
+        max_bytes: int,
+    ) -> None:
+        self._found = found
+        self._cache = cache
+        self._note = note
+        self._max_bytes = max_bytes
+        self._extract_file: Callable[[SourceFile], FileResult] | None = None
+        if found.missing:
+            # Imported here: a fully warm run extracts nothing and never loads the parser.
+            from axios_portlint.extract.declarations import extract_file
+
+            self._extract_file = extract_file
+        self._work = _start(found.missing, self._extract_one, workers, POOL_THRESHOLD)
+
+    def _extract_one(self, item: tuple[int, StatFile]) -> Extracted:
+        index, file = item
+        source = self._found.read.get(index) or read_file(file, self._max_bytes)
+        if isinstance(source, FileProblem):
+            return source
+        assert self._extract_file is not None
+        return self._extract_file(source), self._note(source) if self._note else None
+
+    def result(self) -> Batch:
+        found, cache = self._found, self._cache
+        hits = dict(found.hits)
+        problems = list(found.problems)
+        unread = {index: file for index, file in found.missing if index not in found.read}
+        for index, file in unread.items():
+            read = read_file(file, self._max_bytes)
+            if isinstance(read, FileProblem):
+                problems.append(read)
+            else:
+                found.read[index] = read
+        computed = self._work.results()
+        for (index, _file), extracted in zip(found.missing, computed, strict=True):
+            if index not in found.read:
+                continue  # unfit as this process read it: its problem is told
+            if isinstance(extracted, FileProblem):  # changed since a worker read it
+                extracted = self._extract_one((index, _file))
+                assert not isinstance(extracted, FileProblem)
+            hits[index] = extracted
+            if cache is not None:
+                cache.put(found.keys[index], extracted[0])
+                if self._note is not None:
+                    cache.put_note(found.keys[index], extracted[1])
+        if cache is not None:
+            for stat, key in found.links:
+                cache.link(stat, key)
+            cache.save([*found.kept, *found.keys.values()])
+        ordered = [hits[index] for index in sorted(hits)]
+        return Batch(
+            tuple(result for result, _ in ordered),
+            tuple(value for _, value in ordered),
+            tuple(problems),
+            tuple(found.read[index] for index in sorted(found.read)),
+        )
+
+    def close(self) -> None:
+        self._work.close()
+
+
+def start_found(
+    files: Sequence[StatFile],
+    cache: Cache | None,
+    *,
+    max_bytes: int,
+    note: Callable[[SourceFile], Any] | None = None,
+    workers: int | None = None,
+) -> Extraction:
+    """`extract_found`, started: the cache asked, and the parsing forked off."""
+    if cache is None:
+        every = _Found({}, [], {}, list(enumerate(files)), {}, [], [])
+        return Extraction(every, None, note, workers, max_bytes)
     hits: dict[int, tuple[FileResult, Any]] = {}
-    sources: list[tuple[int, SourceFile]] = []
+    read: dict[int, SourceFile] = {}
     problems: list[FileProblem] = []
     stats = [stat_key(file.display, file.signature) for file in files]
-    kept: list[str] = []  # the content keys of this run, for the cache to keep
+    kept: list[str] = []
     for index, file in enumerate(files):
-        resolved = cache.resolve(stats[index]) if cache else None
-        known = _known(cache, resolved, note) if cache else None
+        resolved = cache.resolve(stats[index])
+        known = _known(cache, resolved, note)
         if known is not None and resolved is not None:
             hits[index] = known
             kept.append(resolved)
             continue
-        read = read_file(file, max_bytes)
-        if isinstance(read, FileProblem):
-            problems.append(read)
+        source = read_file(file, max_bytes)
+        if isinstance(source, FileProblem):
+            problems.append(source)
         else:
-            sources.append((index, read))
-    keys = {index: content_key(source.path, source.data) for index, source in sources}
-    missing: list[tuple[int, SourceFile]] = []
-    for index, source in sources:
-        known = _known(cache, keys[index], note) if cache else None
+            read[index] = source
+    keys: dict[int, str] = {}
+    missing: list[tuple[int, StatFile]] = []
+    for index, source in read.items():
+        keys[index] = content_key(source.path, source.data)
+        known = _known(cache, keys[index], note)
         if known is None:
-            missing.append((index, source))
+            missing.append((index, files[index]))
         else:
             hits[index] = known
-    computed = _extract([source for _, source in missing], workers, POOL_THRESHOLD)
-    for (index, source), result in zip(missing, computed, strict=True):
-        hits[index] = (result, note(source) if note else None)
-        if cache is not None:
-            cache.put(keys[index], result)
-            if note is not None:
-                cache.put_note(keys[index], hits[index][1])
-    if cache is not None:
-        for index, key in keys.items():
-            cache.link(stats[index], key)
-        cache.save([*kept, *keys.values()])
-    ordered = [hits[index] for index in sorted(hits)]
-    return Batch(
-        tuple(result for result, _ in ordered),
-        tuple(value for _, value in ordered),
-        tuple(problems),
-    )
+    links = [(stats[index], key) for index, key in keys.items()]
+    found = _Found(hits, problems, read, missing, keys, kept, links)
+    return Extraction(found, cache, note, workers, max_bytes)
 
 
 def _known(
@@ -123,41 +224,62 @@ def _known(
     return (result, value) if found else None
 
 
-# The sources of the current run, for forked workers: they inherit this list with
-# the process instead of receiving the bytes pickled through a pipe.
-_SHARED: Sequence[SourceFile] = ()
+class _Work(Protocol[T]):
+    def results(self) -> list[T]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Here(Generic[S, T]):
+    """The work done in this process, when `results()` is asked for."""
+
+    items: Sequence[S]
+    work: Callable[[S], T]
+
+    def results(self) -> list[T]:
+        return [self.work(item) for item in self.items]
+
+    def close(self) -> None:
+        pass
+
+
+def _start(
+    items: Sequence[S], work: Callable[[S], T], workers: int | None, threshold: int
+) -> _Work[T]:
+    count = workers if workers is not None else _spare_cores()
+    if count < 2 or len(items) < threshold or not hasattr(os, "fork"):
+        return _Here(items, work)
+    # Imported here: most runs (pre-commit on a few files, a warm cache) never fork.
+    from axios_portlint.extract.pool import Pool
+
+    return Pool(items, work, count)
+
+
+def _spare_cores() -> int:
+    """The cores this run can have to itself, its own included.
+
+    A worker gains wall time only on a core nobody else wants: on two cores with
+    other work running (load average 3 to 4), forking made a cold check of the
+    3,500-file corpus slower (3.23 s against 3.02 s of wall) and cost 0.25 s more
+    CPU, as the processes slow each other down. So the load average decides.
+    """
+    cores = _cores()
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this system
+        return cores
+    return max(1, min(cores, round(cores - busy) + 1))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _extract(sources: list[SourceFile], workers: int | None, threshold: int) -> list[FileResult]:
-    global _SHARED
-    if not sources:
-        return []
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    # Imported here: a fully warm run extracts nothing and never loads the parser.
     from axios_portlint.extract.declarations import extract_file
 
-    if count < 2 or len(sources) < threshold:
-        return [extract_file(source) for source in sources]
-    # Imported here: most runs (pre-commit on a few files, a warm cache) never start a
-    # pool, and these imports cost more than such a run's extraction.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [extract_file(source) for source in sources]
-    _SHARED = sources
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            parts = list(pool.map(_extract_share, range(count), [count] * count))
-    finally:
-        _SHARED = ()
-    # Undo the round-robin split so results line up with `sources`.
-    streams = [iter(part) for part in parts]
-    return [next(streams[index % count]) for index in range(len(sources))]
-
-
-def _extract_share(start: int, step: int) -> list[FileResult]:
-    from axios_portlint.extract.declarations import extract_file
-
-    return [extract_file(source) for source in _SHARED[start::step]]
+    return _start(sources, extract_file, workers, threshold).results()

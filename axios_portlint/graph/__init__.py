@@ -61,6 +61,11 @@ class Claim:
     rows: tuple[RegistryRow, ...]
 
 
+def load_networkx() -> None:
+    """Import networkx ahead of `PortGraph`: a cold check does it while its workers parse."""
+    import networkx  # noqa: F401
+
+
 class PortGraph:
     def __init__(self, decls: Iterable[PortDecl], registry: Registry | None) -> None:
         import networkx as nx  # 80 ms to import: only commands that build the graph pay it

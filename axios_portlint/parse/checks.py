@@ -13,6 +13,7 @@ by a node's first child at the latest.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -32,11 +33,14 @@ NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
 CHECKS_QUERY = """
 (binding_set) @bindings
+(binding . (attrpath . (_) @first_name))
+(inherited_attrs (_) @inherited)
 (formals) @formals
 (integer_expression) @integer
-(inherited_attrs [(interpolation) (string_expression)] @inherit_name)
 (path_expression) @path
 """
+# The inherited names only a plain string or `${...}` can make an error.
+INHERIT_NAME_KINDS = ("interpolation", "string_expression")
 # Only for files with a comparison operator: every `1 + 1 + ...` term would match.
 COMPARISON_QUERY = """
 (binary_expression left: (binary_expression)) @comparison
@@ -49,6 +53,8 @@ OR_QUERY = """
 """
 # A first attribute name that is a plain identifier, ending where a `.`, `=` or space does.
 PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
+# Any identifier-like word, in code, strings or comments alike.
+WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 # `or` at the end of a word; a literal first keeps the regex engine's fast scan.
 OR_ENDING = re.compile(rb"or(?![A-Za-z0-9_'-])")
 IDENTIFIER_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'-")
@@ -78,18 +84,37 @@ def _snippet_parser() -> Parser:
 def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
     if data.startswith(BOM):
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
-    if not any(child.type != "comment" for child in root.named_children):
+    if not _has_expression(root):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
     comparisons = any(operator in data for operator in COMPARISON_BYTES)
     cursor = QueryCursor(_query(_spells_or(data), comparisons))
-    for name, nodes in cursor.captures(root).items():
-        if name == "bindings":
-            for node in nodes:
-                yield from _duplicate_attributes(node, data)
-            continue
+    captures = cursor.captures(root)
+    for node in captures.pop("formals", []):
+        yield from _duplicate_formals(node, data)
+    sets = captures.pop("bindings", [])
+    names = captures.pop("first_name", [])
+    inherited = captures.pop("inherited", [])
+    if root.has_error:  # the names below are read off a tree without errors only
+        repeating = [node for node in sets if _may_repeat(node, data)]
+    else:
+        repeating = _repeating_sets(sets, [*names, *inherited], data)
+    for node in repeating:
+        yield from _duplicate_attributes(node, data)
+    for node in inherited:
+        if node.type in INHERIT_NAME_KINDS:
+            yield from _inherit_name(node)
+    for name, nodes in captures.items():
         check = _CHECKS[name]
         for node in nodes:
             yield from check(node)
+
+
+def _has_expression(root: Node) -> bool:
+    """Whether the file holds more than comments; the expression is nearly always last."""
+    count = root.named_child_count
+    if count and root.named_children[-1].type != "comment":
+        return True
+    return any(child.type != "comment" for child in root.named_children)
 
 
 def _spells_or(data: bytes) -> bool:
@@ -190,7 +215,11 @@ def _doubled_slash(node: Node, text: bytes) -> Iterator[ParserError]:
         yield ParserError(f"syntax error: unexpected '//' {UPDATE_NEEDS}", node)
 
 
-def _duplicate_formals(node: Node) -> Iterator[ParserError]:
+def _duplicate_formals(node: Node, data: bytes) -> Iterator[ParserError]:
+    if b"@" not in data:  # no `args@{ ... }`: only the formals' own names can repeat
+        words = WORD.findall(data, node.start_byte, node.end_byte)
+        if len(set(words)) == len(words):  # every name is a word of the text
+            return
     function = node.parent
     universal = function.child_by_field_name("universal") if function is not None else None
     seen: set[bytes] = {universal.text} if universal is not None and universal.text else set()
@@ -217,9 +246,59 @@ class _Entry:
     children: dict[str, _Entry] | None = None
 
 
+def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[Node]:
+    """The sets where two bindings (or inherited names) start with the same name.
+
+    A cheap filter before `_duplicate_attributes`, over the query's captures: a
+    name belongs to the innermost set around it. The sets' starts and ends cut the
+    file into stretches, each with one innermost set (`_innermost`), so a name's
+    set is one binary search away, however deep the nesting.
+    """
+    if len(names) < 2:
+        return []
+    bounds, innermost = _innermost(sets)
+    seen: set[tuple[int, bytes]] = set()
+    flagged: set[int] = set()
+    for node in names:
+        start = node.start_byte
+        owner = innermost[bisect_right(bounds, start) - 1]
+        if owner < 0:
+            continue
+        name = data[start : node.end_byte]
+        if name[:1] == b'"' and b"\\" not in name and b"${" not in name:
+            name = name.strip(b'"')
+        key = (owner, name)
+        if key in seen:
+            flagged.add(owner)
+        seen.add(key)
+    return sorted((sets[owner] for owner in flagged), key=_start)
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
+
+
+def _innermost(sets: list[Node]) -> tuple[list[int], list[int]]:
+    """Where the innermost open set changes (sorted offsets) and the index of that set
+    from there on (-1: none). Sets nest or lie apart, as a tree's nodes do."""
+    spans = sorted((node.start_byte, node.end_byte, index) for index, node in enumerate(sets))
+    events: list[tuple[int, int]] = [(-1, -1)]  # (offset, innermost set from there on)
+    stack: list[tuple[int, int]] = []  # (end, index) of the open sets, innermost last
+    for start, end, index in spans:
+        while stack and stack[-1][0] <= start:
+            closed_end, _closed = stack.pop()
+            events.append((closed_end, stack[-1][1] if stack else -1))
+        events.append((start, index))
+        stack.append((end, index))
+    while stack:
+        closed_end, _closed = stack.pop()
+        events.append((closed_end, stack[-1][1] if stack else -1))
+    # A walk in document order: the events come out sorted, an end before a start at
+    # the same offset.
+    return [event[0] for event in events], [event[1] for event in events]
+
+
 def _duplicate_attributes(node: Node, data: bytes) -> Iterator[ParserError]:
-    if not _may_repeat(node, data):
-        return
     if node.parent is None or node.parent.type not in (*LITERAL_SETS, "let_expression"):
         return
     yield from _insert_bindings(node, {}, ())
@@ -330,8 +409,6 @@ def _already(path: tuple[str, ...], where: Node) -> ParserError:
 _CHECKS = {
     "or": _or_variable,
     "comparison": _chained_comparison,
-    "formals": _duplicate_formals,
     "integer": _large_integer,
-    "inherit_name": _inherit_name,
     "path": _path,
 }

@@ -1,0 +1,98 @@
+"""The forked pool (extract/pool.py) gives every result once, in order, whatever a worker does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES
+
+from axios_portlint.discover import discover_stats
+from axios_portlint.extract import batch
+from axios_portlint.extract.batch import extract_found
+from axios_portlint.extract.cache import Cache
+from axios_portlint.extract.pool import Pool
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the pool forks")
+
+PARENT = os.getpid()
+
+
+def square(value: int) -> int:
+    return value * value
+
+
+def test_results_come_back_in_order_from_every_process() -> None:
+    items = list(range(1000))
+    pids: set[int] = set()
+
+    def work(value: int) -> tuple[int, int]:
+        pids.add(os.getpid())
+        return square(value), os.getpid()
+
+    results = Pool(items, work, 3).results()
+    assert [value for value, _ in results] == [square(value) for value in items]
+    # The caller joined late (after forking two), so the workers did chunks too.
+    assert {pid for _, pid in results} - {PARENT}
+
+
+def test_a_worker_that_dies_loses_nothing() -> None:
+    def work(value: int) -> int:
+        if os.getpid() != PARENT:
+            os._exit(3)  # a worker killed mid-chunk: no results at all
+        return square(value)
+
+    assert Pool(list(range(300)), work, 2).results() == [square(v) for v in range(300)]
+
+
+def test_an_error_in_the_work_is_the_callers_own() -> None:
+    def work(value: int) -> int:
+        if value == 250:
+            raise ValueError("bad item")
+        return value
+
+    with pytest.raises(ValueError, match="bad item"):
+        Pool(list(range(300)), work, 2).results()
+
+
+def test_close_stops_the_workers() -> None:
+    def work(value: int) -> int:
+        return value
+
+    pool = Pool(list(range(5000)), work, 3)
+    children = [pid for pid, _ in pool._children]
+    pool.close()
+    for pid in children:
+        with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+            os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize("tree", ["cairn", "listeners", "parse"])
+def test_forked_extraction_equals_one_process(
+    tree: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that read their own files (no cache) or get them read (cache) agree with one
+    process: results, notes, problems and the files read."""
+    files = discover_stats([FIXTURES / tree], cwd=FIXTURES).files
+
+    def note(source: object) -> str:
+        return repr(source)[:40]
+
+    alone = extract_found(files, None, max_bytes=10**7, note=note, workers=1)
+    monkeypatch.setattr(batch, "POOL_THRESHOLD", 1)
+    forked = extract_found(files, None, max_bytes=10**7, note=note, workers=2)
+    cached = extract_found(files, Cache(tmp_path), max_bytes=10**7, note=note, workers=2)
+    assert forked == alone
+    assert cached == alone
+    assert len(alone.results) == len(files) - len(alone.problems)
+
+
+@pytest.mark.parametrize(("load", "spare"), [(0.2, 4), (1.0, 4), (2.0, 3), (3.0, 2), (9.0, 1)])
+def test_workers_only_on_cores_nobody_else_wants(
+    load: float, spare: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine a worker only slows the others down: the load average decides."""
+    monkeypatch.setattr(batch, "_cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert batch._spare_cores() == spare
