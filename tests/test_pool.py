@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,11 +91,38 @@ def test_forked_extraction_equals_one_process(
     assert len(alone.results) == len(files) - len(alone.problems)
 
 
-@pytest.mark.parametrize(("load", "spare"), [(0.2, 4), (1.0, 4), (2.0, 3), (3.0, 2), (9.0, 1)])
+@pytest.mark.parametrize(("others", "spare"), [(0, 4), (1, 3), (2, 2), (3, 1), (9, 1)])
 def test_workers_only_on_cores_nobody_else_wants(
+    others: int, spare: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine a worker only slows the others down: what runs now decides."""
+    monkeypatch.setattr(batch, "_cores", lambda: 4)
+    monkeypatch.setattr(batch, "_others_running", lambda: others)
+    assert batch._spare_cores() == spare
+
+
+@pytest.mark.parametrize(("load", "spare"), [(0.2, 4), (1.0, 3), (2.0, 2), (3.0, 1), (9.0, 1)])
+def test_without_a_runnable_count_the_load_average_decides(
     load: float, spare: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a loaded machine a worker only slows the others down: the load average decides."""
     monkeypatch.setattr(batch, "_cores", lambda: 4)
+    monkeypatch.setattr(batch, "_others_running", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert batch._spare_cores() == spare
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="Linux only")
+def test_the_runnable_count_counts_a_busy_process() -> None:
+    """A process spinning beside this one is one more runnable process (the count
+    includes this test's own process, which `_others_running` leaves out)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        counts = []
+        for _ in range(50):
+            counts.append(batch._others_running())
+            time.sleep(0.01)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert all(isinstance(count, int) and count >= 0 for count in counts)
+    assert max(c for c in counts if c is not None) >= 1

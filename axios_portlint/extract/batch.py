@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from axios_portlint.discover import StatFile, read_file
@@ -262,14 +263,29 @@ def _spare_cores() -> int:
     A worker gains wall time only on a core nobody else wants: on two cores with
     other work running (load average 3 to 4), forking made a cold check of the
     3,500-file corpus slower (3.23 s against 3.02 s of wall) and cost 0.25 s more
-    CPU, as the processes slow each other down. So the load average decides.
+    CPU, as the processes slow each other down. So what runs right now decides:
+    Linux's count of runnable processes (`/proc/loadavg`, ours included). The
+    one-minute load average lags by a minute: after a test suite, a build or the
+    previous step of a benchmark it still says "busy" for cores that are idle
+    now, and a cold check then ran on one core with the second one free.
     """
     cores = _cores()
+    others = _others_running()
+    if others is None:
+        try:
+            others = round(os.getloadavg()[0])  # no instantaneous count: the average
+        except (AttributeError, OSError):  # no load average on this system
+            return cores
+    return max(1, min(cores, cores - others))
+
+
+def _others_running() -> int | None:
+    """How many other processes are runnable right now; None where Linux cannot say."""
     try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this system
-        return cores
-    return max(1, min(cores, round(cores - busy) + 1))
+        running = Path("/proc/loadavg").read_text(encoding="ascii").split()[3].split("/")[0]
+    except (OSError, IndexError):
+        return None
+    return max(0, int(running) - 1) if running.isdigit() else None
 
 
 def _cores() -> int:
