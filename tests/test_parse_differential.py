@@ -322,6 +322,9 @@ VALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "{ a.c = 2; a = { b = 1; }; }",
         "{ a = { b = 1; }; a = { c = 1; }; }",
         "let a.b = 1; a.c = 2; in a",
+        '{ ${"a"}.b = 1; a.c = 3; }',
+        # An interpolation inside quotes stays dynamic: only evaluation knows the name.
+        '{ "${"a"}" = 1; a = 2; }',
     ],
     # Issue 13: the grammar lexes `a//b` as one path, wants a name after `inherit`,
     # and takes every `${...}` in an inherit as dynamic.
@@ -520,6 +523,13 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         "9223372036854775808",
         "{ inherit ${x}; }",
         "{ inherit (x) ${y}; }",
+        # A `${...}` holding one plain string is a static name to Nix's parser.
+        '{ ${"a"} = 1; a = 3; }',
+        '{ ${ ("a") } = 1; a = 3; }',
+        '{ a = 1; ${"a"} = 3; }',
+        '{ ${"a"}.b = 1; a.b = 3; }',
+        'let ${"a"} = 1; a = 2; in a',
+        '{ inherit a; ${"a"} = 1; }',
     ],
     "lexer_paths": ["./a/", "/a/b/", './a/${"b"}/', "./a//b"],
     "update_lookalikes": [

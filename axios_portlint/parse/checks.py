@@ -53,6 +53,8 @@ OR_QUERY = """
 """
 # A first attribute name that is a plain identifier, ending where a `.`, `=` or space does.
 PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
+# `"a"` or `${"a"}` (also `${ ("a") }`): a name Nix's parser reads as the plain `a`.
+PLAIN_STRING_NAME = re.compile(rb'(?:\$\{[\s(]*)?"([^"\\$]*)"(?:[\s)]*\})?')
 # Any identifier-like word, in code, strings or comments alike.
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 # `or` at the end of a word; a literal first keeps the regex engine's fast scan.
@@ -264,14 +266,18 @@ def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[No
         owner = innermost[bisect_right(bounds, start) - 1]
         if owner < 0:
             continue
-        name = data[start : node.end_byte]
-        if name[:1] == b'"' and b"\\" not in name and b"${" not in name:
-            name = name.strip(b'"')
-        key = (owner, name)
+        key = (owner, _plain(data[start : node.end_byte]))
         if key in seen:
             flagged.add(owner)
         seen.add(key)
     return sorted((sets[owner] for owner in flagged), key=_start)
+
+
+def _plain(name: bytes) -> bytes:
+    """The bytes of a first name as Nix's parser names it: `"a"`, `${"a"}` and
+    `${("a")}` are all `a` (a duplicate of a later `a = ...`); the rest as written."""
+    quoted = PLAIN_STRING_NAME.fullmatch(name)
+    return quoted.group(1) if quoted is not None else name
 
 
 def _start(node: Node) -> int:
@@ -330,7 +336,7 @@ def _may_repeat(binding_set: Node, data: bytes) -> bool:
         else:
             continue
         for name in names:
-            plain = name.strip(b'"') if b"\\" not in name and b"${" not in name else name
+            plain = _plain(name)
             if plain in seen:
                 return True
             seen.add(plain)

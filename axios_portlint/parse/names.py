@@ -21,6 +21,9 @@ def static_attr_name(attr: Node) -> str | None:
         return "".join(parts)
     if attr.type == "interpolation":
         inner = attr.child_by_field_name("expression")
+        # Nix's parser drops the parentheses: `${("a")}` is the plain name `a` too.
+        while inner is not None and inner.type == "parenthesized_expression":
+            inner = inner.child_by_field_name("expression")
         if inner is not None and inner.type == "string_expression":
             return static_attr_name(inner)
     return None
