@@ -55,6 +55,7 @@ OR_QUERY = """
 PLAIN_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*(?=[\s.=#/])")
 # `"a"` or `${"a"}` (also `${ ("a") }`): a name Nix's parser reads as the plain `a`.
 PLAIN_STRING_NAME = re.compile(rb'(?:\$\{[\s(]*)?"([^"\\$]*)"(?:[\s)]*\})?')
+QUOTE_OR_DOLLAR = (b'"', b"$")
 # Any identifier-like word, in code, strings or comments alike.
 WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 # `or` at the end of a word; a literal first keeps the regex engine's fast scan.
@@ -266,7 +267,8 @@ def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[No
         owner = innermost[bisect_right(bounds, start) - 1]
         if owner < 0:
             continue
-        key = (owner, _plain(data[start : node.end_byte]))
+        name = data[start : node.end_byte]
+        key = (owner, _plain(name) if name[:1] in QUOTE_OR_DOLLAR else name)
         if key in seen:
             flagged.add(owner)
         seen.add(key)
@@ -276,6 +278,8 @@ def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[No
 def _plain(name: bytes) -> bytes:
     """The bytes of a first name as Nix's parser names it: `"a"`, `${"a"}` and
     `${("a")}` are all `a` (a duplicate of a later `a = ...`); the rest as written."""
+    if name[:1] not in QUOTE_OR_DOLLAR:  # nearly every name: an identifier
+        return name
     quoted = PLAIN_STRING_NAME.fullmatch(name)
     return quoted.group(1) if quoted is not None else name
 
