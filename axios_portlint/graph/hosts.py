@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from axios_portlint.model import Host, HostMap, HostSource, Location, Origin, PortDecl
+from axios_portlint.model import Host, HostMap, HostSource, Origin, PortDecl
 
 __all__ = ["DEFAULT_ORIGINS", "HostPorts", "host_ports", "unhosted"]
 
@@ -135,14 +135,16 @@ def unhosted(hosts: HostMap, listeners: Iterable[PortDecl]) -> tuple[PortDecl, .
     deployed = frozenset().union(
         *(host.files for host in hosts.hosts if host.source is not HostSource.TEST)
     )
-    tests = [host for host in hosts.hosts if host.source is HostSource.TEST]
+    # Each test by the files its nodes are written in: a listener asks only the tests
+    # written in its own file, not every test of the tree.
+    tests_in: dict[str, list[Host]] = {}
+    for host in hosts.hosts:
+        if host.source is HostSource.TEST:
+            for file in {part.file for part in host.parts}:
+                tests_in.setdefault(file, []).append(host)
     return tuple(
         d
         for d in listeners
-        if d.location.file not in deployed and not any(_in_node(h, d.location) for h in tests)
+        if d.location.file not in deployed
+        and not any(test.holds(d.location) for test in tests_in.get(d.location.file, ()))
     )
-
-
-def _in_node(test: Host, location: Location) -> bool:
-    """Is `location` written inside one of a test's own parts (its node, its defaults)?"""
-    return any(part.file == location.file for part in test.parts) and test.holds(location)
