@@ -408,26 +408,25 @@ def _app_running(args: list[str]) -> typer.Typer:
     return narrowed
 
 
-# The cyclic collector's thresholds while a command runs (Python's default: 700, 10, 10).
-# A run lasts a second and makes little cyclic garbage (465 objects in a cold check of the
-# axios-sized tree, 11,600 on 3,500 files), but importing networkx and the pipeline and
-# parsing allocate long-lived objects by the hundred thousand, and each 700 of them
-# started a collection: 97 in a cold check of the axios-sized tree, 0.04 s.
-RUN_GC_THRESHOLD = (20_000, 50, 100)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The `portlint` program; `argv` None reads the process's own arguments (`sys.argv`)."""
     # Everything imported so far (typer, click, the modules: 18,000 objects) lives as long
     # as the process: frozen, the cyclic collector stops walking it again and again while
     # the command runs (5 ms of a replayed check). Unfrozen after, for callers in-process.
     gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(*RUN_GC_THRESHOLD)
+    # And the collector is off while the command runs: a run lasts a second and makes little
+    # cyclic garbage (465 objects in a cold check of the axios-sized tree, 11,600 on 3,500
+    # files: 2 MB more at the peak), but importing networkx and the pipeline and parsing
+    # allocate long-lived objects by the hundred thousand, and every 700 of them started a
+    # collection that walked them again: 97 in a cold check of the axios-sized tree, 0.04 s.
+    # (Forked workers inherit it; they end with os._exit.)
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return _main(argv)
     finally:
-        gc.set_threshold(*threshold)
+        if enabled:
+            gc.enable()
         if argv is None:
             # The program (console script, `python -m`): the process ends now, and Python's
             # exit makes one last collection over every object not frozen, which frees
