@@ -211,6 +211,35 @@ def test_main_in_process(axios_tree: AxiosTree, monkeypatch: pytest.MonkeyPatch)
     assert main(["check"]) == 1
 
 
+def test_main_in_process_puts_the_collector_back(axios_tree: AxiosTree) -> None:
+    """`main` turns the cyclic collector off and freezes objects for its run only: a caller
+    in the same process gets the collector as it was; as the program (`argv` None) the
+    objects stay frozen, so Python's exit does not walk them all once more."""
+    script = (
+        "import gc, sys\n"
+        "from axios_portlint.cli import main\n"
+        "assert main(['check', '--no-cache']) == 0\n"
+        "print(gc.isenabled(), gc.get_freeze_count())\n"
+        "gc.disable()\n"
+        "assert main(['--version']) == 0\n"
+        "print(gc.isenabled(), gc.get_freeze_count())\n"
+        "gc.enable()\n"
+        "sys.argv = ['portlint', '--version']\n"
+        "assert main() == 0\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=axios_tree.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    states = [line for line in done.stdout.splitlines() if line.startswith(("True", "False"))]
+    assert states == ["True 0", "False 0", "True True"]
+
+
 # A console block (one or more `$ portlint ...` lines, each followed by what it prints) or
 # a Nix block whose first line names the file the walkthrough adds.
 README_STEP = re.compile(
