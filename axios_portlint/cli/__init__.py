@@ -415,8 +415,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the command runs (5 ms of a replayed check). Unfrozen after, for callers in-process.
     gc.freeze()
     # And the collector is off while the command runs: a run lasts a second and makes little
-    # cyclic garbage (465 objects in a cold check of the axios-sized tree, 11,600 on 3,500
-    # files: 2 MB more at the peak), but importing networkx and the pipeline and parsing
+    # cyclic garbage (465 objects in a cold check of the axios-sized tree, 12,000 on 3,500
+    # files: 5 MB more at the peak, docs/performance.md), but importing networkx and the
+    # pipeline and parsing
     # allocate long-lived objects by the hundred thousand, and every 700 of them started a
     # collection that walked them again: 97 in a cold check of the axios-sized tree, 0.04 s.
     # (Forked workers inherit it; they end with os._exit.)

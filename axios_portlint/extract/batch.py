@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -117,27 +118,17 @@ class Extraction:
         self._cache = cache
         self._note = note
         self._max_bytes = max_bytes
-        self._extract_file: Callable[[SourceFile], FileResult] | None = None
+        extract_file: Callable[[SourceFile], FileResult] | None = None
         if found.missing:
             # Imported here: a fully warm run extracts nothing and never loads the parser.
             from axios_portlint.extract.declarations import extract_file
-
-            self._extract_file = extract_file
-        self._work = _start(found.missing, self._send_one, workers, POOL_THRESHOLD)
-
-    def _extract_one(self, item: tuple[int, StatFile]) -> Extracted:
-        index, file = item
-        source = self._found.read.get(index) or read_file(file, self._max_bytes)
-        if isinstance(source, FileProblem):
-            return source
-        assert self._extract_file is not None
-        return self._extract_file(source), self._note(source) if self._note else None
-
-    def _send_one(self, item: tuple[int, StatFile]) -> Sent:
-        extracted = self._extract_one(item)
-        if isinstance(extracted, FileProblem) or extracted[0] != FileResult(item[1].display):
-            return extracted
-        return None, extracted[1]
+        # Not a bound method: the pool keeps its work function, and one that kept this
+        # object made a reference cycle holding every file's source and stat until the
+        # cyclic collector ran, which axios_portlint.cli turns off while a command runs.
+        self._extract_one = partial(_extract_one, found.read, extract_file, note, max_bytes)
+        self._work = _start(
+            found.missing, partial(_send_one, self._extract_one), workers, POOL_THRESHOLD
+        )
 
     def result(self) -> Batch:
         found, cache = self._found, self._cache
@@ -179,6 +170,32 @@ class Extraction:
 
     def close(self) -> None:
         self._work.close()
+
+
+def _extract_one(
+    read: dict[int, SourceFile],
+    extract_file: Callable[[SourceFile], FileResult] | None,
+    note: Callable[[SourceFile], Any] | None,
+    max_bytes: int,
+    item: tuple[int, StatFile],
+) -> Extracted:
+    """A file's result and note, from its bytes read already or read now."""
+    index, file = item
+    source = read.get(index) or read_file(file, max_bytes)
+    if isinstance(source, FileProblem):
+        return source
+    assert extract_file is not None
+    return extract_file(source), note(source) if note else None
+
+
+def _send_one(
+    extract_one: Callable[[tuple[int, StatFile]], Extracted], item: tuple[int, StatFile]
+) -> Sent:
+    """`extract_one` as a worker sends it back (`Sent`)."""
+    extracted = extract_one(item)
+    if isinstance(extracted, FileProblem) or extracted[0] != FileResult(item[1].display):
+        return extracted
+    return None, extracted[1]
 
 
 def start_found(
