@@ -417,9 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # And the collector is off while the command runs: a run lasts a second and makes little
     # cyclic garbage (465 objects in a cold check of the axios-sized tree, 12,000 on 3,500
     # files: 5 MB more at the peak, docs/performance.md), but importing networkx and the
-    # pipeline and parsing
-    # allocate long-lived objects by the hundred thousand, and every 700 of them started a
-    # collection that walked them again: 97 in a cold check of the axios-sized tree, 0.04 s.
+    # pipeline and parsing allocate long-lived objects by the hundred thousand, and every
+    # 700 of them started a collection that walked them again: 97 in a cold check of the
+    # axios-sized tree, 0.04 s.
     # (Forked workers inherit it; they end with os._exit.)
     enabled = gc.isenabled()
     gc.disable()
