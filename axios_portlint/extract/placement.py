@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Final
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED
 from axios_portlint.extract.scope import (
@@ -34,10 +33,9 @@ from axios_portlint.extract.scope import (
     peel_parens,
 )
 from axios_portlint.extract.values import Attrs, Listing, Str, Update
-from axios_portlint.parse import ParsedFile, ancestors, nix_language
+from axios_portlint.parse import ParsedFile, ancestors
 from axios_portlint.parse.names import attrpath_names
 
-VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
 DYNAMIC = "<name>"
 
@@ -79,11 +77,6 @@ class _Step:
 
 
 _Outcome = Placement | list[_Step]
-
-
-@cache
-def _variable_query() -> Query:
-    return Query(nix_language(), VARIABLE_QUERY)
 
 
 def placements(
@@ -605,15 +598,35 @@ def _bind(function: Node, argument: Node) -> tuple[Node, str, Node]:
 
 
 def _variable_uses(parsed: ParsedFile, holder: Node, name: str) -> list[Node]:
-    cursor = QueryCursor(_variable_query())
-    cursor.set_byte_range(holder.start_byte, holder.end_byte)
+    """Each variable inside `holder` that reads the `name` it binds, in source order.
+
+    Found from the name's spelling in the bytes, as submodules.py finds calls: a
+    query over the holder matched every variable in it (thousands in a large let)
+    only to compare each one's text with the name.
+    """
+    word = name.encode()
+    if not word:
+        return []
+    data, root, stop = parsed.source.data, parsed.root, holder.end_byte
     uses = []
-    for _pattern, captures in cursor.matches(holder):
-        variable = captures["variable"][0]
-        if captures["name"][0].text == name.encode() and (
-            binding_holder(parsed.root, variable, name) == holder
+    at = data.find(word, holder.start_byte, stop)
+    while at != -1:
+        end = at + len(word)
+        node = root.named_descendant_for_byte_range(at, end)
+        if (
+            node is not None
+            and node.type == "identifier"
+            and node.start_byte == at
+            and node.end_byte == end
         ):
-            uses.append(variable)
+            variable = node.parent
+            if (
+                variable is not None
+                and variable.type == "variable_expression"
+                and binding_holder(root, variable, name) == holder
+            ):
+                uses.append(variable)
+        at = data.find(word, at + 1, stop)
     return uses
 
 
