@@ -111,10 +111,12 @@ def parent_past_parens(node: Node) -> Node | None:
 def bound_expression(binding: Node, name: str) -> Node | None:
     """The expression of `binding` when it is `name = ...;` (one name, no dots)."""
     attrpath = binding.child_by_field_name("attrpath")
-    expression = binding.child_by_field_name("expression")
-    if attrpath is None or expression is None or attrpath_names(attrpath) != [name]:
+    if attrpath is None:
         return None
-    return expression
+    attrs = attrpath.children_by_field_name("attr")
+    if len(attrs) != 1 or static_attr_name(attrs[0]) != name:
+        return None  # a dotted path or another name: no need to read the expression
+    return binding.child_by_field_name("expression")
 
 
 def module_function(root: Node) -> Node | None:
