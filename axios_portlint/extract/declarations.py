@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from axios_portlint.extract.config import defined_config_paths, is_defined
 from axios_portlint.extract.configside import config_ports
@@ -52,18 +51,10 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, nix_language, parse_source
+from axios_portlint.parse import ParsedFile, parse_source
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
-MKOPTION_QUERY = """
-(apply_expression
-  function: [
-    (variable_expression name: (identifier) @name)
-    (select_expression attrpath: (attrpath attr: (identifier) @name .))
-  ]
-  (#eq? @name "mkOption")) @call
-"""
-
+MKOPTION = b"mkOption"
 PORT_TYPES = frozenset({("types", "port"), ("types", "ints", "u16")})
 NULLABLE = ("types", "nullOr")
 # `types.str`, `lib.types.ints.u16`: a type spelled plainly, the name after `types.`.
@@ -75,11 +66,6 @@ OTHER_TYPES = frozenset(
 )
 TRANSPARENT_BODIES = ("with_expression", "let_expression")
 PENDING_REASON = "reads options declared in other files"
-
-
-@cache
-def _query(source: str) -> Query:
-    return Query(nix_language(), source)
 
 
 def extract_file(source: SourceFile) -> FileResult:
@@ -221,9 +207,7 @@ def _option_default(
 
 def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
     folder = Folder(parsed.root, lambda _path: None)
-    cursor = QueryCursor(_query(MKOPTION_QUERY))
-    for _pattern, captures in cursor.matches(parsed.root):
-        call = captures["call"][0]
+    for call in mkoption_calls(parsed):
         argument = call.child_by_field_name("argument")
         if argument is None:
             continue
@@ -249,6 +233,46 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
                 continue
             description = written.get("description")
             yield _Candidate(call, placement, default, origin, option_node, description, note)
+
+
+def mkoption_calls(parsed: ParsedFile) -> Iterator[Node]:
+    """Each call `mkOption ...` or `lib.mkOption ...` (its innermost application), in
+    source order, found from its spelling in the bytes: a tree query walked the whole
+    tree and checked every call's function name in Python."""
+    data, root = parsed.source.data, parsed.root
+    at = data.find(MKOPTION)
+    while at != -1:
+        end = at + len(MKOPTION)
+        name = root.named_descendant_for_byte_range(at, end)
+        if (
+            name is not None
+            and name.type == "identifier"
+            and name.start_byte == at
+            and name.end_byte == end
+        ):
+            call = _call_of(name)
+            if call is not None:
+                yield call
+        at = data.find(MKOPTION, end)
+
+
+def _call_of(name: Node) -> Node | None:
+    """The application whose function is `name`, alone or as the last attribute of a select."""
+    function = name.parent
+    if function is not None and function.type == "attrpath":
+        attrpath, function = function, function.parent
+        if attrpath.named_child(attrpath.named_child_count - 1) != name:
+            return None
+        if function is None or function.type != "select_expression":
+            return None
+        if function.child_by_field_name("attrpath") != attrpath:
+            return None
+    elif function is None or function.type != "variable_expression":
+        return None
+    call = function.parent
+    if call is None or call.type != "apply_expression":
+        return None
+    return call if call.child_by_field_name("function") == function else None
 
 
 def _by_name_note(folder: Folder, type_field: _Field | None, default: _Field | None) -> str:
