@@ -16,9 +16,8 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from axios_portlint.extract.config import Leaf, config_leaves
 from axios_portlint.extract.link import default_of
@@ -38,7 +37,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, ancestors, nix_language
+from axios_portlint.parse import ParsedFile, ancestors
 from axios_portlint.parse.names import static_attr_name
 
 FIREWALL = ("networking", "firewall")
@@ -54,7 +53,9 @@ URL_PORT = re.compile(r"://[^/:]*:(\d+)")
 # Sections whose `port` is a device, not a network port: zigbee2mqtt's
 # `settings.serial.port = "/dev/ttyUSB0"` (or the URL of a network serial adapter).
 DEVICE_SECTIONS = frozenset({"serial"})
-FALLBACK_QUERY = "(select_expression default: (_)) @select"
+# Bytes that continue a Nix identifier: `or` beside one is part of a name (`port`, `for`),
+# not the keyword of `x.port or 8085`.
+NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'-")
 # lib's short forms of `mkOverride N` (nixpkgs lib/modules.nix); lower wins.
 OVERRIDE_PRIORITIES = {
     "mkVMOverride": 10,
@@ -62,11 +63,6 @@ OVERRIDE_PRIORITIES = {
     "mkDefault": 1000,
     "mkOptionDefault": 1500,
 }
-
-
-@cache
-def _fallback_query() -> Query:
-    return Query(nix_language(), FALLBACK_QUERY)
 
 
 # How the extractor turns a folded value into (state, port, reason, pending).
@@ -295,9 +291,7 @@ class _ConfigSide:
     # -- `x.port or 8085` --------------------------------------------------------
 
     def fallbacks(self) -> Iterator[PortDecl]:
-        cursor = QueryCursor(_fallback_query())
-        for _pattern, captures in cursor.matches(self.parsed.root):
-            select = captures["select"][0]
+        for select in fallback_selects(self.parsed):
             found = self._fallback(select)
             if found is not None:
                 yield found
@@ -371,6 +365,26 @@ class _ConfigSide:
             why=why,
             priority=priority,
         )
+
+
+def fallback_selects(parsed: ParsedFile) -> Iterator[Node]:
+    """Each select with a fallback (`x.port or 8085`), found from its `or` keyword in the
+    bytes: the smallest named node around the keyword is its select. A tree query walked
+    every node of the file for the few selects that have one."""
+    data, root = parsed.source.data, parsed.root
+    at = data.find(b"or")
+    while at != -1:
+        before = data[at - 1] if at > 0 else 0
+        after = data[at + 2] if at + 2 < len(data) else 0
+        if before not in NAME_BYTES and after not in NAME_BYTES:
+            node = root.named_descendant_for_byte_range(at, at + 2)
+            if (
+                node is not None
+                and node.type == "select_expression"
+                and node.child_by_field_name("default") is not None
+            ):
+                yield node
+        at = data.find(b"or", at + 2)
 
 
 def _path_element(leaf: Leaf, index: int) -> Node | None:
