@@ -8,7 +8,7 @@ give up rather than report the declared default.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -55,11 +55,12 @@ class Leaf:
     opaque: bool = False
 
 
-def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
-    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`)."""
+def defined_config_paths(leaves: Iterable[Leaf]) -> tuple[set[Path], set[Path]]:
+    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`),
+    from the file's `config_leaves`."""
     defined: set[Path] = set()
     opaque: set[Path] = set()
-    for leaf in config_leaves(root):
+    for leaf in leaves:
         (opaque if leaf.opaque else defined).add(leaf.path)
     return defined, opaque
 

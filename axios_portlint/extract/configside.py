@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from tree_sitter import Node
 
-from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.config import Leaf
 from axios_portlint.extract.link import default_of
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
@@ -70,26 +70,31 @@ Classify = Callable[[Value], tuple[ValueState, int | None, str, Pending | None]]
 
 
 def config_ports(
-    parsed: ParsedFile, folder: Folder, fold: Classify
+    parsed: ParsedFile, folder: Folder, fold: Classify, leaves: Callable[[], list[Leaf]]
 ) -> tuple[list[PortDecl], tuple[str, ...]]:
-    """The file's config-side ports, and every port-named path its config sets."""
+    """The file's config-side ports, and every port-named path its config sets.
+
+    `leaves`: the file's `config_leaves`, walked once for both sides of extraction."""
     if not WORTH_A_LOOK.search(parsed.source.data):
         return [], ()
-    side = _ConfigSide(parsed, folder, fold)
+    side = _ConfigSide(parsed, folder, fold, leaves)
     decls = [*side.from_leaves(), *side.fallbacks()]
     return decls, tuple(sorted(side.defines))
 
 
 class _ConfigSide:
-    def __init__(self, parsed: ParsedFile, folder: Folder, fold: Classify) -> None:
+    def __init__(
+        self, parsed: ParsedFile, folder: Folder, fold: Classify, leaves: Callable[[], list[Leaf]]
+    ) -> None:
         self.parsed = parsed
         self.folder = folder
         self.fold = fold
+        self.leaves = leaves
         self.defines: set[str] = set()
 
     def from_leaves(self) -> Iterator[PortDecl]:
         services: dict[str, list[Leaf]] = defaultdict(list)
-        leaves = list(config_leaves(self.parsed.root))
+        leaves = self.leaves()
         self.by_parent: dict[tuple[str, ...], list[Leaf]] = defaultdict(list)
         for leaf in leaves:
             self.by_parent[leaf.path[:-1]].append(leaf)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
-from axios_portlint.extract.config import defined_config_paths, is_defined
+from axios_portlint.extract.config import Leaf, config_leaves, defined_config_paths, is_defined
 from axios_portlint.extract.configside import config_ports
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import UNPLACED
@@ -168,7 +168,9 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
         return symbolic[arguments]
 
     decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
-    config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
+    config_decls, defines = config_ports(
+        parsed, folder_for_config(), _classify_value, config_side.leaves
+    )
     # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
     # declaration's in the link pass.
     decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
@@ -176,15 +178,22 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
 
 
 class _ConfigSide:
-    """This file's config definitions, computed only when a default reads config."""
+    """This file's config definitions, computed only when a default reads config or the
+    config side looks for ports, and then once for both."""
 
     def __init__(self, parsed: ParsedFile) -> None:
         self._root = parsed.root
+        self._leaves: list[Leaf] | None = None
         self._paths: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+
+    def leaves(self) -> list[Leaf]:
+        if self._leaves is None:
+            self._leaves = list(config_leaves(self._root))
+        return self._leaves
 
     def defines(self, path: tuple[str, ...]) -> bool:
         if self._paths is None:
-            self._paths = defined_config_paths(self._root)
+            self._paths = defined_config_paths(self.leaves())
         return is_defined(path, *self._paths)
 
 
