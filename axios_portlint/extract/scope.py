@@ -155,6 +155,13 @@ class Folder:
         self._option_lookup = option_lookup
         self._arguments = {(function.id, name): value for function, name, value in arguments}
         self._memo: dict[int, Value] = {}
+        # A name's value as seen from the innermost scope around its use: every use of
+        # `lib` (or `cfg`) in one module body scans the same scopes to the same binding.
+        self._lookups: dict[tuple[str, int], Value] = {}
+        # Evaluations that returned without being memoised (a cycle, the depth limit):
+        # a lookup that met one may differ from the same lookup made again, so it is
+        # not remembered.
+        self._unsettled = 0
         self._active: set[int] = set()
         self._resolving: set[tuple[str, ...]] = set()
         self._depth = 0
@@ -187,8 +194,10 @@ class Folder:
         if key in self._memo:
             return self._memo[key]
         if key in self._active:
+            self._unsettled += 1
             return Unknown("refers to itself")
         if self._depth >= MAX_DEPTH:
+            self._unsettled += 1
             return Unknown("expression is nested too deeply to fold")
         self._active.add(key)
         self._depth += 1
@@ -391,21 +400,41 @@ class Folder:
     # -- names --------------------------------------------------------------
 
     def lookup(self, name: str, at: Node) -> Value:
-        """Resolve a variable the way Nix does: lexical scopes first, then `with`s."""
+        """Resolve a variable the way Nix does: lexical scopes first, then `with`s.
+
+        Only the scopes matter, so the answer is the same for every use of `name` whose
+        innermost scope is the same: it is remembered under that scope."""
+        unsettled = self._unsettled
+        key: tuple[str, int] | None = None
         withs: list[Node] = []
         current = at
         for parent in ancestors(self._root, at):
             kind = parent.type
             if kind in SCOPE_HOLDERS and is_scope_member(parent, current):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 found = self._scope_binding(parent, name)
                 if found is not None:
-                    return found
+                    return self._remember(key, found, unsettled)
             elif kind == "function_expression" and current == parent.child_by_field_name("body"):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 if binds_argument(parent, name):
-                    return self._argument(parent, name)
+                    return self._remember(key, self._argument(parent, name), unsettled)
             elif kind == "with_expression" and current == parent.child_by_field_name("body"):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 withs.append(parent)
             current = parent
+        return self._remember(key, self._global_or_with(name, withs), unsettled)
+
+    def _global_or_with(self, name: str, withs: list[Node]) -> Value:
         if name in GLOBAL_NAMES:
             return _builtin(name)
         for with_node in withs:
@@ -413,6 +442,11 @@ class Folder:
             if found is not None:
                 return found
         return _builtin(name)
+
+    def _remember(self, key: tuple[str, int] | None, value: Value, unsettled: int) -> Value:
+        if key is not None and self._unsettled == unsettled:
+            self._lookups[key] = value
+        return value
 
     def _scope_binding(self, holder: Node, name: str) -> Value | None:
         binding_set = binding_set_of(holder)
