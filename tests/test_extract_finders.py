@@ -14,6 +14,7 @@ from __future__ import annotations
 from conftest import FIXTURES
 from tree_sitter import Node, Query, QueryCursor
 
+from axios_portlint.extract.config import config_leaves
 from axios_portlint.extract.configside import fallback_selects
 from axios_portlint.extract.declarations import mkoption_calls
 from axios_portlint.extract.placement import _variable_uses
@@ -125,3 +126,21 @@ def test_variable_uses_are_the_query_s_uses_of_each_let_bound_name() -> None:
                 assert _variable_uses(parsed, holder, bound) == expected, (name, bound)
                 checked += len(expected)
     assert checked > 100
+
+
+def test_a_nixos_test_is_seen_however_its_test_script_is_spelled() -> None:
+    """config_leaves skips looking for NixOS tests in a file that cannot spell
+    `testScript`; an escaped letter (`"test\\Script"`, which Nix reads as testScript)
+    still spells it."""
+    plain = b'{ nodes.machine = { services.x.port = 8080; }; testScript = ""; }'
+    escaped = b'{ nodes.machine = { services.x.port = 8080; }; "test\\Script" = ""; }'
+    module = b'{ nodes.machine = { services.x.port = 8080; }; testscript = ""; }'
+
+    def leaves(data: bytes) -> list[tuple[str, ...]]:
+        return [leaf.path for leaf in config_leaves(parse_source(SourceFile("t.nix", data)).root)]
+
+    assert leaves(plain) == leaves(escaped) == [("services", "x", "port")]
+    assert sorted(leaves(module)) == [
+        ("nodes", "machine", "services", "x", "port"),
+        ("testscript",),
+    ]
