@@ -24,7 +24,7 @@ from axios_portlint.extract.link import default_of
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
 from axios_portlint.extract.portnames import port_named
-from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
+from axios_portlint.extract.scope import NAME_BYTES, Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
 from axios_portlint.model import (
     PLAIN_PRIORITY,
@@ -53,9 +53,6 @@ URL_PORT = re.compile(r"://[^/:]*:(\d+)")
 # Sections whose `port` is a device, not a network port: zigbee2mqtt's
 # `settings.serial.port = "/dev/ttyUSB0"` (or the URL of a network serial adapter).
 DEVICE_SECTIONS = frozenset({"serial"})
-# Bytes that continue a Nix identifier: `or` beside one is part of a name (`port`, `for`),
-# not the keyword of `x.port or 8085`.
-NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'-")
 # lib's short forms of `mkOverride N` (nixpkgs lib/modules.nix); lower wins.
 OVERRIDE_PRIORITIES = {
     "mkVMOverride": 10,
@@ -381,6 +378,7 @@ def fallback_selects(parsed: ParsedFile) -> Iterator[Node]:
     while at != -1:
         before = data[at - 1] if at > 0 else 0
         after = data[at + 2] if at + 2 < len(data) else 0
+        # `or` beside a name byte is part of a name (`port`, `for`), not the keyword.
         if before not in NAME_BYTES and after not in NAME_BYTES:
             node = root.named_descendant_for_byte_range(at, at + 2)
             if (

@@ -50,6 +50,9 @@ GLOBAL_NAMES = frozenset(
         "fetchTarball", "fetchGit", "fetchurl", "placeholder", "scopedImport",
     }
 )  # fmt: skip
+# Bytes that continue a Nix identifier: a word found in the bytes with one of them right
+# after it is part of a longer name (`imports`, `or'`), never the word itself.
+NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'-")
 # Each level of folding costs about five Python frames; 100 levels stay well inside
 # the interpreter's limit, and no real default nests that deep.
 MAX_DEPTH = 100
@@ -151,7 +154,7 @@ class Folder:
 
     def __init__(self, root: Node, option_lookup: OptionLookup, arguments: Arguments = ()) -> None:
         self._root = root
-        self._module_function = module_function(root)
+        self._module_function: Node | bool | None = False  # False: not looked for yet
         self._option_lookup = option_lookup
         self._arguments = {(function.id, name): value for function, name, value in arguments}
         self._memo: dict[int, Value] = {}
@@ -469,6 +472,8 @@ class Folder:
             return Str(bound)
         if bound is not None:
             return self.eval(bound)
+        if self._module_function is False:  # most folders never need it
+            self._module_function = module_function(self._root)
         if function == self._module_function or is_inline_module(function):
             if name == "lib":
                 return LibRef(())

@@ -24,6 +24,7 @@ from tree_sitter import Node
 
 from axios_portlint.extract.placement import placements
 from axios_portlint.extract.scope import (
+    NAME_BYTES,
     Folder,
     apply_chain,
     bound_expression,
@@ -102,6 +103,9 @@ def _calls(parsed: ParsedFile) -> Iterator[Node]:
         at = data.find(word)
         while at != -1:
             end = at + len(word)
+            if end < len(data) and data[end] in NAME_BYTES:
+                at = data.find(word, end)  # a longer name: `imports`, `submoduleWith`
+                continue
             node = parsed.root.named_descendant_for_byte_range(at, end)
             call = _call_of(node) if node is not None and node.text == word else None
             if call is not None and call.id not in seen:
