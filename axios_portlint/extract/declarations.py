@@ -25,7 +25,9 @@ from axios_portlint.extract.scope import (
     Arguments,
     Folder,
     apply_chain,
+    call_of,
     peel_parens,
+    spelled_names,
 )
 from axios_portlint.extract.submodules import submodule_uses
 from axios_portlint.extract.values import (
@@ -248,40 +250,10 @@ def mkoption_calls(parsed: ParsedFile) -> Iterator[Node]:
     """Each call `mkOption ...` or `lib.mkOption ...` (its innermost application), in
     source order, found from its spelling in the bytes: a tree query walked the whole
     tree and checked every call's function name in Python."""
-    data, root = parsed.source.data, parsed.root
-    at = data.find(MKOPTION)
-    while at != -1:
-        end = at + len(MKOPTION)
-        name = root.named_descendant_for_byte_range(at, end)
-        if (
-            name is not None
-            and name.type == "identifier"
-            and name.start_byte == at
-            and name.end_byte == end
-        ):
-            call = _call_of(name)
-            if call is not None:
-                yield call
-        at = data.find(MKOPTION, end)
-
-
-def _call_of(name: Node) -> Node | None:
-    """The application whose function is `name`, alone or as the last attribute of a select."""
-    function = name.parent
-    if function is not None and function.type == "attrpath":
-        attrpath, function = function, function.parent
-        if attrpath.named_child(attrpath.named_child_count - 1) != name:
-            return None
-        if function is None or function.type != "select_expression":
-            return None
-        if function.child_by_field_name("attrpath") != attrpath:
-            return None
-    elif function is None or function.type != "variable_expression":
-        return None
-    call = function.parent
-    if call is None or call.type != "apply_expression":
-        return None
-    return call if call.child_by_field_name("function") == function else None
+    for name in spelled_names(parsed.root, parsed.source.data, MKOPTION):
+        call = call_of(name)
+        if call is not None:
+            yield call
 
 
 def _by_name_note(folder: Folder, type_field: _Field | None, default: _Field | None) -> str:

@@ -31,6 +31,7 @@ from axios_portlint.extract.scope import (
     is_inline_module,
     module_function,
     peel_parens,
+    spelled_names,
 )
 from axios_portlint.extract.values import Attrs, Listing, Str, Update
 from axios_portlint.parse import ParsedFile, ancestors
@@ -604,29 +605,16 @@ def _variable_uses(parsed: ParsedFile, holder: Node, name: str) -> list[Node]:
     query over the holder matched every variable in it (thousands in a large let)
     only to compare each one's text with the name.
     """
-    word = name.encode()
-    if not word:
-        return []
-    data, root, stop = parsed.source.data, parsed.root, holder.end_byte
+    root, data = parsed.root, parsed.source.data
     uses = []
-    at = data.find(word, holder.start_byte, stop)
-    while at != -1:
-        end = at + len(word)
-        node = root.named_descendant_for_byte_range(at, end)
+    for identifier in spelled_names(root, data, name.encode(), holder.start_byte, holder.end_byte):
+        variable = identifier.parent
         if (
-            node is not None
-            and node.type == "identifier"
-            and node.start_byte == at
-            and node.end_byte == end
+            variable is not None
+            and variable.type == "variable_expression"
+            and binding_holder(root, variable, name) == holder
         ):
-            variable = node.parent
-            if (
-                variable is not None
-                and variable.type == "variable_expression"
-                and binding_holder(root, variable, name) == holder
-            ):
-                uses.append(variable)
-        at = data.find(word, at + 1, stop)
+            uses.append(variable)
     return uses
 
 

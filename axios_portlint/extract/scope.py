@@ -9,7 +9,7 @@ arithmetic, `lib` wrappers such as `mkDefault`, attribute selection and reads of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tree_sitter import Node
 
@@ -77,6 +77,50 @@ def head_name(node: Node) -> str | None:
             names = attrpath_names(attrpath)
             return names[-1] if names else None
     return None
+
+
+def spelled_names(
+    root: Node, data: bytes, word: bytes, start: int = 0, stop: int | None = None
+) -> Iterator[Node]:
+    """Each identifier that is exactly `word`, in source order, between `start` and `stop`.
+
+    Found from the word's spelling in the bytes and the tree around it: a query
+    walks every node of the tree (or of a let) to compare a few names. A word
+    followed by a name byte is part of a longer name (`imports`), so the tree is
+    not asked about it.
+    """
+    end_of = len(data) if stop is None else stop
+    at = data.find(word, start, end_of) if word else -1
+    while at != -1:
+        end = at + len(word)
+        if end >= len(data) or data[end] not in NAME_BYTES:
+            node = root.named_descendant_for_byte_range(at, end)
+            if (
+                node is not None
+                and node.type == "identifier"
+                and node.start_byte == at
+                and node.end_byte == end
+            ):
+                yield node
+        at = data.find(word, at + 1, end_of)
+
+
+def call_of(name: Node) -> Node | None:
+    """The application whose function is the identifier `name`, written alone
+    (`import ./x.nix`) or as the last attribute of a select (`lib.types.submodule x`)."""
+    function = name.parent
+    if function is not None and function.type == "attrpath":
+        attrpath, function = function, function.parent
+        if function is None or function.type != "select_expression":
+            return None
+        if attrpath.children_by_field_name("attr")[-1] != name:
+            return None
+    elif function is None or function.type != "variable_expression":
+        return None
+    call = function.parent
+    if call is None or call.type != "apply_expression":
+        return None
+    return call if call.child_by_field_name("function") == function else None
 
 
 def apply_chain(node: Node) -> tuple[Node, list[Node]]:
