@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from axios_portlint.extract.declarations import (
-        MKOPTION_QUERY,
         NULLABLE,
         OTHER_TYPES,
         PENDING_REASON,
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "MKOPTION_QUERY",
     "NULLABLE",
     "OTHER_TYPES",
     "PENDING_REASON",

@@ -8,7 +8,7 @@ give up rather than report the declared default.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -55,11 +55,12 @@ class Leaf:
     opaque: bool = False
 
 
-def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
-    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`)."""
+def defined_config_paths(leaves: Iterable[Leaf]) -> tuple[set[Path], set[Path]]:
+    """Paths the config sections define, and prefixes they define opaquely (`x = f y;`),
+    from the file's `config_leaves`."""
     defined: set[Path] = set()
     opaque: set[Path] = set()
-    for leaf in config_leaves(root):
+    for leaf in leaves:
         (opaque if leaf.opaque else defined).add(leaf.path)
     return defined, opaque
 
@@ -67,13 +68,20 @@ def defined_config_paths(root: Node) -> tuple[set[Path], set[Path]]:
 def config_leaves(root: Node) -> Iterator[Leaf]:
     """Every config definition of the file's module and of its inline `imports`; for a
     NixOS test file, of its nodes' and `defaults` modules (`test_modules`)."""
+    # A `testScript` binding spells its name in the bytes, or escapes a letter of it
+    # (`"test\Script"`): a file with neither has no NixOS test to look for.
+    source = root.text
+    may_test = source is None or b"testScript" in source or b"\\" in source
     bodies = [module_body(root)]
     while bodies:
         body = bodies.pop()
         if body is not None:
-            bodies.extend(_inline_imports(body))
-            bodies.extend(module_body(module) for _name, module, _key in test_modules(body))
-            yield from _module_leaves(body)
+            top = _bindings(body)  # read once for the imports and the leaves
+            bodies.extend(_inline_imports(top))
+            tests = test_modules(body) if may_test else []
+            bodies.extend(module_body(module) for _name, module, _key in tests)
+            if not tests:  # a NixOS test, not a module: its nodes' modules are read instead
+                yield from _module_leaves(top)
 
 
 def test_modules(attrset: Node) -> list[tuple[str | None, Node, Node]]:
@@ -111,9 +119,9 @@ def _bindings_with_keys(attrset: Node) -> list[tuple[list[str | None], Node, Nod
     return found
 
 
-def _inline_imports(body: Node) -> list[Node | None]:
+def _inline_imports(top: list[tuple[list[str | None], Node | None]]) -> list[Node | None]:
     modules: list[Node | None] = []
-    for names, value in _bindings(body):
+    for names, value in top:
         if names == ["imports"] and value is not None:
             value = peel_parens(value)
             if value.type == "list_expression":
@@ -121,10 +129,8 @@ def _inline_imports(body: Node) -> list[Node | None]:
     return modules
 
 
-def _module_leaves(body: Node) -> Iterator[Leaf]:
-    if test_modules(body):
-        return  # a NixOS test, not a module: its nodes' modules are read instead
-    top = _bindings(body)
+def _module_leaves(top: list[tuple[list[str | None], Node | None]]) -> Iterator[Leaf]:
+    """The leaves of a module body, from its top bindings (`_bindings`)."""
     explicit = any(names[:1] in (["config"], ["options"]) for names, _ in top)
     pending: list[tuple[Path, Node, bool]] = []
     for names, value in top:

@@ -16,16 +16,15 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
-from axios_portlint.extract.config import Leaf, config_leaves
+from axios_portlint.extract.config import Leaf
 from axios_portlint.extract.link import default_of
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import TAILSCALE_SERVICES
 from axios_portlint.extract.portnames import port_named
-from axios_portlint.extract.scope import Folder, apply_chain, head_name, peel_parens
+from axios_portlint.extract.scope import NAME_BYTES, Folder, apply_chain, head_name, peel_parens
 from axios_portlint.extract.values import ConfigRef, Deferred, Str, Unknown, Value
 from axios_portlint.model import (
     PLAIN_PRIORITY,
@@ -38,7 +37,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, ancestors, nix_language
+from axios_portlint.parse import ParsedFile, ancestors
 from axios_portlint.parse.names import static_attr_name
 
 FIREWALL = ("networking", "firewall")
@@ -54,7 +53,6 @@ URL_PORT = re.compile(r"://[^/:]*:(\d+)")
 # Sections whose `port` is a device, not a network port: zigbee2mqtt's
 # `settings.serial.port = "/dev/ttyUSB0"` (or the URL of a network serial adapter).
 DEVICE_SECTIONS = frozenset({"serial"})
-FALLBACK_QUERY = "(select_expression default: (_)) @select"
 # lib's short forms of `mkOverride N` (nixpkgs lib/modules.nix); lower wins.
 OVERRIDE_PRIORITIES = {
     "mkVMOverride": 10,
@@ -64,36 +62,36 @@ OVERRIDE_PRIORITIES = {
 }
 
 
-@cache
-def _fallback_query() -> Query:
-    return Query(nix_language(), FALLBACK_QUERY)
-
-
 # How the extractor turns a folded value into (state, port, reason, pending).
 Classify = Callable[[Value], tuple[ValueState, int | None, str, Pending | None]]
 
 
 def config_ports(
-    parsed: ParsedFile, folder: Folder, fold: Classify
+    parsed: ParsedFile, folder: Folder, fold: Classify, leaves: Callable[[], list[Leaf]]
 ) -> tuple[list[PortDecl], tuple[str, ...]]:
-    """The file's config-side ports, and every port-named path its config sets."""
+    """The file's config-side ports, and every port-named path its config sets.
+
+    `leaves`: the file's `config_leaves`, walked once for both sides of extraction."""
     if not WORTH_A_LOOK.search(parsed.source.data):
         return [], ()
-    side = _ConfigSide(parsed, folder, fold)
+    side = _ConfigSide(parsed, folder, fold, leaves)
     decls = [*side.from_leaves(), *side.fallbacks()]
     return decls, tuple(sorted(side.defines))
 
 
 class _ConfigSide:
-    def __init__(self, parsed: ParsedFile, folder: Folder, fold: Classify) -> None:
+    def __init__(
+        self, parsed: ParsedFile, folder: Folder, fold: Classify, leaves: Callable[[], list[Leaf]]
+    ) -> None:
         self.parsed = parsed
         self.folder = folder
         self.fold = fold
+        self.leaves = leaves
         self.defines: set[str] = set()
 
     def from_leaves(self) -> Iterator[PortDecl]:
         services: dict[str, list[Leaf]] = defaultdict(list)
-        leaves = list(config_leaves(self.parsed.root))
+        leaves = self.leaves()
         self.by_parent: dict[tuple[str, ...], list[Leaf]] = defaultdict(list)
         for leaf in leaves:
             self.by_parent[leaf.path[:-1]].append(leaf)
@@ -295,9 +293,7 @@ class _ConfigSide:
     # -- `x.port or 8085` --------------------------------------------------------
 
     def fallbacks(self) -> Iterator[PortDecl]:
-        cursor = QueryCursor(_fallback_query())
-        for _pattern, captures in cursor.matches(self.parsed.root):
-            select = captures["select"][0]
+        for select in fallback_selects(self.parsed):
             found = self._fallback(select)
             if found is not None:
                 yield found
@@ -371,6 +367,27 @@ class _ConfigSide:
             why=why,
             priority=priority,
         )
+
+
+def fallback_selects(parsed: ParsedFile) -> Iterator[Node]:
+    """Each select with a fallback (`x.port or 8085`), found from its `or` keyword in the
+    bytes: the smallest named node around the keyword is its select. A tree query walked
+    every node of the file for the few selects that have one."""
+    data, root = parsed.source.data, parsed.root
+    at = data.find(b"or")
+    while at != -1:
+        before = data[at - 1] if at > 0 else 0
+        after = data[at + 2] if at + 2 < len(data) else 0
+        # `or` beside a name byte is part of a name (`port`, `for`), not the keyword.
+        if before not in NAME_BYTES and after not in NAME_BYTES:
+            node = root.named_descendant_for_byte_range(at, at + 2)
+            if (
+                node is not None
+                and node.type == "select_expression"
+                and node.child_by_field_name("default") is not None
+            ):
+                yield node
+        at = data.find(b"or", at + 2)
 
 
 def _path_element(leaf: Leaf, index: int) -> Node | None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
-from axios_portlint.extract.config import defined_config_paths, is_defined
+from axios_portlint.extract.config import Leaf, config_leaves, defined_config_paths, is_defined
 from axios_portlint.extract.configside import config_ports
 from axios_portlint.extract.listeners import Evidence, Sibling, decide, kind_of
 from axios_portlint.extract.optionpaths import UNPLACED
@@ -26,8 +25,9 @@ from axios_portlint.extract.scope import (
     Arguments,
     Folder,
     apply_chain,
-    bound_expression,
+    call_of,
     peel_parens,
+    spelled_names,
 )
 from axios_portlint.extract.submodules import submodule_uses
 from axios_portlint.extract.values import (
@@ -53,18 +53,10 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, nix_language, parse_source
-from axios_portlint.parse.names import attrpath_names
+from axios_portlint.parse import ParsedFile, parse_source
+from axios_portlint.parse.names import attrpath_names, static_attr_name
 
-MKOPTION_QUERY = """
-(apply_expression
-  function: [
-    (variable_expression name: (identifier) @name)
-    (select_expression attrpath: (attrpath attr: (identifier) @name .))
-  ]
-  (#eq? @name "mkOption")) @call
-"""
-
+MKOPTION = b"mkOption"
 PORT_TYPES = frozenset({("types", "port"), ("types", "ints", "u16")})
 NULLABLE = ("types", "nullOr")
 # `types.str`, `lib.types.ints.u16`: a type spelled plainly, the name after `types.`.
@@ -76,11 +68,6 @@ OTHER_TYPES = frozenset(
 )
 TRANSPARENT_BODIES = ("with_expression", "let_expression")
 PENDING_REASON = "reads options declared in other files"
-
-
-@cache
-def _query(source: str) -> Query:
-    return Query(nix_language(), source)
 
 
 def extract_file(source: SourceFile) -> FileResult:
@@ -116,7 +103,7 @@ class _Candidate:
     default: _Field | None
     origin: Origin = Origin.OPTION
     option_node: Node | None = None  # the option expression as bound: its siblings are beside it
-    fields: Value | None = None  # mkOption's argument set
+    description: _Field | None = None  # where mkOption's argument set has its description
     type_note: str = ""  # how the type made it a port option, when not `types.port`
 
     @property
@@ -183,7 +170,9 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
         return symbolic[arguments]
 
     decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
-    config_decls, defines = config_ports(parsed, folder_for_config(), _classify_value)
+    config_decls, defines = config_ports(
+        parsed, folder_for_config(), _classify_value, config_side.leaves
+    )
     # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
     # declaration's in the link pass.
     decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
@@ -191,15 +180,22 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
 
 
 class _ConfigSide:
-    """This file's config definitions, computed only when a default reads config."""
+    """This file's config definitions, computed only when a default reads config or the
+    config side looks for ports, and then once for both."""
 
     def __init__(self, parsed: ParsedFile) -> None:
         self._root = parsed.root
+        self._leaves: list[Leaf] | None = None
         self._paths: tuple[set[tuple[str, ...]], set[tuple[str, ...]]] | None = None
+
+    def leaves(self) -> list[Leaf]:
+        if self._leaves is None:
+            self._leaves = list(config_leaves(self._root))
+        return self._leaves
 
     def defines(self, path: tuple[str, ...]) -> bool:
         if self._paths is None:
-            self._paths = defined_config_paths(self._root)
+            self._paths = defined_config_paths(self.leaves())
         return is_defined(path, *self._paths)
 
 
@@ -222,15 +218,14 @@ def _option_default(
 
 def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
     folder = Folder(parsed.root, lambda _path: None)
-    cursor = QueryCursor(_query(MKOPTION_QUERY))
-    for _pattern, captures in cursor.matches(parsed.root):
-        call = captures["call"][0]
+    for call in mkoption_calls(parsed):
         argument = call.child_by_field_name("argument")
         if argument is None:
             continue
         option_node, fields = _option_value(parsed, folder, call, folder.eval(argument))
-        type_field = _field(fields, "type")
-        default = _field(fields, "default")
+        written = _fields(fields)
+        type_field = written.get("type")
+        default = written.get("default")
         if type_field is not None and type_field.inherit is not None:
             continue
         by_type = type_field is not None and _is_port_type(folder, type_field.node)
@@ -247,7 +242,18 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
                 origin = Origin.OPTION_BY_NAME
             else:
                 continue
-            yield _Candidate(call, placement, default, origin, option_node, fields, note)
+            description = written.get("description")
+            yield _Candidate(call, placement, default, origin, option_node, description, note)
+
+
+def mkoption_calls(parsed: ParsedFile) -> Iterator[Node]:
+    """Each call `mkOption ...` or `lib.mkOption ...` (its innermost application), in
+    source order, found from its spelling in the bytes: a tree query walked the whole
+    tree and checked every call's function name in Python."""
+    for name in spelled_names(parsed.root, parsed.source.data, MKOPTION):
+        call = call_of(name)
+        if call is not None:
+            yield call
 
 
 def _by_name_note(folder: Folder, type_field: _Field | None, default: _Field | None) -> str:
@@ -294,23 +300,31 @@ def _option_value(
     return node, fields
 
 
-def _field(fields: Value, name: str) -> _Field | None:
-    """Where `name` is set in mkOption's argument set (the right of `//` wins)."""
+def _fields(fields: Value) -> dict[str, _Field]:
+    """Where each attribute of mkOption's argument set is written (the right of `//` wins;
+    in one set, the first). One pass over the set for all the fields an option needs."""
     if isinstance(fields, Update):
-        return _field(fields.right, name) or _field(fields.left, name)
+        return {**_fields(fields.left), **_fields(fields.right)}
     if not isinstance(fields, Attrs) or fields.binding_set is None or fields.prefix:
-        return None
+        return {}
+    found: dict[str, _Field] = {}
     for child in fields.binding_set.named_children:
         if child.type == "binding":
-            expression = bound_expression(child, name)
-            if expression is not None:
-                return _Field(expression)
+            attrpath = child.child_by_field_name("attrpath")
+            expression = child.child_by_field_name("expression")
+            if attrpath is None or expression is None:
+                continue
+            attrs = attrpath.children_by_field_name("attr")
+            name = static_attr_name(attrs[0]) if len(attrs) == 1 else None
+            if name is not None and name not in found:
+                found[name] = _Field(expression)
         elif child.type in ("inherit", "inherit_from"):
-            attrs = child.child_by_field_name("attrs")
-            for attr in attrs.children_by_field_name("attr") if attrs is not None else []:
-                if attr.text == name.encode():
-                    return _Field(attr, inherit=child)
-    return None
+            inherited = child.child_by_field_name("attrs")
+            for attr in inherited.children_by_field_name("attr") if inherited is not None else []:
+                text = attr.text
+                if text is not None and text.isascii() and text.decode() not in found:
+                    found[text.decode()] = _Field(attr, inherit=child)
+    return found
 
 
 def _is_int_type(node: Node) -> bool:
@@ -397,8 +411,9 @@ def _declaration(
         option = f"{UNPLACED}.{option}" if option else UNPLACED
     default = candidate.default
     reads = _reads(symbolic, default)
+    description = _description_text(parsed, candidate.description)
     if placement.placed:
-        role, why = decide(_evidence(parsed, folder, candidate, reads))
+        role, why = decide(_evidence(parsed, folder, candidate, reads, description))
         kind = kind_of(role, classify(placement.path))
         if kind is Kind.TAILSCALE:
             why = f"{why}; Tailscale Serve"
@@ -435,16 +450,15 @@ def _declaration(
         placed=placement.placed,
         pending=pending if placement.placed and not placement.conditional else None,
         origin=candidate.origin,
-        protocol=protocol_of(option, _description_text(parsed, candidate.fields)),
+        protocol=protocol_of(option, description),
         reads=reads if role is Role.CLIENT else None,
         role=role,
         why=why,
     )
 
 
-def _description_text(parsed: ParsedFile, fields: Value | None) -> str:
+def _description_text(parsed: ParsedFile, description: _Field | None) -> str:
     """The description as written (a string, `mdDoc "..."`): only its words matter."""
-    description = _field(fields, "description") if fields is not None else None
     if description is None or description.inherit is not None:
         return ""
     return parsed.text(description.node)
@@ -465,11 +479,15 @@ def _reads(symbolic: Folder, default: _Field | None) -> str | None:
 
 
 def _evidence(
-    parsed: ParsedFile, folder: Folder, candidate: _Candidate, reads: str | None
+    parsed: ParsedFile,
+    folder: Folder,
+    candidate: _Candidate,
+    reads: str | None,
+    description: str,
 ) -> Evidence:
     return Evidence(
         path=candidate.placement.path,
-        description=_description_text(parsed, candidate.fields),
+        description=description,
         reads=reads,
         siblings=_siblings(parsed, folder, candidate.option_node),
         type_note=candidate.type_note,
@@ -503,9 +521,9 @@ def _sibling(parsed: ParsedFile, folder: Folder, name: str, value: Node) -> Sibl
     if not (len(args) == 1 and _spelled_path(head)[-1:] == ("mkOption",)):
         plain = folder.eval(value)
         return Sibling(name, plain.value if isinstance(plain, Str) else None)
-    fields = folder.eval(args[0])
-    default = _field(fields, "default")
-    description = _field(fields, "description")
+    fields = _fields(folder.eval(args[0]))
+    default = fields.get("default")
+    description = fields.get("description")
     text = parsed.text(description.node) if description is not None else ""
     known = default.fold(folder) if default is not None else NULL
     if isinstance(known, Null):  # the user must say where: no address to judge locality by

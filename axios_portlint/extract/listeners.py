@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from axios_portlint.extract.portnames import name_words, port_named, prefix_words
 from axios_portlint.model import Kind, Role
@@ -180,6 +181,7 @@ def _client_words(path: tuple[str, ...]) -> str:
     return ""
 
 
+@cache  # pure, on names that repeat: see portnames.name_words
 def _own_words(service: str) -> frozenset[str]:
     """Server protocols the service's own name ends in: lldap's `ldap_port` is its own."""
     name = _normal(service)
@@ -191,6 +193,7 @@ def _names_the_server(segment: str, service: str) -> bool:
     return len(segment) >= 3 and segment != service and service.startswith(segment)
 
 
+@cache
 def _normal(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 

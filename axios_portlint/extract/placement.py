@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Final
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from axios_portlint.extract.optionpaths import AT_FILE_TOP, UNPLACED
 from axios_portlint.extract.scope import (
@@ -32,12 +31,12 @@ from axios_portlint.extract.scope import (
     is_inline_module,
     module_function,
     peel_parens,
+    spelled_names,
 )
 from axios_portlint.extract.values import Attrs, Listing, Str, Update
-from axios_portlint.parse import ParsedFile, ancestors, nix_language
+from axios_portlint.parse import ParsedFile, ancestors
 from axios_portlint.parse.names import attrpath_names
 
-VARIABLE_QUERY = "(variable_expression name: (identifier) @name) @variable"
 MAX_STEPS = 10_000
 DYNAMIC = "<name>"
 
@@ -79,11 +78,6 @@ class _Step:
 
 
 _Outcome = Placement | list[_Step]
-
-
-@cache
-def _variable_query() -> Query:
-    return Query(nix_language(), VARIABLE_QUERY)
 
 
 def placements(
@@ -605,13 +599,20 @@ def _bind(function: Node, argument: Node) -> tuple[Node, str, Node]:
 
 
 def _variable_uses(parsed: ParsedFile, holder: Node, name: str) -> list[Node]:
-    cursor = QueryCursor(_variable_query())
-    cursor.set_byte_range(holder.start_byte, holder.end_byte)
+    """Each variable inside `holder` that reads the `name` it binds, in source order.
+
+    Found from the name's spelling in the bytes, as submodules.py finds calls: a
+    query over the holder matched every variable in it (thousands in a large let)
+    only to compare each one's text with the name.
+    """
+    root, data = parsed.root, parsed.source.data
     uses = []
-    for _pattern, captures in cursor.matches(holder):
-        variable = captures["variable"][0]
-        if captures["name"][0].text == name.encode() and (
-            binding_holder(parsed.root, variable, name) == holder
+    for identifier in spelled_names(root, data, name.encode(), holder.start_byte, holder.end_byte):
+        variable = identifier.parent
+        if (
+            variable is not None
+            and variable.type == "variable_expression"
+            and binding_holder(root, variable, name) == holder
         ):
             uses.append(variable)
     return uses

@@ -25,6 +25,7 @@ is the listener model's question (extract/listeners.py), not this predicate's.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 PORT = "port"
 SUFFIXES = ("Port", "-port", "_port", "_PORT")
@@ -36,11 +37,16 @@ def port_named(name: str) -> bool:
     return name == PORT or name.endswith(SUFFIXES)
 
 
+# Names repeat across options and files (`services`, `port`, `settings`): their words
+# are read once per name in a run, not once per option (the regexes were most of the
+# listener model's time).
+@cache
 def name_words(name: str) -> tuple[str, ...]:
     """The lower-case words of an attribute name, however it is spelled."""
     return tuple(word.lower() for word in _WORD.findall(name))
 
 
+@cache
 def prefix_words(name: str) -> tuple[str, ...]:
     """The words a port name puts before its port suffix: `redisPort` -> ("redis",)."""
     for suffix in SUFFIXES:

@@ -41,11 +41,19 @@ def protocol_of(option: str, description: str = "") -> Protocol:
     """The protocol an option path (and its description, if any) says, else unknown."""
     parts = split_option_path(option)
     said = _said(words(parts[-1]) if parts else [])
-    if said is None and description:
+    if said is None and description and _may_say_transport(description):
         said = _said(words(description))
     if said is None and any(part.lower() in UDP_SERVICES for part in parts):
         said = frozenset({"udp"})
     return _protocol(said)
+
+
+def _may_say_transport(text: str) -> bool:
+    """Whether any word of `text` can be a transport word: a long description mostly is
+    not, and splitting it into words cost more than the rest of the protocol's reading.
+    Words are ASCII runs, so a word that lowers to `tcp` leaves `tcp` in `text.lower()`."""
+    lowered = text.lower()
+    return any(word in lowered for word in TRANSPORT_WORDS)
 
 
 def _said(found: Iterable[str]) -> frozenset[str] | None:

@@ -9,7 +9,7 @@ arithmetic, `lib` wrappers such as `mkDefault`, attribute selection and reads of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tree_sitter import Node
 
@@ -50,6 +50,9 @@ GLOBAL_NAMES = frozenset(
         "fetchTarball", "fetchGit", "fetchurl", "placeholder", "scopedImport",
     }
 )  # fmt: skip
+# Bytes that continue a Nix identifier: a word found in the bytes with one of them right
+# after it is part of a longer name (`imports`, `or'`), never the word itself.
+NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'-")
 # Each level of folding costs about five Python frames; 100 levels stay well inside
 # the interpreter's limit, and no real default nests that deep.
 MAX_DEPTH = 100
@@ -74,6 +77,50 @@ def head_name(node: Node) -> str | None:
             names = attrpath_names(attrpath)
             return names[-1] if names else None
     return None
+
+
+def spelled_names(
+    root: Node, data: bytes, word: bytes, start: int = 0, stop: int | None = None
+) -> Iterator[Node]:
+    """Each identifier that is exactly `word`, in source order, between `start` and `stop`.
+
+    Found from the word's spelling in the bytes and the tree around it: a query
+    walks every node of the tree (or of a let) to compare a few names. A word
+    followed by a name byte is part of a longer name (`imports`), so the tree is
+    not asked about it.
+    """
+    end_of = len(data) if stop is None else stop
+    at = data.find(word, start, end_of) if word else -1
+    while at != -1:
+        end = at + len(word)
+        if end >= len(data) or data[end] not in NAME_BYTES:
+            node = root.named_descendant_for_byte_range(at, end)
+            if (
+                node is not None
+                and node.type == "identifier"
+                and node.start_byte == at
+                and node.end_byte == end
+            ):
+                yield node
+        at = data.find(word, at + 1, end_of)
+
+
+def call_of(name: Node) -> Node | None:
+    """The application whose function is the identifier `name`, written alone
+    (`import ./x.nix`) or as the last attribute of a select (`lib.types.submodule x`)."""
+    function = name.parent
+    if function is not None and function.type == "attrpath":
+        attrpath, function = function, function.parent
+        if function is None or function.type != "select_expression":
+            return None
+        if attrpath.children_by_field_name("attr")[-1] != name:
+            return None
+    elif function is None or function.type != "variable_expression":
+        return None
+    call = function.parent
+    if call is None or call.type != "apply_expression":
+        return None
+    return call if call.child_by_field_name("function") == function else None
 
 
 def apply_chain(node: Node) -> tuple[Node, list[Node]]:
@@ -111,10 +158,12 @@ def parent_past_parens(node: Node) -> Node | None:
 def bound_expression(binding: Node, name: str) -> Node | None:
     """The expression of `binding` when it is `name = ...;` (one name, no dots)."""
     attrpath = binding.child_by_field_name("attrpath")
-    expression = binding.child_by_field_name("expression")
-    if attrpath is None or expression is None or attrpath_names(attrpath) != [name]:
+    if attrpath is None:
         return None
-    return expression
+    attrs = attrpath.children_by_field_name("attr")
+    if len(attrs) != 1 or static_attr_name(attrs[0]) != name:
+        return None  # a dotted path or another name: no need to read the expression
+    return binding.child_by_field_name("expression")
 
 
 def module_function(root: Node) -> Node | None:
@@ -149,10 +198,17 @@ class Folder:
 
     def __init__(self, root: Node, option_lookup: OptionLookup, arguments: Arguments = ()) -> None:
         self._root = root
-        self._module_function = module_function(root)
+        self._module_function: Node | bool | None = False  # False: not looked for yet
         self._option_lookup = option_lookup
         self._arguments = {(function.id, name): value for function, name, value in arguments}
         self._memo: dict[int, Value] = {}
+        # A name's value as seen from the innermost scope around its use: every use of
+        # `lib` (or `cfg`) in one module body scans the same scopes to the same binding.
+        self._lookups: dict[tuple[str, int], Value] = {}
+        # Evaluations that returned without being memoised (a cycle, the depth limit):
+        # a lookup that met one may differ from the same lookup made again, so it is
+        # not remembered.
+        self._unsettled = 0
         self._active: set[int] = set()
         self._resolving: set[tuple[str, ...]] = set()
         self._depth = 0
@@ -185,8 +241,10 @@ class Folder:
         if key in self._memo:
             return self._memo[key]
         if key in self._active:
+            self._unsettled += 1
             return Unknown("refers to itself")
         if self._depth >= MAX_DEPTH:
+            self._unsettled += 1
             return Unknown("expression is nested too deeply to fold")
         self._active.add(key)
         self._depth += 1
@@ -389,21 +447,41 @@ class Folder:
     # -- names --------------------------------------------------------------
 
     def lookup(self, name: str, at: Node) -> Value:
-        """Resolve a variable the way Nix does: lexical scopes first, then `with`s."""
+        """Resolve a variable the way Nix does: lexical scopes first, then `with`s.
+
+        Only the scopes matter, so the answer is the same for every use of `name` whose
+        innermost scope is the same: it is remembered under that scope."""
+        unsettled = self._unsettled
+        key: tuple[str, int] | None = None
         withs: list[Node] = []
         current = at
         for parent in ancestors(self._root, at):
             kind = parent.type
             if kind in SCOPE_HOLDERS and is_scope_member(parent, current):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 found = self._scope_binding(parent, name)
                 if found is not None:
-                    return found
+                    return self._remember(key, found, unsettled)
             elif kind == "function_expression" and current == parent.child_by_field_name("body"):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 if binds_argument(parent, name):
-                    return self._argument(parent, name)
+                    return self._remember(key, self._argument(parent, name), unsettled)
             elif kind == "with_expression" and current == parent.child_by_field_name("body"):
+                if key is None:
+                    key = (name, parent.id)
+                    if key in self._lookups:
+                        return self._lookups[key]
                 withs.append(parent)
             current = parent
+        return self._remember(key, self._global_or_with(name, withs), unsettled)
+
+    def _global_or_with(self, name: str, withs: list[Node]) -> Value:
         if name in GLOBAL_NAMES:
             return _builtin(name)
         for with_node in withs:
@@ -411,6 +489,11 @@ class Folder:
             if found is not None:
                 return found
         return _builtin(name)
+
+    def _remember(self, key: tuple[str, int] | None, value: Value, unsettled: int) -> Value:
+        if key is not None and self._unsettled == unsettled:
+            self._lookups[key] = value
+        return value
 
     def _scope_binding(self, holder: Node, name: str) -> Value | None:
         binding_set = binding_set_of(holder)
@@ -433,6 +516,8 @@ class Folder:
             return Str(bound)
         if bound is not None:
             return self.eval(bound)
+        if self._module_function is False:  # most folders never need it
+            self._module_function = module_function(self._root)
         if function == self._module_function or is_inline_module(function):
             if name == "lib":
                 return LibRef(())

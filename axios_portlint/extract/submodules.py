@@ -27,8 +27,10 @@ from axios_portlint.extract.scope import (
     Folder,
     apply_chain,
     bound_expression,
+    call_of,
     head_name,
     peel_parens,
+    spelled_names,
 )
 from axios_portlint.model import SubmoduleUse, join_option_path
 from axios_portlint.parse import ParsedFile
@@ -96,35 +98,13 @@ def _top_imports(parsed: ParsedFile) -> Iterator[tuple[str, Node]]:
 def _calls(parsed: ParsedFile) -> Iterator[Node]:
     """Each call of `submodule`, `submoduleWith` or `import`, found from its spelling in
     the bytes (a tree query costs more than the rest of extraction on a large tree)."""
-    data = parsed.source.data
     seen: set[int] = set()
     for word in CALLED:
-        at = data.find(word)
-        while at != -1:
-            end = at + len(word)
-            node = parsed.root.named_descendant_for_byte_range(at, end)
-            call = _call_of(node) if node is not None and node.text == word else None
+        for name in spelled_names(parsed.root, parsed.source.data, word):
+            call = call_of(name)
             if call is not None and call.id not in seen:
                 seen.add(call.id)
                 yield _outermost(call)
-            at = data.find(word, end)
-
-
-def _call_of(identifier: Node) -> Node | None:
-    """The application whose function is this name (`import`, `lib.types.submodule`)."""
-    function = identifier.parent
-    if function is not None and function.type == "attrpath":
-        attrpath, function = function, function.parent
-        if function is None or function.type != "select_expression":
-            return None
-        if attrpath.children_by_field_name("attr")[-1] != identifier:
-            return None
-    elif function is None or function.type != "variable_expression":
-        return None
-    call = function.parent
-    if call is None or call.type != "apply_expression":
-        return None
-    return call if call.child_by_field_name("function") == function else None
 
 
 def _outermost(call: Node) -> Node:
