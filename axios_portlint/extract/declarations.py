@@ -176,6 +176,10 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
     # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
     # declaration's in the link pass.
     decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
+    # The three closures call one another through their cells (and each Folder holds
+    # `lookup`): a cycle around the file's tree. The CLI runs with the cyclic collector
+    # off, so the cells are emptied here and the tree is freed when the caller drops it.
+    del folder_for, folder_for_arguments, lookup
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
 
 
