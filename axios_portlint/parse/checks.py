@@ -31,6 +31,10 @@ UPDATE_NEEDS = "(an update needs an expression on each side)"
 # What Nix's lexer reads as one path token (its PATH rule).
 NIX_PATH = re.compile(rb"[a-zA-Z0-9._+-]*(?:/[a-zA-Z0-9._+-]+)+/?")
 
+# `@comparison`: every binary expression whose left is one (`1 + 1 + ...` too); they
+# are looked at only in a file that spells a comparison operator. Few files nest
+# binary expressions at all, and the byte test (two scans of the file for `==` and
+# `!=`) costs more than the captures it would save.
 CHECKS_QUERY = """
 (binding_set) @bindings
 (binding . (attrpath . (_) @first_name))
@@ -38,13 +42,10 @@ CHECKS_QUERY = """
 (formals) @formals
 (integer_expression) @integer
 (path_expression) @path
+(binary_expression left: (binary_expression)) @comparison
 """
 # The inherited names only a plain string or `${...}` can make an error.
 INHERIT_NAME_KINDS = ("interpolation", "string_expression")
-# Only for files with a comparison operator: every `1 + 1 + ...` term would match.
-COMPARISON_QUERY = """
-(binary_expression left: (binary_expression)) @comparison
-"""
 COMPARISON_BYTES = (b"<", b">", b"==", b"!=")
 # Only for files that spell the word `or` at all: most never use it as a variable,
 # and this is the one pattern with a predicate.
@@ -74,9 +75,8 @@ class ParserError:
 
 
 @cache
-def _query(with_or: bool, with_comparisons: bool) -> Query:
-    optional = (OR_QUERY if with_or else "") + (COMPARISON_QUERY if with_comparisons else "")
-    return Query(nix_language(), CHECKS_QUERY + optional)
+def _query(with_or: bool) -> Query:
+    return Query(nix_language(), CHECKS_QUERY + (OR_QUERY if with_or else ""))
 
 
 @cache
@@ -89,9 +89,9 @@ def parser_errors(root: Node, data: bytes) -> Iterator[ParserError]:
         yield ParserError("syntax error: unexpected byte order mark (Nix does not accept one)")
     if not _has_expression(root):
         yield ParserError("syntax error: unexpected end of file (the file has no expression)")
-    comparisons = any(operator in data for operator in COMPARISON_BYTES)
-    cursor = QueryCursor(_query(_spells_or(data), comparisons))
-    captures = cursor.captures(root)
+    captures = QueryCursor(_query(_spells_or(data))).captures(root)
+    if "comparison" in captures and not any(op in data for op in COMPARISON_BYTES):
+        del captures["comparison"]
     for node in captures.pop("formals", []):
         yield from _duplicate_formals(node, data)
     sets = captures.pop("bindings", [])
@@ -252,26 +252,30 @@ class _Entry:
 def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[Node]:
     """The sets where two bindings (or inherited names) start with the same name.
 
-    A cheap filter before `_duplicate_attributes`, over the query's captures: a
-    name belongs to the innermost set around it. The sets' starts and ends cut the
-    file into stretches, each with one innermost set (`_innermost`), so a name's
-    set is one binary search away, however deep the nesting.
+    A cheap filter before `_duplicate_attributes`, over the query's captures. The
+    names are compared by their bytes first: a file that spells no first name twice
+    needs no set placed (most files of a real tree). Otherwise a name belongs to the
+    innermost set around it: the sets' starts and ends cut the file into stretches,
+    each with one innermost set (`_innermost`), so a name's set is one binary
+    search away, however deep the nesting.
     """
     if len(names) < 2:
+        return []
+    starts = [node.start_byte for node in names]
+    texts = [data[start : node.end_byte] for start, node in zip(starts, names)]
+    if b'"' in (joined := b"".join(texts)) or b"$" in joined:
+        texts = list(map(_plain, texts))
+    if len(set(texts)) == len(texts):
         return []
     bounds, innermost = _innermost(sets)
     seen: set[tuple[int, bytes]] = set()
     flagged: set[int] = set()
-    for node in names:
-        start = node.start_byte
-        owner = innermost[bisect_right(bounds, start) - 1]
-        if owner < 0:
-            continue
-        name = data[start : node.end_byte]
-        key = (owner, _plain(name) if name[:1] in QUOTE_OR_DOLLAR else name)
+    for start, text in zip(starts, texts):
+        key = (innermost[bisect_right(bounds, start) - 1], text)
         if key in seen:
-            flagged.add(owner)
+            flagged.add(key[0])
         seen.add(key)
+    flagged.discard(-1)  # outside every set: not a binding's name
     return sorted((sets[owner] for owner in flagged), key=_start)
 
 
