@@ -262,7 +262,7 @@ def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[No
     if len(names) < 2:
         return []
     starts = [node.start_byte for node in names]
-    texts = [data[start : node.end_byte] for start, node in zip(starts, names)]
+    texts = [data[start : node.end_byte] for start, node in zip(starts, names, strict=True)]
     if b'"' in (joined := b"".join(texts)) or b"$" in joined:
         texts = list(map(_plain, texts))
     if len(set(texts)) == len(texts):
@@ -270,7 +270,7 @@ def _repeating_sets(sets: list[Node], names: list[Node], data: bytes) -> list[No
     bounds, innermost = _innermost(sets)
     seen: set[tuple[int, bytes]] = set()
     flagged: set[int] = set()
-    for start, text in zip(starts, texts):
+    for start, text in zip(starts, texts, strict=True):
         key = (innermost[bisect_right(bounds, start) - 1], text)
         if key in seen:
             flagged.add(key[0])
