@@ -58,7 +58,7 @@ def test_the_sweep_flags_every_set_the_exact_reading_flags() -> None:
         root = _parser().parse(data).root_node
         if root.has_error:
             continue  # those keep the exact reading
-        captures = QueryCursor(_query(False)).captures(root)
+        captures = QueryCursor(_query(False, False)).captures(root)
         sets = captures.get("bindings", [])
         names = [*captures.get("first_name", []), *captures.get("inherited", [])]
         exact = {node.start_byte for node in sets if _may_repeat(node, data)}
