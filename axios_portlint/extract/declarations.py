@@ -139,26 +139,7 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
     candidates = list(_port_candidates(parsed)) if b"mkOption" in data else []
     by_path = {c.option: c for c in candidates if c.placement.placed}
     config_side = _ConfigSide(parsed)
-    folders: dict[Arguments, Folder] = {}
-
-    def folder_for(candidate: _Candidate) -> Folder:
-        # Defaults inside a helper function fold with the call site's arguments bound.
-        return folder_for_arguments(candidate.placement.arguments)
-
-    def folder_for_config() -> Folder:
-        return folder_for_arguments(())
-
-    def folder_for_arguments(arguments: Arguments) -> Folder:
-        if arguments not in folders:
-            folders[arguments] = Folder(parsed.root, lookup, arguments)
-        return folders[arguments]
-
-    def lookup(path: tuple[str, ...]) -> Value | None:
-        candidate = by_path.get(path)
-        if candidate is None:
-            return None
-        return _option_default(folder_for(candidate), candidate, config_side, path)
-
+    folders = _Folders(parsed, by_path, config_side)
     symbolic: dict[Arguments, Folder] = {}
 
     def symbolic_for(candidate: _Candidate) -> Folder:
@@ -169,18 +150,54 @@ def extract_ports(parsed: ParsedFile) -> tuple[list[PortDecl], tuple[str, ...]]:
             symbolic[arguments] = Folder(parsed.root, lambda _path: None, arguments)
         return symbolic[arguments]
 
-    decls = [_declaration(parsed, folder_for(c), c, symbolic_for(c)) for c in candidates]
+    decls = [
+        _declaration(parsed, folders.of(c.placement.arguments), c, symbolic_for(c))
+        for c in candidates
+    ]
     config_decls, defines = config_ports(
-        parsed, folder_for_config(), _classify_value, config_side.leaves
+        parsed, folders.of(()), _classify_value, config_side.leaves
     )
+    folders.close()
     # `allowedUDPPorts` says its protocol; a setting of a declared option gets the
     # declaration's in the link pass.
     decls.extend(replace(decl, protocol=protocol_of(decl.option)) for decl in config_decls)
-    # The three closures call one another through their cells (and each Folder holds
-    # `lookup`): a cycle around the file's tree. The CLI runs with the cyclic collector
-    # off, so the cells are emptied here and the tree is freed when the caller drops it.
-    del folder_for, folder_for_arguments, lookup
     return sorted(decls, key=lambda d: (d.location.sort_key(), d.option)), defines
+
+
+class _Folders:
+    """The file's folders, one per set of call-site arguments (defaults inside a helper
+    function fold with the call site's arguments bound); each folds a read of another
+    option of the file through `lookup`, to that option's default."""
+
+    def __init__(
+        self,
+        parsed: ParsedFile,
+        by_path: dict[tuple[str, ...], _Candidate],
+        config_side: _ConfigSide,
+    ) -> None:
+        self._root = parsed.root
+        self._by_path = by_path
+        self._config_side = config_side
+        self._folders: dict[Arguments, Folder] = {}
+
+    def of(self, arguments: Arguments) -> Folder:
+        folder = self._folders.get(arguments)
+        if folder is None:
+            folder = self._folders[arguments] = Folder(self._root, self.lookup, arguments)
+        return folder
+
+    def lookup(self, path: tuple[str, ...]) -> Value | None:
+        candidate = self._by_path.get(path)
+        if candidate is None:
+            return None
+        folder = self.of(candidate.placement.arguments)
+        return _option_default(folder, candidate, self._config_side, path)
+
+    def close(self) -> None:
+        # Each Folder holds `lookup`, bound to this object, which holds the Folder: a cycle
+        # around the file's tree. The CLI runs with the cyclic collector off, so it is cut
+        # here and the tree is freed as soon as the caller drops it.
+        self._folders.clear()
 
 
 class _ConfigSide:
