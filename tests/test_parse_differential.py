@@ -87,9 +87,19 @@ LEXER: Final = (
     "false negative: Nix's lexer rejects this (path with a trailing or doubled slash, "
     "form feed / vertical tab as whitespace); tree-sitter-nix's lexer accepts it"
 )
+PARSER_STACK: Final = (
+    "false negative: Nix's parser (bison) stops at a stack of 10,000 entries with "
+    "'memory exhausted' (each open parenthesis holds one, each pending term of a "
+    "right-associative `++` two); tree-sitter has no such limit (docs/performance.md)"
+)
+# The deepest nesting Nix accepts, just below PARSER_STACK's limit: both agree there.
+DEEP_PARENS_ACCEPTED: Final = "(" * 9_990 + "1" + ")" * 9_990
+DEEP_CONCAT_ACCEPTED: Final = " ++ ".join(["[ 1 ]"] * 4_990)
 
 # Valid in Nix: portlint must report nothing.
 VALID_SNIPPETS: Final[dict[str, list[str]]] = {
+    # Nesting just below the depth at which Nix's parser gives up (PARSER_STACK).
+    "deep": [DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED],
     # Trailing commas in formals: every position and style.
     "trailing_comma": [
         "{ a, }: a",
@@ -561,6 +571,10 @@ KNOWN_DISAGREEMENTS: Final[dict[str, list[tuple[str, bool, str]]]] = {
     "lexer": [
         ("1\f", False, LEXER),
         ("1\v", False, LEXER),
+    ],
+    "parser_stack": [
+        ("(" * 9_999 + "1" + ")" * 9_999, False, PARSER_STACK),
+        (" ++ ".join(["[ 1 ]"] * 5_000), False, PARSER_STACK),
     ],
 }
 
