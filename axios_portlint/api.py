@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ from axios_portlint.rules import Selection, UnknownSelectorError, select_codes
 # check (`check_cached`) runs none of them and must not pay for their import, nor
 # for networkx and markdown-it behind the graph and the registry.
 if TYPE_CHECKING:
+    from axios_portlint.extract.batch import Batch
     from axios_portlint.graph import PortGraph
     from axios_portlint.model import FileResult, HostMap, PortDecl, Registry, SyntaxIssue
     from axios_portlint.registry import RegistrySource
@@ -208,8 +209,14 @@ class _Scan:
         hosts: HostEntries | None,
         discovered: Stats | None,
         also: Sequence[Path],
+        busy_meanwhile: bool = False,
     ) -> None:
-        from axios_portlint.extract.batch import start_found
+        """`busy_meanwhile`: the caller has work of its own before `inventory()`."""
+        from axios_portlint.extract.batch import (
+            BUSY_CALLER_POOL_THRESHOLD,
+            POOL_THRESHOLD,
+            start_found,
+        )
         from axios_portlint.extract.cache import Cache
 
         self._cwd = cwd or Path.cwd()
@@ -220,14 +227,15 @@ class _Scan:
         self._with_suppressions = with_suppressions
         self._hosts = (hosts or ()) if with_hosts else None
         cache = Cache(cache_dir) if cache_dir is not None else None
-        # With a cache every file's suppressions are kept beside its result, so a warm
-        # run reads no file; without one only a check needs them.
-        wants_notes = cache is not None or with_suppressions
+        # With a cache every file's note is kept beside its result, so a warm run reads
+        # no file; without one only suppressions and hosts need them.
+        wants_notes = cache is not None or with_suppressions or with_hosts
         self._extraction = start_found(
             self._found.files,
             cache,
             max_bytes=DEFAULT_MAX_BYTES,
             note=_note if wants_notes else None,
+            pool_threshold=BUSY_CALLER_POOL_THRESHOLD if busy_meanwhile else POOL_THRESHOLD,
         )
 
     def close(self) -> None:
@@ -254,17 +262,25 @@ class _Scan:
             suppressions=(
                 _suppressions(results, batch.notes, found.files) if self._with_suppressions else ()
             ),
-            hosts=_hosts(found.files, batch.read, hosts, decls, self._cwd)
+            hosts=_hosts(found.files, batch, hosts, decls, self._cwd)
             if hosts is not None
             else None,
         )
 
 
 def _note(source: SourceFile) -> object:
-    """What the cache keeps beside a file's result: its `portlint: ignore` comments."""
+    """What a run needs from a file's bytes besides its result, kept beside it in the
+    cache so that a warm run reads no file: its `portlint: ignore` comments, and
+    whether it may name hosts (`names_hosts`)."""
+    from axios_portlint.extract.hostsources import names_hosts
     from axios_portlint.suppress.nix import nix_suppressions, suppressions_to_json
 
-    return suppressions_to_json(nix_suppressions(source))
+    return [suppressions_to_json(nix_suppressions(source)), names_hosts(source.data)]
+
+
+def _noted(note: object, part: int) -> object:
+    """One part of a `_note`; None when the note is damaged (or there is none)."""
+    return note[part] if isinstance(note, list) and len(note) == 2 else None
 
 
 def no_hosts() -> HostMap:
@@ -276,31 +292,40 @@ def no_hosts() -> HostMap:
 
 def _hosts(
     files: Sequence[StatFile],
-    read: Sequence[SourceFile],
+    batch: Batch,
     configured: HostEntries,
     decls: Sequence[PortDecl],
     cwd: Path,
 ) -> HostMap:
-    """The tree's hosts, from the files this run read and the others read again
-    (a warm cache kept none of their bytes)."""
+    """The tree's hosts, from the files this process read and the others read again
+    (a forked worker read them, or a warm cache kept none of their bytes): only for a
+    tree that may name a host, told from the files' notes and paths."""
     from axios_portlint.extract.hostsources import may_name_hosts
 
-    by_path = {source.path: source for source in read}
-    sources = []
-    for file in files:
-        source = by_path.get(file.display) or read_file(file, DEFAULT_MAX_BYTES)
-        if isinstance(source, SourceFile):
-            sources.append(source)
+    by_path = {source.path: source for source in batch.read}
+    by_display = {file.display: file for file in files}
+
+    def source_of(path: str) -> SourceFile | None:
+        source = by_path.get(path) or read_file(by_display[path], DEFAULT_MAX_BYTES)
+        return source if isinstance(source, SourceFile) else None
+
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
-    configurations = _configurations(sources, decls)
-    if not may_name_hosts(sources, entries, configurations):
+    configurations = _configurations(decls, by_display, source_of)
+    # A file without a note of its own (a damaged cache entry) may name one.
+    naming = any(_noted(note, 1) is not False for note in batch.notes)
+    if not may_name_hosts(list(by_display), naming, entries, configurations):
         return no_hosts()  # and tree-sitter stays unloaded on a warm run
     from axios_portlint.extract.hosts import find_hosts  # tree-sitter: only when needed
 
+    sources = [source for path in by_display if (source := source_of(path)) is not None]
     return find_hosts(sources, entries, configurations)
 
 
-def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) -> set[str]:
+def _configurations(
+    decls: Sequence[PortDecl],
+    files: Collection[str],
+    source_of: Callable[[str], SourceFile | None],
+) -> set[str]:
     """Files that set a port value and declare no option: a machine's configuration."""
     from axios_portlint.graph.hosts import DEFAULT_ORIGINS
     from axios_portlint.model import Origin
@@ -308,10 +333,10 @@ def _configurations(sources: Sequence[SourceFile], decls: Sequence[PortDecl]) ->
     setting = {d.location.file for d in decls if d.origin is Origin.CONFIG}
     declaring = {d.location.file for d in decls if d.origin in DEFAULT_ORIGINS}
     return {
-        source.path
-        for source in sources
-        if source.path in setting
-        and source.path not in declaring
+        path
+        for path in setting - declaring
+        if path in files
+        and (source := source_of(path)) is not None
         and DECLARES_OPTIONS.search(source.data) is None
     }
 
@@ -339,7 +364,7 @@ def _suppressions(
     found: list[Suppression] = []
     for result, note in zip(results, notes, strict=True):
         try:
-            found.extend(suppressions_from_json(result.path, note))
+            found.extend(suppressions_from_json(result.path, _noted(note, 0)))
         except ValueError:
             # A note this code cannot decode: the file itself still can.
             source = read_file(by_display[result.path], DEFAULT_MAX_BYTES)
@@ -468,8 +493,8 @@ def check(
     rules = tuple(rule for rule in rules if rule.code not in unjudged)
     registry_path = None if no_registry else locate_registry(registry, cwd)
     try:
-        # Started first: on a large tree forked workers parse while this process
-        # imports markdown-it and networkx and reads the registry.
+        # Started first: forked workers parse while this process imports markdown-it
+        # and networkx and reads the registry.
         scanning = _Scan(
             paths,
             excludes=excludes,
@@ -481,6 +506,7 @@ def check(
             hosts=hosts,
             discovered=discovered,
             also=() if named is None else named.inputs,
+            busy_meanwhile=True,
         )
     except UsageError:
         if registry_path is not None:

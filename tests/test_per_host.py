@@ -428,13 +428,21 @@ def test_usage_error_is_raised_by_options_merge(tmp_path: Path) -> None:
 def test_a_tree_that_cannot_name_a_host_is_not_parsed_for_hosts() -> None:
     """A module library (axios's shape): no host, so a warm check loads no parser."""
     from axios_portlint.discover import discover
-    from axios_portlint.extract.hostsources import may_name_hosts
+    from axios_portlint.extract.hostsources import may_name_hosts, names_hosts
 
-    library = discover([ROOT / "tests/fixtures/axios/modules"], cwd=ROOT).files
-    assert not may_name_hosts(library, {}, set())
-    assert may_name_hosts(library, {}, {"tests/fixtures/axios/modules/ai/default.nix"})
-    assert may_name_hosts(library, {"web": ["x.nix"]}, set())
-    flake = discover([ROOT / LISTENERS / "two-hosts"], cwd=ROOT).files
-    assert may_name_hosts(flake, {}, set())
-    folders = discover([ROOT / "tests/fixtures/hosts/host-folders"], cwd=ROOT).files
-    assert may_name_hosts([f for f in folders if "flake" not in f.path], {}, set())
+    def paths_and_naming(root: Path, keep: str = "") -> tuple[list[str], bool]:
+        files = [f for f in discover([root], cwd=ROOT).files if keep in f.path]
+        return [f.path for f in files], any(names_hosts(f.data) for f in files)
+
+    library, naming = paths_and_naming(ROOT / "tests/fixtures/axios/modules")
+    assert not naming
+    assert not may_name_hosts(library, naming, {}, set())
+    assert may_name_hosts(library, naming, {}, {"tests/fixtures/axios/modules/ai/default.nix"})
+    assert may_name_hosts(library, naming, {"web": ["x.nix"]}, set())
+    assert may_name_hosts(*paths_and_naming(ROOT / LISTENERS / "two-hosts"), {}, set())
+    tests = paths_and_naming(ROOT / "tests/fixtures/hosts/test-nodes")
+    assert tests[1]
+    # Host folders are told by their paths alone.
+    folders = paths_and_naming(ROOT / "tests/fixtures/hosts/host-folders", "hosts/")
+    assert not folders[1]
+    assert may_name_hosts(*folders, {}, set())

@@ -76,7 +76,8 @@ def test_forked_extraction_equals_one_process(
     tree: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Workers that read their own files (no cache) or get them read (cache) agree with one
-    process: results, notes, problems and the files read."""
+    process: results, notes and problems. The files this process read are its own share
+    only when workers read theirs."""
     files = discover_stats([FIXTURES / tree], cwd=FIXTURES).files
 
     def note(source: object) -> str:
@@ -86,9 +87,49 @@ def test_forked_extraction_equals_one_process(
     monkeypatch.setattr(batch, "POOL_THRESHOLD", 1)
     forked = extract_found(files, None, max_bytes=10**7, note=note, workers=2)
     cached = extract_found(files, Cache(tmp_path), max_bytes=10**7, note=note, workers=2)
-    assert forked == alone
+    assert (forked.results, forked.notes, forked.problems) == (
+        alone.results,
+        alone.notes,
+        alone.problems,
+    )
+    assert set(forked.read) <= set(alone.read)
     assert cached == alone
-    assert len(alone.results) == len(files) - len(alone.problems)
+    assert len(alone.results) == len(files) - len(alone.problems) == len(alone.read)
+
+
+HOST_TREES = [
+    "hosts/flake-set",
+    "hosts/host-folders",
+    "hosts/test-nodes",
+    "hosts/unread-host-set",
+    "hosts/module-library",
+    "listeners/two-hosts",
+    "axios/modules",  # a module library: no host
+]
+
+
+@pytest.mark.parametrize("tree", HOST_TREES)
+def test_a_check_finds_the_same_hosts_forked_and_from_the_cache(
+    tree: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers read files the caller then never reads, and a warm run reads none:
+    the hosts pass still gets the same hosts, told from each file's note."""
+    from axios_portlint.api import check
+
+    def hosts_and_findings(**options: object) -> tuple[object, object]:
+        report = check([FIXTURES / tree], cwd=FIXTURES, no_registry=True, **options)  # type: ignore[arg-type]
+        return report.inventory.hosts, report.findings
+
+    monkeypatch.setattr(batch, "_spare_cores", lambda: 1)
+    alone = hosts_and_findings()
+    monkeypatch.setattr(batch, "_spare_cores", lambda: 2)
+    forked = hosts_and_findings()
+    cold = hosts_and_findings(cache_dir=tmp_path)
+    warm = hosts_and_findings(cache_dir=tmp_path)
+    assert forked == cold == warm == alone
+    hosts = alone[0]
+    assert hosts is not None
+    assert bool(hosts.hosts or hosts.unread_files) is (tree != "axios/modules")
 
 
 @pytest.mark.parametrize(("others", "spare"), [(0, 4), (1, 3), (2, 2), (3, 1), (9, 1)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -23,8 +23,12 @@ from axios_portlint.model import FileProblem, FileResult, SourceFile
 S = TypeVar("S")
 T = TypeVar("T")
 
-# Below this many files to parse, starting workers costs more than it saves.
+# Below this many files to parse, starting workers costs more than it saves...
 POOL_THRESHOLD = 400
+# ... unless the caller has work of its own meanwhile: while a check imports networkx and
+# markdown-it, one worker imports the parser and extraction and parses a small tree, so
+# the caller never imports them (docs/performance.md, "Start-up").
+BUSY_CALLER_POOL_THRESHOLD = 1
 
 
 def extract_all(
@@ -54,7 +58,8 @@ class Batch:
     results: tuple[FileResult, ...]  # in the order of the files given
     notes: tuple[Any, ...]  # `note` of each result's file; None without a `note` function
     problems: tuple[FileProblem, ...]  # files only reading showed unfit (binary, not UTF-8)
-    # The files this run read (those the cache answered by stat were not), by display path.
+    # The files this process read: not those a forked worker read, nor those the cache
+    # answered by stat.
     read: tuple[SourceFile, ...] = ()
 
 
@@ -102,8 +107,9 @@ class Extraction:
     does other work; `result()` joins them, `close()` stops them unfinished.
 
     Without a cache nothing needs the bytes before parsing, so the workers are
-    forked before any file is read: each reads its own share, and this process
-    reads every file (the hosts pass needs them) only in `result()`.
+    forked before any file is read: each process reads its own share, and only the
+    files this one read are in `Batch.read` (the hosts pass reads the others again
+    only for a tree that may name a host).
     """
 
     def __init__(
@@ -113,44 +119,34 @@ class Extraction:
         note: Callable[[SourceFile], Any] | None,
         workers: int | None,
         max_bytes: int,
+        pool_threshold: int,
     ) -> None:
         self._found = found
         self._cache = cache
         self._note = note
         self._max_bytes = max_bytes
-        extract_file: Callable[[SourceFile], FileResult] | None = None
-        if found.missing:
-            # Imported here: a fully warm run extracts nothing and never loads the parser.
-            from axios_portlint.extract.declarations import extract_file
+        if len(found.missing) >= POOL_THRESHOLD:
+            # This process takes a share too: imported before forking, it is imported once.
+            _extractor()
         # Not a bound method: the pool keeps its work function, and one that kept this
         # object made a reference cycle holding every file's source and stat until the
         # cyclic collector ran, which axios_portlint.cli turns off while a command runs.
-        self._extract_one = partial(_extract_one, found.read, extract_file, note, max_bytes)
+        self._extract_one = partial(_extract_one, found.read, note, max_bytes)
         self._work = _start(
-            found.missing, partial(_send_one, self._extract_one), workers, POOL_THRESHOLD
+            found.missing, partial(_send_one, self._extract_one), workers, pool_threshold
         )
 
     def result(self) -> Batch:
         found, cache = self._found, self._cache
         hits = dict(found.hits)
         problems = list(found.problems)
-        unread = {index: file for index, file in found.missing if index not in found.read}
-        for index, file in unread.items():
-            read = read_file(file, self._max_bytes)
-            if isinstance(read, FileProblem):
-                problems.append(read)
-            else:
-                found.read[index] = read
         computed = self._work.results()
-        for (index, _file), sent in zip(found.missing, computed, strict=True):
-            if index not in found.read:
-                continue  # unfit as this process read it: its problem is told
-            if isinstance(sent, FileProblem):  # changed since a worker read it
-                extracted = self._extract_one((index, _file))
-                assert not isinstance(extracted, FileProblem)
-            else:
-                result, value = sent
-                extracted = (FileResult(_file.display) if result is None else result), value
+        for (index, file), sent in zip(found.missing, computed, strict=True):
+            if isinstance(sent, FileProblem):  # unfit, as the process that read it found
+                problems.append(sent)
+                continue
+            result, value = sent
+            extracted = (FileResult(file.display) if result is None else result), value
             hits[index] = extracted
             if cache is not None:
                 cache.put(found.keys[index], extracted[0])
@@ -174,7 +170,6 @@ class Extraction:
 
 def _extract_one(
     read: dict[int, SourceFile],
-    extract_file: Callable[[SourceFile], FileResult] | None,
     note: Callable[[SourceFile], Any] | None,
     max_bytes: int,
     item: tuple[int, StatFile],
@@ -184,8 +179,19 @@ def _extract_one(
     source = read.get(index) or read_file(file, max_bytes)
     if isinstance(source, FileProblem):
         return source
-    assert extract_file is not None
-    return extract_file(source), note(source) if note else None
+    # Kept for the hosts pass when this is the caller (a forked worker's copy goes nowhere).
+    read[index] = source
+    return _extractor()(source), note(source) if note else None
+
+
+@cache
+def _extractor() -> Callable[[SourceFile], FileResult]:
+    """`extract_file`, imported when first needed: a worker forked for a small tree
+    imports the parser and extraction (70 ms) while the caller does other work, and a
+    caller it leaves nothing to never imports them; a fully warm run never does."""
+    from axios_portlint.extract.declarations import extract_file
+
+    return extract_file
 
 
 def _send_one(
@@ -205,11 +211,16 @@ def start_found(
     max_bytes: int,
     note: Callable[[SourceFile], Any] | None = None,
     workers: int | None = None,
+    pool_threshold: int = POOL_THRESHOLD,
 ) -> Extraction:
-    """`extract_found`, started: the cache asked, and the parsing forked off."""
+    """`extract_found`, started: the cache asked, and the parsing forked off.
+
+    `pool_threshold`: the fewest files to fork workers for. A caller with work of
+    its own to do meanwhile gains from workers on fewer files than one that waits.
+    """
     if cache is None:
         every = _Found({}, [], {}, list(enumerate(files)), {}, [], [])
-        return Extraction(every, None, note, workers, max_bytes)
+        return Extraction(every, None, note, workers, max_bytes, pool_threshold)
     hits: dict[int, tuple[FileResult, Any]] = {}
     read: dict[int, SourceFile] = {}
     problems: list[FileProblem] = []
@@ -238,7 +249,7 @@ def start_found(
             hits[index] = known
     links = [(stats[index], key) for index, key in keys.items()]
     found = _Found(hits, problems, read, missing, keys, kept, links)
-    return Extraction(found, cache, note, workers, max_bytes)
+    return Extraction(found, cache, note, workers, max_bytes, pool_threshold)
 
 
 def _known(

@@ -18,9 +18,10 @@ at all; it names the content key (display path and a hash of the bytes), which
 holds the result. A stat miss reads the file and asks by content, so a fresh
 checkout (new mtimes, same bytes) still hits. Beside each result the cache keeps
 the file's note: what a warm run would otherwise re-read the file for (its
-suppression comments). A stat key can be fooled by a file rewritten in place
-with the same size and both times restored; docs/security.md says why that is
-accepted, as git's index, make and ruff accept it.
+suppression comments, and whether it may name hosts). A stat key can be fooled
+by a file rewritten in place with the same size and both times restored;
+docs/security.md says why that is accepted, as git's index, make and ruff
+accept it.
 
 Layout, compact because a warm run reads all of it: the signature's hex digest,
 a newline, then the JSON document exactly as signed. Most files declare no port,
@@ -48,7 +49,7 @@ from axios_portlint.model import (
     decl_to_dict,
 )
 
-FORMAT = 7
+FORMAT = 8
 FILE_NAME = "results.json"
 EMPTY = 0  # the entry of a file with no declaration, no syntax issue and no port setting
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
-from axios_portlint.model import SourceFile
-
 __all__ = [
     "CONFIGURATION_SETS",
     "HOST_ENTRIES",
@@ -18,6 +16,7 @@ __all__ = [
     "TEST_MARKS",
     "folder_hosts",
     "may_name_hosts",
+    "names_hosts",
 ]
 
 CONFIGURATION_SETS = ("nixosConfigurations", "darwinConfigurations")
@@ -25,6 +24,7 @@ HOST_FOLDERS = ("hosts", "machines")
 HOST_ENTRIES = ("default.nix", "configuration.nix")
 # A NixOS test, whose `nodes.<name>` are machines: bytes its file holds.
 TEST_MARKS = (b"testScript", b"nodes")
+SET_NAMES = tuple(name.encode() for name in CONFIGURATION_SETS)
 
 
 def folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
@@ -41,18 +41,22 @@ def folder_hosts(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
         yield name, path
 
 
+def names_hosts(data: bytes) -> bool:
+    """May a file with these bytes name hosts: a host set (`nixosConfigurations`, ...)
+    or the nodes of a NixOS test. Kept beside a file's result (the cache's note), so a
+    run need not read the file again to know."""
+    return any(name in data for name in SET_NAMES) or all(mark in data for mark in TEST_MARKS)
+
+
 def may_name_hosts(
-    sources: Sequence[SourceFile],
+    paths: Sequence[str],
+    naming: bool,
     configured: Mapping[str, Sequence[str]],
     configurations: Collection[str],
 ) -> bool:
     """False when `find_hosts` would find no host: nothing configured, no configuration
-    file candidate, no host folder, no file naming a host set and no NixOS test."""
-    if configured or configurations:
+    file candidate, no host folder among `paths`, and no file that `names_hosts`
+    (`naming`: whether any does)."""
+    if configured or configurations or naming:
         return True
-    if next(folder_hosts([source.path for source in sources]), None) is not None:
-        return True
-    names = [name.encode() for name in CONFIGURATION_SETS]
-    return any(name in source.data for source in sources for name in names) or any(
-        all(mark in source.data for mark in TEST_MARKS) for source in sources
-    )
+    return next(folder_hosts(paths), None) is not None
