@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
 from axios_portlint.discover import StatFile, read_file
@@ -127,7 +128,7 @@ class Extraction:
         self._max_bytes = max_bytes
         if len(found.missing) >= POOL_THRESHOLD:
             # This process takes a share too: imported before forking, it is imported once.
-            _extractor()
+            _extraction()
         # Not a bound method: the pool keeps its work function, and one that kept this
         # object made a reference cycle holding every file's source and stat until the
         # cyclic collector ran, which axios_portlint.cli turns off while a command runs.
@@ -181,17 +182,19 @@ def _extract_one(
         return source
     # Kept for the hosts pass when this is the caller (a forked worker's copy goes nowhere).
     read[index] = source
-    return _extractor()(source), note(source) if note else None
+    result: FileResult = _extraction().extract_file(source)
+    return result, note(source) if note else None
 
 
 @cache
-def _extractor() -> Callable[[SourceFile], FileResult]:
-    """`extract_file`, imported when first needed: a worker forked for a small tree
-    imports the parser and extraction (70 ms) while the caller does other work, and a
-    caller it leaves nothing to never imports them; a fully warm run never does."""
-    from axios_portlint.extract.declarations import extract_file
+def _extraction() -> ModuleType:
+    """extract/declarations, imported when first needed: a worker forked for a small
+    tree imports the parser and extraction (70 ms) while the caller does other work,
+    and a caller it leaves nothing to never imports them; a fully warm run never does.
+    (The module, not its function: `extract_file` is looked up at each call.)"""
+    from axios_portlint.extract import declarations
 
-    return extract_file
+    return declarations
 
 
 def _send_one(
