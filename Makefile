@@ -30,10 +30,17 @@ fuzz: $(STAMP)
 	PORTLINT_FUZZ=1 $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_rule_docs.py
 
+# The process rows time portlint as a user runs it: installed (not editable) in a venv of
+# its runtime dependencies only; the in-process stage rows use the development venv.
+BENCH_VENV := .venv-bench
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py axios large huge same-port scaling --repeat 5 --write
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --constraint constraints.txt .
+	$(BENCH_VENV)/bin/pip install --quiet --no-deps --force-reinstall .
+	$(BIN)/python bench/bench.py axios large huge same-port scaling --repeat 5 --write \
+		--python $(BENCH_VENV)/bin/python

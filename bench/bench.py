@@ -26,6 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SIZES = {"axios": 90, "small": 100, "large": 3_500, "huge": 20_000}
+# The Python whose portlint the process rows time (`--python`): `make bench` gives that of
+# a non-editable install with the runtime dependencies only, what a user runs. A
+# development venv adds its editable finder to every start and its dev packages' entry
+# points to what networkx reads at import.
+PRODUCT = [sys.executable]
+PRODUCT_NOTE = "portlint installed as a user gets it: non-editable, runtime dependencies only"
 PORT_SHARE = 0.1  # about one file in ten declares a port, as in the axios tree
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = (
@@ -280,7 +286,7 @@ def stage_seconds(stage: str, files: list[str], root: Path, repeat: int) -> floa
 
 
 def peak_memory_mib(args: list[str], cwd: Path) -> float:
-    result = run([sys.executable, "-c", PEAK_MEMORY, *args], cwd)
+    result = run([*PRODUCT, "-c", PEAK_MEMORY, *args], cwd)
     return int(result.stderr.strip().splitlines()[-1]) / 1024
 
 
@@ -297,7 +303,7 @@ def bench(
 ) -> tuple[str, list[Row]]:
     """`floor`: the import floor (`startup`), to set the cold run against."""
     count = SIZES[size]
-    portlint = [sys.executable, "-m", "axios_portlint"]
+    portlint = [*PRODUCT, "-m", "axios_portlint"]
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         files = generate(root, count, same_port=same_port)
@@ -351,11 +357,11 @@ NETWORKX = "python -c 'import networkx'"
 
 def startup(repeat: int) -> list[Row]:
     """Start-up rows; the last is the floor a cold run is set against (`above_floor`)."""
-    floor = [sys.executable, "-c", f"import {FLOOR_IMPORTS}"]
-    run_gc_floor = [sys.executable, "-c", RUN_GC_FLOOR]
-    networkx = [sys.executable, "-c", "import networkx"]
-    version = [sys.executable, "-m", "axios_portlint", "--version"]
-    python = [sys.executable, "-c", "pass"]
+    floor = [*PRODUCT, "-c", f"import {FLOOR_IMPORTS}"]
+    run_gc_floor = [*PRODUCT, "-c", RUN_GC_FLOOR]
+    networkx = [*PRODUCT, "-c", "import networkx"]
+    version = [*PRODUCT, "-m", "axios_portlint", "--version"]
+    python = [*PRODUCT, "-c", "pass"]
     return [
         Row("python -c pass", *best_of(lambda: run(python, ROOT), repeat)),
         Row(NETWORKX, *best_of(lambda: run(networkx, ROOT), repeat)),
@@ -478,6 +484,24 @@ def compile_package() -> None:
     compileall.compile_dir(ROOT / "axios_portlint", quiet=1)
 
 
+def check_product(python: str) -> None:
+    """Refuse to time an install of other code than this checkout's."""
+    # Not from the checkout: `python -c` would find its axios_portlint/ first.
+    where = run([python, "-c", "import axios_portlint; print(axios_portlint.__file__)"], Path("/"))
+    installed = Path(where.stdout.strip()).parent
+    if where.returncode != 0 or installed == ROOT / "axios_portlint":
+        raise SystemExit(f"bench: {python} has no installed (non-editable) portlint")
+    differ = [
+        source.name
+        for source in (ROOT / "axios_portlint").rglob("*.py")
+        if not (installed / source.relative_to(ROOT / "axios_portlint")).is_file()
+        or (installed / source.relative_to(ROOT / "axios_portlint")).read_bytes()
+        != source.read_bytes()
+    ]
+    if differ:
+        raise SystemExit(f"bench: {python}'s portlint is not this checkout's ({differ[0]})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -487,7 +511,15 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="write docs/performance.md")
+    parser.add_argument(
+        "--python",
+        help="the Python of the portlint install to time (default: this one)",
+    )
     options = parser.parse_args()
+    if options.python:
+        python = str(Path.cwd() / options.python)  # not resolved: a venv's python is a link
+        check_product(python)
+        PRODUCT[:] = [python]
     wanted = options.sizes or ["axios", "large", "scaling"]
     unknown = set(wanted) - set(SIZES) - {"same-port", "scaling"}
     if unknown:
@@ -524,7 +556,8 @@ def write_report(table: str, sizes: list[str], repeat: int) -> None:
     marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
     generated = (
         f"{marker_start}\nMeasured on {machine()}, with `python bench/bench.py {' '.join(sizes)}"
-        f" --write`: best of {repeat} (huge corpora once), each run a new process; other"
+        f" --write`: best of {repeat} (huge corpora once), each run a new process"
+        f" ({PRODUCT_NOTE if PRODUCT[0] != sys.executable else 'this Python'}); other"
         f" work on the machine during the run shows as noise.\n\n{table}\n{marker_end}"
     )
     if marker_start in text:
