@@ -302,12 +302,15 @@ def _hosts(
     tree that may name a host, told from the files' notes and paths."""
     from axios_portlint.extract.hostsources import may_name_hosts
 
-    by_path = {source.path: source for source in batch.read}
+    by_path: dict[str, SourceFile | None] = {source.path: source for source in batch.read}
     by_display = {file.display: file for file in files}
 
     def source_of(path: str) -> SourceFile | None:
-        source = by_path.get(path) or read_file(by_display[path], DEFAULT_MAX_BYTES)
-        return source if isinstance(source, SourceFile) else None
+        """The file's bytes, read at most once here."""
+        if path not in by_path:
+            read = read_file(by_display[path], DEFAULT_MAX_BYTES)
+            by_path[path] = read if isinstance(read, SourceFile) else None
+        return by_path[path]
 
     entries = {name: [display_path(path, cwd) for path in paths] for name, paths in configured}
     configurations = _configurations(decls, by_display, source_of)
