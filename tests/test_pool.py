@@ -16,6 +16,7 @@ from axios_portlint.extract import batch
 from axios_portlint.extract.batch import extract_found
 from axios_portlint.extract.cache import Cache
 from axios_portlint.extract.pool import Pool
+from axios_portlint.model import HostMap
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the pool forks")
 
@@ -116,16 +117,16 @@ def test_a_check_finds_the_same_hosts_forked_and_from_the_cache(
     the hosts pass still gets the same hosts, told from each file's note."""
     from axios_portlint.api import check
 
-    def hosts_and_findings(**options: object) -> tuple[object, object]:
-        report = check([FIXTURES / tree], cwd=FIXTURES, no_registry=True, **options)  # type: ignore[arg-type]
+    def hosts_and_findings(cache_dir: Path | None = None) -> tuple[HostMap | None, object]:
+        report = check([FIXTURES / tree], cwd=FIXTURES, no_registry=True, cache_dir=cache_dir)
         return report.inventory.hosts, report.findings
 
     monkeypatch.setattr(batch, "_spare_cores", lambda: 1)
     alone = hosts_and_findings()
     monkeypatch.setattr(batch, "_spare_cores", lambda: 2)
     forked = hosts_and_findings()
-    cold = hosts_and_findings(cache_dir=tmp_path)
-    warm = hosts_and_findings(cache_dir=tmp_path)
+    cold = hosts_and_findings(tmp_path)
+    warm = hosts_and_findings(tmp_path)
     assert forked == cold == warm == alone
     hosts = alone[0]
     assert hosts is not None
@@ -167,3 +168,23 @@ def test_the_runnable_count_counts_a_busy_process() -> None:
         spinner.wait()
     assert all(isinstance(count, int) and count >= 0 for count in counts)
     assert max(c for c in counts if c is not None) >= 1
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork copies the locks other threads hold, never their release: work stays here."""
+    import threading
+
+    monkeypatch.setattr(batch, "_spare_cores", lambda: 2)
+    forked = batch._start(list(range(10)), square, None, 1)
+    assert isinstance(forked, Pool)
+    assert forked.results() == [square(value) for value in range(10)]
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        work = batch._start(list(range(10)), square, None, 1)
+        assert not isinstance(work, Pool)
+        assert work.results() == [square(value) for value in range(10)]
+    finally:
+        release.set()
+        thread.join()

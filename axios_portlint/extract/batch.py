@@ -10,6 +10,7 @@ without a cache (a test checks it on every fixture).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
@@ -293,12 +294,24 @@ def _start(
     items: Sequence[S], work: Callable[[S], T], workers: int | None, threshold: int
 ) -> _Work[T]:
     count = workers if workers is not None else _spare_cores()
-    if count < 2 or len(items) < threshold or not hasattr(os, "fork"):
+    if count < 2 or len(items) < threshold or not _may_fork():
         return _Here(items, work)
     # Imported here: most runs (pre-commit on a few files, a warm cache) never fork.
     from axios_portlint.extract.pool import Pool
 
     return Pool(items, work, count)
+
+
+def _may_fork() -> bool:
+    """Can this process fork safely: a system with `fork`, and no other thread running.
+
+    A thread holding a lock at the fork (an embedding program's, a logging handler's)
+    leaves it held forever in the child, which then hangs; Python 3.12 warns of it.
+    """
+    if not hasattr(os, "fork"):
+        return False
+    threading = sys.modules.get("threading")  # never imported: no thread was started
+    return threading is None or threading.active_count() == 1
 
 
 def _spare_cores() -> int:
