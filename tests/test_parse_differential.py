@@ -95,11 +95,22 @@ PARSER_STACK: Final = (
 # The deepest nesting Nix accepts, just below PARSER_STACK's limit: both agree there.
 DEEP_PARENS_ACCEPTED: Final = "(" * 9_990 + "1" + ")" * 9_990
 DEEP_CONCAT_ACCEPTED: Final = " ++ ".join(["[ 1 ]"] * 4_990)
+# Left-nested chains, which Nix's parser reads in a small stack, deeper than the
+# 65,535 levels tree-sitter's query cursor can count (parse/query.py): their first
+# terms are the deepest nodes, where an error is the one thing wrong in the file.
+PAST_QUERY_DEPTH: Final = 70_000
+DEEP_SUM: Final = "# a long sum\n" + " + ".join(["1"] * PAST_QUERY_DEPTH) + "\n"
+DEEP_APPLICATION: Final = "f: f" + " 1" * PAST_QUERY_DEPTH + "\n"
+DEEP_SUM_LARGE_INTEGER: Final = DEEP_SUM.replace("1 + 1 + ", "1 + 9223372036854775808 + ", 1)
+DEEP_APPLICATION_DUPLICATE: Final = DEEP_APPLICATION.replace("f: f", "f: f { a = 1; a = 2; }")
+DEEP_AND_CHAINED_COMPARISON: Final = "1 < 2 < 3" + " && true" * PAST_QUERY_DEPTH + "\n"
+DEEP_SUM_OR: Final = "or" + " + 1" * PAST_QUERY_DEPTH + "\n"
 
 # Valid in Nix: portlint must report nothing.
 VALID_SNIPPETS: Final[dict[str, list[str]]] = {
     # Nesting just below the depth at which Nix's parser gives up (PARSER_STACK).
-    "deep": [DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED],
+    # and past the depth tree-sitter's query cursor counts (PAST_QUERY_DEPTH).
+    "deep": [DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED, DEEP_SUM, DEEP_APPLICATION],
     # Trailing commas in formals: every position and style.
     "trailing_comma": [
         "{ a, }: a",
@@ -540,6 +551,13 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         '{ ${"a"}.b = 1; a.b = 3; }',
         'let ${"a"} = 1; a = 2; in a',
         '{ inherit a; ${"a"} = 1; }',
+    ],
+    # An error in the deepest terms of a chain past PAST_QUERY_DEPTH.
+    "deep": [
+        DEEP_SUM_LARGE_INTEGER,
+        DEEP_APPLICATION_DUPLICATE,
+        DEEP_AND_CHAINED_COMPARISON,
+        DEEP_SUM_OR,
     ],
     "lexer_paths": ["./a/", "/a/b/", './a/${"b"}/', "./a//b"],
     "update_lookalikes": [
@@ -1128,6 +1146,10 @@ LOCATED: Final[list[tuple[str, Relation]]] = [
     ("module-invalid-formals_missing_comma", "same"),
     ("module-invalid-unbalanced_parens", "same"),
     ("module-invalid-missing_closing_brace", "end_of_file"),
+    (DEEP_SUM_LARGE_INTEGER, "same"),  # 2:5, below 70,000 levels of `+`
+    (DEEP_APPLICATION_DUPLICATE, "same"),
+    (DEEP_AND_CHAINED_COMPARISON, "same"),
+    (DEEP_SUM_OR, "same"),
 ]
 
 
