@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import pytest
+from conftest import run_portlint
 
 from axios_portlint.model import SourceFile, SyntaxIssue
 from axios_portlint.parse import parse_source
@@ -105,12 +106,20 @@ DEEP_SUM_LARGE_INTEGER: Final = DEEP_SUM.replace("1 + 1 + ", "1 + 92233720368547
 DEEP_APPLICATION_DUPLICATE: Final = DEEP_APPLICATION.replace("f: f", "f: f { a = 1; a = 2; }")
 DEEP_AND_CHAINED_COMPARISON: Final = "1 < 2 < 3" + " && true" * PAST_QUERY_DEPTH + "\n"
 DEEP_SUM_OR: Final = "or" + " + 1" * PAST_QUERY_DEPTH + "\n"
+# Suppression comments there (see test_the_cli_reads_chains_past_the_query_depth).
+DEEP_SUM_IGNORE_COMMENT: Final = DEEP_SUM.replace("\n1 + ", "\n1 # portlint: ignore[PL001]\n+ ", 1)
+DEEP_SUM_LARGE_INTEGER_IGNORED: Final = DEEP_SUM_LARGE_INTEGER.replace(
+    "808 + ", "808 # portlint: ignore[PL010]\n+ ", 1
+)
 
 # Valid in Nix: portlint must report nothing.
 VALID_SNIPPETS: Final[dict[str, list[str]]] = {
     # Nesting just below the depth at which Nix's parser gives up (PARSER_STACK).
     # and past the depth tree-sitter's query cursor counts (PAST_QUERY_DEPTH).
-    "deep": [DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED, DEEP_SUM, DEEP_APPLICATION],
+    "deep": [
+        *(DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED),
+        *(DEEP_SUM, DEEP_APPLICATION, DEEP_SUM_IGNORE_COMMENT),
+    ],
     # Trailing commas in formals: every position and style.
     "trailing_comma": [
         "{ a, }: a",
@@ -558,6 +567,7 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         DEEP_APPLICATION_DUPLICATE,
         DEEP_AND_CHAINED_COMPARISON,
         DEEP_SUM_OR,
+        DEEP_SUM_LARGE_INTEGER_IGNORED,
     ],
     "lexer_paths": ["./a/", "/a/b/", './a/${"b"}/', "./a//b"],
     "update_lookalikes": [
@@ -1175,3 +1185,38 @@ def test_location_matches_nix(
     else:
         assert "unexpected end of file" in verdict.message, context
         assert line == nix_line and column >= nix_column, context
+
+
+# --- chains past the query cursor's depth, through the CLI ------------------------
+
+DEEP_FILES: Final = {
+    "sum.nix": DEEP_SUM,
+    "application.nix": DEEP_APPLICATION,
+    "large_integer.nix": DEEP_SUM_LARGE_INTEGER,
+    "duplicate.nix": DEEP_APPLICATION_DUPLICATE,
+    "large_integer_ignored.nix": DEEP_SUM_LARGE_INTEGER_IGNORED,
+    "unused_ignore.nix": DEEP_SUM_IGNORE_COMMENT,
+}
+FINDING: Final = re.compile(r"^(\S+):(\d+):(\d+): (PL\d+) ", re.MULTILINE)
+
+
+def test_the_cli_reads_chains_past_the_query_depth(
+    tmp_path: Path, nix_verdicts: dict[str, NixVerdict]
+) -> None:
+    """Each error Nix finds in the deepest terms is a PL010 where Nix points, but the one
+    a `# portlint: ignore[PL010]` down there silences; the comment silencing nothing is a
+    PL020 at its line, so it was read too."""
+    expected: set[tuple[str, int, int, str]] = set()
+    for name, text in DEEP_FILES.items():
+        (tmp_path / name).write_text(text)
+        verdict = nix_verdicts[find_case(text).id]
+        if not verdict.accepted and name != "large_integer_ignored.nix":
+            expected.add((name, *nix_position(verdict), "PL010"))
+    assert not nix_verdicts[find_case(DEEP_SUM_LARGE_INTEGER_IGNORED).id].accepted
+    expected.add(("unused_ignore.nix", 2, 3, "PL020"))
+    run = run_portlint("check", "--no-cache", "--no-registry", ".", cwd=tmp_path)
+    found = {
+        (f, int(line), int(column), code) for f, line, column, code in FINDING.findall(run.stdout)
+    }
+    assert (run.code, found) == (1, expected), run.stdout + run.stderr
+    assert len(expected) == 3
