@@ -17,7 +17,9 @@ A band's root is matched without its parent, so a pattern's first step must not
 name a field or a supertype or follow an anchor; no query portlint runs does.
 
 A tree of fewer than `band` nodes is fewer than `band` levels deep: nearly every
-file takes one plain pass, the check costing one O(1) `descendant_count`.
+file takes one plain pass, the check costing one O(1) `descendant_count`. A
+larger tree no deeper than a band takes one plain pass too, after a walk that
+looks only at the children of nodes with enough descendants to reach it.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ def query_captures(query: Query, root: Node, band: int = BAND) -> dict[str, list
     The same nodes under each name; like tree-sitter's, each list is in no
     particular order.
     """
-    if root.descendant_count <= band:
+    band_roots = _band_roots(root, band)
+    if len(band_roots) == 1:
         return QueryCursor(query).captures(root)
     cursor = _band_cursor(query, band)
     merged: dict[str, dict[Node, None]] = {}
-    for band_root in _band_roots(root, band):
+    for band_root in band_roots:
         for name, nodes in cursor.captures(band_root).items():
             merged.setdefault(name, {}).update(dict.fromkeys(nodes))
     return {name: list(nodes) for name, nodes in merged.items()}
@@ -54,10 +57,11 @@ def query_matches(query: Query, root: Node, band: int = BAND) -> list[Match]:
     In tree-sitter's order: a match comes when its last node is reached, in a walk
     of the tree in document order (the bands' matches are merged by that node).
     """
-    if root.descendant_count <= band:
+    band_roots = _band_roots(root, band)
+    if len(band_roots) == 1:
         return QueryCursor(query).matches(root)
     cursor = _band_cursor(query, band)
-    found = [match for band_root in _band_roots(root, band) for match in cursor.matches(band_root)]
+    found = [match for band_root in band_roots for match in cursor.matches(band_root)]
     # Stable: of two matches ending at one node, the one begun higher up comes first.
     return sorted(found, key=_last_node_order)
 
@@ -78,6 +82,8 @@ def _band_roots(root: Node, band: int) -> list[Node]:
     left-nested chain's spine is its first child.
     """
     roots = [root]
+    if root.descendant_count <= band:
+        return roots
     stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()
