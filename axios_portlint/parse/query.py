@@ -90,7 +90,8 @@ def _band_roots(root: Node, band: int) -> list[Node]:
         if depth and depth % band == 0:
             roots.append(node)
         target = (depth // band + 1) * band
-        # The levels the children's subtrees still need to reach the target.
+        # A child reaches the target with target - depth nodes or more; `left` counts
+        # the nodes of the children not looked at yet.
         left = node.descendant_count - 1
         if left < target - depth:
             continue
