@@ -177,6 +177,16 @@ def shapes(n: int) -> dict[str, str]:
     return texts
 
 
+# Past the 65,535 levels tree-sitter's query cursor counts (axios_portlint/parse/query.py):
+# the left-nested chains Nix accepts at any length, with an error in the deepest terms.
+def deep_shapes(n: int) -> dict[str, str]:
+    return {
+        "chain +": " + ".join(["1"] * n) + "\n",
+        "chain +, large integer first": "9223372036854775808" + " + 1" * (n - 1) + "\n",
+        "application": "f: f" + " 1" * n + "\n",
+    }
+
+
 SCALING_SCRIPT = """
 import sys, time
 from axios_portlint.extract import extract_file
@@ -191,21 +201,28 @@ print(best)
 """
 
 
-def scaling(repeat: int, sizes: tuple[int, int] = (10_000, 20_000)) -> list[str]:
+DEEP_NOTE = "left-nested, deeper than tree-sitter's query cursor counts"
+
+
+def scaling(
+    repeat: int,
+    sizes: tuple[int, int] = (10_000, 20_000),
+    make: Callable[[int], dict[str, str]] = shapes,
+    note: str = "lists and bindings half that, nesting a tenth",
+) -> list[str]:
     """Parse, syntax checks and extraction of each shape at two sizes, in one process each.
 
     CPU time of the work alone: a file of a few KB takes milliseconds, which wall
     time on a shared machine cannot resolve.
     """
     lines = [
-        f"### scaling: generated files at {sizes[0]:,} and {sizes[1]:,} terms "
-        f"(lists and bindings half that, nesting a tenth)",
+        f"### scaling: generated files at {sizes[0]:,} and {sizes[1]:,} terms ({note})",
         "",
         "| Shape | KB | CPU ms/KB | KB | CPU ms/KB | growth of ms/KB |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as folder:
-        small, large = shapes(sizes[0]), shapes(sizes[1])
+        small, large = make(sizes[0]), make(sizes[1])
         for name in small:
             cells = []
             for index, text in enumerate((small[name], large[name])):
@@ -533,6 +550,7 @@ def main() -> int:
             sections.append(bench("huge", 1, same_port=True))
         elif size == "scaling":
             extra = scaling(options.repeat)
+            extra += scaling(options.repeat, (70_000, 140_000), deep_shapes, DEEP_NOTE)
             print("\n".join(extra), flush=True)
             continue
         else:

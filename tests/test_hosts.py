@@ -272,6 +272,20 @@ def test_a_long_import_chain_and_a_long_concatenation(tmp_path: Path) -> None:
     assert len(_host(found, "big").files) == count + 1
 
 
+def test_a_host_set_below_the_query_cursors_depth_is_found() -> None:
+    """Bound in the first argument of a 70,000-argument application, past the 65,535
+    levels tree-sitter's query cursor counts (parse/query.py): the hosts' query finds it."""
+    flake = (
+        "{ outputs = { self, nixpkgs }: f { nixosConfigurations.deep = nixpkgs.lib.nixosSystem"
+        " { modules = [ ./deep.nix ]; }; }" + " 1" * 70_000 + "; }\n"
+    )
+    module = b'{ networking.hostName = "deep"; }\n'
+    found = find_hosts([SourceFile("flake.nix", flake.encode()), SourceFile("deep.nix", module)])
+    assert [(h.name, sorted(h.files), h.unresolved) for h in found.hosts] == [
+        ("deep", ["deep.nix"], ())
+    ]
+
+
 def test_files_outside_the_sources_are_never_read(tmp_path: Path) -> None:
     source = SourceFile("flake.nix", b"{ outputs = _: { nixosConfigurations.x = f { }; }; }")
     found = find_hosts([source])

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import pytest
+from conftest import run_portlint
 
 from axios_portlint.model import SourceFile, SyntaxIssue
 from axios_portlint.parse import parse_source
@@ -95,11 +96,30 @@ PARSER_STACK: Final = (
 # The deepest nesting Nix accepts, just below PARSER_STACK's limit: both agree there.
 DEEP_PARENS_ACCEPTED: Final = "(" * 9_990 + "1" + ")" * 9_990
 DEEP_CONCAT_ACCEPTED: Final = " ++ ".join(["[ 1 ]"] * 4_990)
+# Left-nested chains, which Nix's parser reads in a small stack, deeper than the
+# 65,535 levels tree-sitter's query cursor can count (parse/query.py): their first
+# terms are the deepest nodes, where an error is the one thing wrong in the file.
+PAST_QUERY_DEPTH: Final = 70_000
+DEEP_SUM: Final = "# a long sum\n" + " + ".join(["1"] * PAST_QUERY_DEPTH) + "\n"
+DEEP_APPLICATION: Final = "f: f" + " 1" * PAST_QUERY_DEPTH + "\n"
+DEEP_SUM_LARGE_INTEGER: Final = DEEP_SUM.replace("1 + 1 + ", "1 + 9223372036854775808 + ", 1)
+DEEP_APPLICATION_DUPLICATE: Final = DEEP_APPLICATION.replace("f: f", "f: f { a = 1; a = 2; }")
+DEEP_AND_CHAINED_COMPARISON: Final = "1 < 2 < 3" + " && true" * PAST_QUERY_DEPTH + "\n"
+DEEP_SUM_OR: Final = "or" + " + 1" * PAST_QUERY_DEPTH + "\n"
+# Suppression comments there (see test_the_cli_reads_chains_past_the_query_depth).
+DEEP_SUM_IGNORE_COMMENT: Final = DEEP_SUM.replace("\n1 + ", "\n1 # portlint: ignore[PL001]\n+ ", 1)
+DEEP_SUM_LARGE_INTEGER_IGNORED: Final = DEEP_SUM_LARGE_INTEGER.replace(
+    "808 + ", "808 # portlint: ignore[PL010]\n+ ", 1
+)
 
 # Valid in Nix: portlint must report nothing.
 VALID_SNIPPETS: Final[dict[str, list[str]]] = {
     # Nesting just below the depth at which Nix's parser gives up (PARSER_STACK).
-    "deep": [DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED],
+    # and past the depth tree-sitter's query cursor counts (PAST_QUERY_DEPTH).
+    "deep": [
+        *(DEEP_PARENS_ACCEPTED, DEEP_CONCAT_ACCEPTED),
+        *(DEEP_SUM, DEEP_APPLICATION, DEEP_SUM_IGNORE_COMMENT),
+    ],
     # Trailing commas in formals: every position and style.
     "trailing_comma": [
         "{ a, }: a",
@@ -540,6 +560,14 @@ INVALID_SNIPPETS: Final[dict[str, list[str]]] = {
         '{ ${"a"}.b = 1; a.b = 3; }',
         'let ${"a"} = 1; a = 2; in a',
         '{ inherit a; ${"a"} = 1; }',
+    ],
+    # An error in the deepest terms of a chain past PAST_QUERY_DEPTH.
+    "deep": [
+        DEEP_SUM_LARGE_INTEGER,
+        DEEP_APPLICATION_DUPLICATE,
+        DEEP_AND_CHAINED_COMPARISON,
+        DEEP_SUM_OR,
+        DEEP_SUM_LARGE_INTEGER_IGNORED,
     ],
     "lexer_paths": ["./a/", "/a/b/", './a/${"b"}/', "./a//b"],
     "update_lookalikes": [
@@ -1128,6 +1156,10 @@ LOCATED: Final[list[tuple[str, Relation]]] = [
     ("module-invalid-formals_missing_comma", "same"),
     ("module-invalid-unbalanced_parens", "same"),
     ("module-invalid-missing_closing_brace", "end_of_file"),
+    (DEEP_SUM_LARGE_INTEGER, "same"),  # 2:5, below 70,000 levels of `+`
+    (DEEP_APPLICATION_DUPLICATE, "same"),
+    (DEEP_AND_CHAINED_COMPARISON, "same"),
+    (DEEP_SUM_OR, "same"),
 ]
 
 
@@ -1153,3 +1185,38 @@ def test_location_matches_nix(
     else:
         assert "unexpected end of file" in verdict.message, context
         assert line == nix_line and column >= nix_column, context
+
+
+# --- chains past the query cursor's depth, through the CLI ------------------------
+
+DEEP_FILES: Final = {
+    "sum.nix": DEEP_SUM,
+    "application.nix": DEEP_APPLICATION,
+    "large_integer.nix": DEEP_SUM_LARGE_INTEGER,
+    "duplicate.nix": DEEP_APPLICATION_DUPLICATE,
+    "large_integer_ignored.nix": DEEP_SUM_LARGE_INTEGER_IGNORED,
+    "unused_ignore.nix": DEEP_SUM_IGNORE_COMMENT,
+}
+FINDING: Final = re.compile(r"^(\S+):(\d+):(\d+): (PL\d+) ", re.MULTILINE)
+
+
+def test_the_cli_reads_chains_past_the_query_depth(
+    tmp_path: Path, nix_verdicts: dict[str, NixVerdict]
+) -> None:
+    """Each error Nix finds in the deepest terms is a PL010 where Nix points, but the one
+    a `# portlint: ignore[PL010]` down there silences; the comment silencing nothing is a
+    PL020 at its line, so it was read too."""
+    expected: set[tuple[str, int, int, str]] = set()
+    for name, text in DEEP_FILES.items():
+        (tmp_path / name).write_text(text)
+        verdict = nix_verdicts[find_case(text).id]
+        if not verdict.accepted and name != "large_integer_ignored.nix":
+            expected.add((name, *nix_position(verdict), "PL010"))
+    assert not nix_verdicts[find_case(DEEP_SUM_LARGE_INTEGER_IGNORED).id].accepted
+    expected.add(("unused_ignore.nix", 2, 3, "PL020"))
+    run = run_portlint("check", "--no-cache", "--no-registry", ".", cwd=tmp_path)
+    found = {
+        (f, int(line), int(column), code) for f, line, column, code in FINDING.findall(run.stdout)
+    }
+    assert (run.code, found) == (1, expected), run.stdout + run.stderr
+    assert len(expected) == 3

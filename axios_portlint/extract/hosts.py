@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Query
 
 from axios_portlint.extract.config import config_leaves, module_body, test_modules
 from axios_portlint.extract.hostsources import (
@@ -48,6 +48,7 @@ from axios_portlint.model import (
 )
 from axios_portlint.parse import ParsedFile, nix_language, parse_source
 from axios_portlint.parse.names import attrpath_names, static_attr_name
+from axios_portlint.parse.query import query_matches
 
 __all__ = ["HOST_FOLDERS", "find_hosts"]
 
@@ -331,8 +332,7 @@ def _flake_hosts(graph: _ImportGraph) -> Iterator[_FlakeHost]:
         if not any(name.encode() in graph.sources[path].data for name in CONFIGURATION_SETS):
             continue
         parsed = graph.parsed(path)
-        cursor = QueryCursor(_host_set_query())
-        for _pattern, captures in cursor.matches(parsed.root):
+        for _pattern, captures in query_matches(_host_set_query(), parsed.root):
             binding = captures["binding"][0]
             yield from _bound_hosts(graph.context(path), binding)
 
@@ -949,9 +949,7 @@ class _ImportGraph:
                 if not any(name.encode() in self.sources[path].data for name in MODULE_SETS):
                     continue
                 context = self.context(path)
-                for _pattern, captures in QueryCursor(_module_set_query()).matches(
-                    context.parsed.root
-                ):
+                for _pattern, captures in query_matches(_module_set_query(), context.parsed.root):
                     binding = captures["binding"][0]
                     attrpath = binding.child_by_field_name("attrpath")
                     value = binding.child_by_field_name("expression")

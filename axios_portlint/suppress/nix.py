@@ -73,9 +73,8 @@ def _position(location: Location) -> list[int]:
 
 
 def _parsed_suppressions(source: SourceFile) -> tuple[Suppression, ...]:
-    from tree_sitter import QueryCursor
-
     from axios_portlint.parse import BARE_CR, LineIndex
+    from axios_portlint.parse.query import query_captures
 
     data = source.data
     # The same lone-CR treatment as parse_source, so lines agree with the findings'.
@@ -83,7 +82,7 @@ def _parsed_suppressions(source: SourceFile) -> tuple[Suppression, ...]:
     tree = _parser().parse(data)
     lines = LineIndex(data)
     found: list[Suppression] = []
-    captures = QueryCursor(_comments()).captures(tree.root_node)
+    captures = query_captures(_comments(), tree.root_node)
     for node in sorted(captures.get("comment", []), key=lambda n: n.start_byte):
         raw = data[node.start_byte : node.end_byte]
         if _MARKER_BYTES not in raw:
