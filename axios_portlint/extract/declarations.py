@@ -53,7 +53,7 @@ from axios_portlint.model import (
     ValueState,
     join_option_path,
 )
-from axios_portlint.parse import ParsedFile, parse_source
+from axios_portlint.parse import Ancestry, ParsedFile, parse_source
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 MKOPTION = b"mkOption"
@@ -239,7 +239,7 @@ def _option_default(
 
 def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
     folder = Folder(parsed.root, lambda _path: None)
-    for call in mkoption_calls(parsed):
+    for call in mkoption_calls(parsed, folder.ancestry):
         argument = call.child_by_field_name("argument")
         if argument is None:
             continue
@@ -267,12 +267,12 @@ def _port_candidates(parsed: ParsedFile) -> Iterator[_Candidate]:
             yield _Candidate(call, placement, default, origin, option_node, description, note)
 
 
-def mkoption_calls(parsed: ParsedFile) -> Iterator[Node]:
+def mkoption_calls(parsed: ParsedFile, ancestry: Ancestry | None = None) -> Iterator[Node]:
     """Each call `mkOption ...` or `lib.mkOption ...` (its innermost application), in
     source order, found from its spelling in the bytes: a tree query walked the whole
     tree and checked every call's function name in Python."""
     for name in spelled_names(parsed.root, parsed.source.data, MKOPTION):
-        call = call_of(name)
+        call = call_of(name, ancestry)
         if call is not None:
             yield call
 
@@ -301,10 +301,10 @@ def _option_value(
     node = call
     # Climb only as far as the option reaches (usually one step): a full ancestor
     # chain per call would be quadratic on mkOption calls nested without bound.
-    parent = call.parent
+    parent = folder.ancestry.parent(call)
     while parent is not None:
         if parent.type == "parenthesized_expression":
-            node, parent = parent, parent.parent
+            node, parent = parent, folder.ancestry.parent(parent)
             continue
         operator = parent.child_by_field_name("operator")
         right = parent.child_by_field_name("right")
@@ -317,7 +317,7 @@ def _option_value(
         ):
             break
         fields = Update(fields, folder.eval(right))
-        node, parent = parent, parent.parent
+        node, parent = parent, folder.ancestry.parent(parent)
     return node, fields
 
 

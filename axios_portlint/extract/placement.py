@@ -34,7 +34,7 @@ from axios_portlint.extract.scope import (
     spelled_names,
 )
 from axios_portlint.extract.values import Attrs, Listing, Str, Update
-from axios_portlint.parse import ParsedFile, ancestors
+from axios_portlint.parse import Ancestry, ParsedFile
 from axios_portlint.parse.names import attrpath_names
 
 MAX_STEPS = 10_000
@@ -80,6 +80,28 @@ class _Step:
 _Outcome = Placement | list[_Step]
 
 
+class _Chain:
+    """A node's ancestors, innermost first, found only as far as a climb reads them:
+    a climb that stops near its node costs no walk to the root of a deep tree."""
+
+    def __init__(self, ancestry: Ancestry, node: Node) -> None:
+        self._above = ancestry.above(node)
+        self._nodes: list[Node] = []
+
+    def has(self, index: int) -> bool:
+        while len(self._nodes) <= index:
+            found = next(self._above, None)
+            if found is None:
+                return False
+            self._nodes.append(found)
+        return True
+
+    def __getitem__(self, index: int) -> Node:
+        if not self.has(index):
+            raise IndexError(index)
+        return self._nodes[index]
+
+
 def placements(
     parsed: ParsedFile, folder: Folder, start: Node, *, as_type: bool = False
 ) -> list[Placement]:
@@ -96,7 +118,7 @@ def placements(
             continue
         seen.add(key)
         steps += 1
-        climb = _TypeClimb(parsed, step) if step.in_type else _Climb(parsed, folder, step)
+        climb = _TypeClimb(parsed, folder, step) if step.in_type else _Climb(parsed, folder, step)
         outcome = climb.run()
         if isinstance(outcome, Placement):
             found.append(outcome)
@@ -158,17 +180,17 @@ class _Climb:
         return _Step(node, suffix, self.conditional, bound, in_type, site or self.site, pending_key)
 
     def run(self) -> _Outcome:
-        chain = ancestors(self.parsed.root, self.node)
+        chain = _Chain(self.folder.ancestry, self.node)
         top_function = module_function(self.parsed.root)
         current = self.node
         index = 0
-        while index < len(chain):
+        while chain.has(index):
             parent = chain[index]
             kind = parent.type
             if kind == "source_code":
                 break
             if kind == "binding":
-                if current != parent.child_by_field_name("expression") or index + 2 >= len(chain):
+                if current != parent.child_by_field_name("expression") or not chain.has(index + 2):
                     return self.stop()
                 names = binding_names(parent)
                 holder = chain[index + 2]  # binding -> binding_set -> its holder
@@ -186,20 +208,20 @@ class _Climb:
                 # An imported module's options sit where its importer's do: at the
                 # top, or in the submodule whose inline module imports it.
                 at = index + 3  # list -> binding -> binding_set -> the module's set
-                if at >= len(chain) or chain[at].type != "attrset_expression":
+                if not chain.has(at) or chain[at].type != "attrset_expression":
                     return self.top()
                 current, index = chain[at], at + 1
                 continue
             if kind == "apply_expression":
                 return self._through_call(chain, index, current)
-            if kind == "function_expression" and not _is_module(chain, index, top_function):
+            if kind == "function_expression" and not self._is_module(chain, index, top_function):
                 position = index + 1
-                while position < len(chain) and chain[position].type in (
+                while chain.has(position) and chain[position].type in (
                     "parenthesized_expression",
                     "function_expression",  # the outer lambdas of `name: value: ...`
                 ):
                     position += 1
-                if position < len(chain) and chain[position].type == "apply_expression":
+                if chain.has(position) and chain[position].type == "apply_expression":
                     # `genAttrs [ ... ] (name: ...)`: the function is a generator's argument.
                     return self._through_call(chain, position, chain[position - 1])
                 return self._through_function(chain, index)
@@ -230,20 +252,20 @@ class _Climb:
             folded = list(names)
         return tuple(n if n is not None else DYNAMIC for n in folded)
 
-    def _through_call(self, chain: list[Node], index: int, argument: Node) -> _Outcome:
+    def _through_call(self, chain: _Chain, index: int, argument: Node) -> _Outcome:
         """A submodule boundary, or a generator over literal keys (`genAttrs`, `mapAttrs`)."""
-        outer = _outer_call(chain, index)
-        head, args = apply_chain(chain[outer])
+        outer = self.folder.applications.outer(chain[index])
+        head, args, ids = self.folder.applications.split(outer)
         name = head_name(head)
-        if argument not in args:
+        if argument.id not in ids:
             return self.stop()
         if name == "submodule":
             path = self.path()
             if not path or path[0] != "options":
                 return self.stop()
-            return [self.step(chain[outer], path[1:], in_type=True)]
+            return [self.step(outer, path[1:], in_type=True)]
         if name == "nameValuePair" and len(args) == 2 and argument == args[1]:
-            return [self.step(chain[outer], self.path(), key=args[0])]
+            return [self.step(outer, self.path(), key=args[0])]
         if name == "listToAttrs" and args == [argument] and self.key is not None:
             folder = Folder(self.parsed.root, lambda _path: None, self.arguments)
             if self.key.type == "inherit":
@@ -252,10 +274,10 @@ class _Climb:
                 key = folder.eval(self.key)
             if not isinstance(key, Str):
                 return self.stop("the name `listToAttrs` gives it is not a literal")
-            return [self.step(chain[outer], (key.value, *self.path()), drop_key=True)]
+            return [self.step(outer, (key.value, *self.path()), drop_key=True)]
         if name in TABLE_GENERATORS and len(args) == 2 and argument == args[1]:
             return self._into_generator(args)
-        return self._generated(chain[outer], name, args, _lambda_chain(argument))
+        return self._generated(outer, name, args, _lambda_chain(argument))
 
     def _into_generator(self, args: list[Node]) -> _Outcome:
         """`mapAttrsToList appOption apps` with an option inside `apps.<key>`: the option
@@ -309,19 +331,33 @@ class _Climb:
             for key, bound in keyed
         ]
 
-    def _through_function(self, chain: list[Node], index: int) -> _Outcome:
+    def _through_function(self, chain: _Chain, index: int) -> _Outcome:
         """A let-bound helper (`mkPortOption = port: mkOption ...`): follow its calls."""
         lambdas = [chain[index]]
-        while index + 1 < len(chain) and chain[index + 1].type == "function_expression":
+        while chain.has(index + 1) and chain[index + 1].type == "function_expression":
             index += 1
             lambdas.append(chain[index])
-        if index + 3 >= len(chain) or chain[index + 1].type != "binding":
+        if not chain.has(index + 3) or chain[index + 1].type != "binding":
             return self.stop()
         binding, holder = chain[index + 1], chain[index + 3]
         names = binding_names(binding)
         if holder.type != "let_expression" or len(names) != 1 or names[0] is None:
             return self.stop()
         return _calls(self.parsed, holder, names[0], list(reversed(lambdas)), self)
+
+    def _is_module(self, chain: _Chain, index: int, top_function: Node | None) -> bool:
+        """Is chain[index] (a function) a module: the file's, an import's, or a submodule's?"""
+        function = chain[index]
+        if function == top_function or is_inline_module(function):
+            return True
+        position = index + 1
+        while chain.has(position) and chain[position].type == "parenthesized_expression":
+            position += 1
+        if not chain.has(position) or chain[position].type != "apply_expression":
+            return False
+        applications = self.folder.applications
+        head, args, _ids = applications.split(applications.outer(chain[position]))
+        return head_name(head) == "submodule" and len(args) == 1
 
     def _through_update(self, update: Node, operand: Node) -> bool:
         """False when `operand // right` drops the option because `right` redefines it."""
@@ -347,16 +383,18 @@ TYPE_SEE_THROUGH: Final = frozenset({"nullOr", "uniq", "unique", "either", "oneO
 class _TypeClimb:
     """From a `submodule` up its type expression to the mkOption it types."""
 
-    def __init__(self, parsed: ParsedFile, step: _Step) -> None:
+    def __init__(self, parsed: ParsedFile, folder: Folder, step: _Step) -> None:
         self.parsed = parsed
         self.step = step
+        self.ancestry = folder.ancestry
+        self.applications = folder.applications
 
     def run(self) -> _Outcome:
-        chain = ancestors(self.parsed.root, self.step.node)
+        chain = _Chain(self.ancestry, self.step.node)
         segments: list[str] = []
         current = self.step.node
         index = 0
-        while index < len(chain):
+        while chain.has(index):
             parent = chain[index]
             if parent.type in ("parenthesized_expression", "list_expression") or (
                 # `type = with types; attrsOf (submodule { ... });`
@@ -365,25 +403,25 @@ class _TypeClimb:
                 current, index = parent, index + 1
                 continue
             if parent.type == "apply_expression":
-                outer = _outer_call(chain, index)
-                head, args = apply_chain(chain[outer])
+                outer = self.applications.outer(parent)
+                head, _args, ids = self.applications.split(outer)
                 name = head_name(head) or ""
-                if current not in args or not (name in TYPE_SEGMENTS or name in TYPE_SEE_THROUGH):
+                if current.id not in ids or not (name in TYPE_SEGMENTS or name in TYPE_SEE_THROUGH):
                     break
                 if name in TYPE_SEGMENTS:
                     segments.insert(0, TYPE_SEGMENTS[name])
-                current, index = chain[outer], outer + 1
+                current, chain, index = outer, _Chain(self.ancestry, outer), 0
                 continue
             if parent.type == "binding":
                 return self._at_binding(chain, index, current, tuple(segments))
             break
         return Placement((*segments, *self.step.suffix), False, self.step.conditional)
 
-    def _at_binding(self, chain: list[Node], index: int, current: Node, segments: Path) -> _Outcome:
+    def _at_binding(self, chain: _Chain, index: int, current: Node, segments: Path) -> _Outcome:
         binding = chain[index]
         names = binding_names(binding)
         pending = (*segments, *self.step.suffix)
-        if current != binding.child_by_field_name("expression") or index + 2 >= len(chain):
+        if current != binding.child_by_field_name("expression") or not chain.has(index + 2):
             return Placement(pending, False, self.step.conditional)
         holder = chain[index + 2]
         if holder.type in ("let_expression", "let_attrset_expression") and len(names) == 1:
@@ -398,29 +436,22 @@ class _TypeClimb:
         return Placement(pending, False, self.step.conditional)
 
 
-def _outer_call(chain: list[Node], index: int) -> int:
-    """The index of the whole call `f a b` when chain[index] is one of its applications."""
-    outer = index
-    while (
-        outer + 1 < len(chain)
-        and chain[outer + 1].type == "apply_expression"
-        and chain[outer] == chain[outer + 1].child_by_field_name("function")
-    ):
-        outer += 1
-    return outer
-
-
-def _mkoption_call(chain: list[Node], index: int) -> Node | None:
+def _mkoption_call(chain: _Chain, index: int) -> Node | None:
     """The mkOption call whose argument set is chain[index], if it is one."""
     current = chain[index]
     position = index + 1
-    while position < len(chain) and chain[position].type == "parenthesized_expression":
+    while chain.has(position) and chain[position].type == "parenthesized_expression":
         current, position = chain[position], position + 1
-    if position >= len(chain) or chain[position].type != "apply_expression":
+    if not chain.has(position) or chain[position].type != "apply_expression":
         return None
     call = chain[position]
-    head, args = apply_chain(call)
-    return call if head_name(head) == "mkOption" and args == [current] else None
+    # `apply_chain(call)` is `(mkOption, [current])` exactly when this holds; splitting
+    # the call would walk all of a long application the set is an argument of.
+    function = call.child_by_field_name("function")
+    argument = call.child_by_field_name("argument")
+    if function is None or argument != current:
+        return None
+    return call if head_name(function) == "mkOption" else None
 
 
 GENERATORS: Final = {"genAttrs": 1, "mapAttrs": 0, "mapAttrsToList": 0, "map": 0}
@@ -618,20 +649,6 @@ def _variable_uses(parsed: ParsedFile, holder: Node, name: str) -> list[Node]:
     return uses
 
 
-def _is_module(chain: list[Node], index: int, top_function: Node | None) -> bool:
-    """Is chain[index] (a function) a module: the file's, an import's, or a submodule's?"""
-    function = chain[index]
-    if function == top_function or is_inline_module(function):
-        return True
-    position = index + 1
-    while position < len(chain) and chain[position].type == "parenthesized_expression":
-        position += 1
-    if position >= len(chain) or chain[position].type != "apply_expression":
-        return False
-    head, args = apply_chain(chain[_outer_call(chain, position)])
-    return head_name(head) == "submodule" and len(args) == 1
-
-
 def _pair_name(holder: Node) -> Node | None:
     """The `name` of a `{ name = ...; value = ...; }` set: its expression, or its inherit."""
     if holder.type not in ("attrset_expression", "rec_attrset_expression"):
@@ -661,8 +678,8 @@ def _passes_through(kind: str, parent: Node, child: Node, top_function: Node | N
     return False
 
 
-def _is_imports_list(chain: list[Node], index: int) -> bool:
-    if index + 1 >= len(chain):
+def _is_imports_list(chain: _Chain, index: int) -> bool:
+    if not chain.has(index + 1):
         return False
     binding = chain[index + 1]
     return binding.type == "binding" and binding_names(binding) == ["imports"]

@@ -29,7 +29,7 @@ from axios_portlint.extract.values import (
     arithmetic,
 )
 from axios_portlint.model import Pending, PendingOp, PendingRef, join_option_path, one_line
-from axios_portlint.parse import ancestors
+from axios_portlint.parse import Ancestry, ancestors
 from axios_portlint.parse.names import attrpath_names, static_attr_name
 
 # `lib` functions whose result is (for a default) just one of their arguments.
@@ -105,22 +105,30 @@ def spelled_names(
         at = data.find(word, at + 1, end_of)
 
 
-def call_of(name: Node) -> Node | None:
+def call_of(name: Node, ancestry: Ancestry | None = None) -> Node | None:
     """The application whose function is the identifier `name`, written alone
-    (`import ./x.nix`) or as the last attribute of a select (`lib.types.submodule x`)."""
-    function = name.parent
+    (`import ./x.nix`) or as the last attribute of a select (`lib.types.submodule x`).
+
+    `ancestry`: the file's, when it has many calls to find (`Node.parent` walks from
+    the root each time)."""
+    parent_of = ancestry.parent if ancestry is not None else _parent
+    function = parent_of(name)
     if function is not None and function.type == "attrpath":
-        attrpath, function = function, function.parent
+        attrpath, function = function, parent_of(function)
         if function is None or function.type != "select_expression":
             return None
         if attrpath.children_by_field_name("attr")[-1] != name:
             return None
     elif function is None or function.type != "variable_expression":
         return None
-    call = function.parent
+    call = parent_of(function)
     if call is None or call.type != "apply_expression":
         return None
     return call if call.child_by_field_name("function") == function else None
+
+
+def _parent(node: Node) -> Node | None:
+    return node.parent
 
 
 def apply_chain(node: Node) -> tuple[Node, list[Node]]:
@@ -135,6 +143,47 @@ def apply_chain(node: Node) -> tuple[Node, list[Node]]:
         node = peel_parens(function)
     args.reverse()
     return node, args
+
+
+class Applications:
+    """Each application's whole call and that call's split, found once per file.
+
+    Options that are arguments of one long application (`f (mkOption ...) a ...`)
+    would each climb its chain to the whole call and split it again: quadratic.
+    """
+
+    def __init__(self, ancestry: Ancestry) -> None:
+        self._ancestry = ancestry
+        self._outer: dict[int, Node] = {}
+        self._splits: dict[int, tuple[Node, list[Node], frozenset[int]]] = {}
+
+    def outer(self, application: Node) -> Node:
+        """The whole call `f a b` when `application` is one of its applications (`f a`)."""
+        walked = []
+        node = application
+        while node.id not in self._outer:
+            walked.append(node)
+            parent = self._ancestry.parent(node)
+            if (
+                parent is None
+                or parent.type != "apply_expression"
+                or node != parent.child_by_field_name("function")
+            ):
+                self._outer[node.id] = node
+                break
+            node = parent
+        outer = self._outer[node.id]
+        for step in walked:
+            self._outer[step.id] = outer
+        return outer
+
+    def split(self, call: Node) -> tuple[Node, list[Node], frozenset[int]]:
+        """`apply_chain(call)`, with the ids of the arguments. The list is shared: read it only."""
+        found = self._splits.get(call.id)
+        if found is None:
+            head, args = apply_chain(call)
+            found = self._splits[call.id] = (head, args, frozenset(a.id for a in args))
+        return found
 
 
 def peel_parens(node: Node) -> Node:
@@ -198,6 +247,9 @@ class Folder:
 
     def __init__(self, root: Node, option_lookup: OptionLookup, arguments: Arguments = ()) -> None:
         self._root = root
+        # Parents and application chains, shared by every climb in this file (placement's too).
+        self.ancestry = Ancestry(root)
+        self.applications = Applications(self.ancestry)
         self._module_function: Node | bool | None = False  # False: not looked for yet
         self._option_lookup = option_lookup
         self._arguments = {(function.id, name): value for function, name, value in arguments}
@@ -205,6 +257,7 @@ class Folder:
         # A name's value as seen from the innermost scope around its use: every use of
         # `lib` (or `cfg`) in one module body scans the same scopes to the same binding.
         self._lookups: dict[tuple[str, int], Value] = {}
+        self._scopes: dict[int, tuple[Node, Node] | None] = {}  # see _innermost_scope
         # Evaluations that returned without being memoised (a cycle, the depth limit):
         # a lookup that met one may differ from the same lookup made again, so it is
         # not remembered.
@@ -373,8 +426,9 @@ class Folder:
                 return _unknown(inherit)
             found = self.get_attr(self.eval(source), name)
             return found if found is not None else Unknown(f"inherits missing '{name}'")
-        chain = ancestors(self._root, inherit)
-        holder = chain[1] if len(chain) > 1 else inherit
+        binding_set = self.ancestry.parent(inherit)
+        holder = self.ancestry.parent(binding_set) if binding_set is not None else None
+        holder = holder if holder is not None else inherit
         # A plain `inherit x;` reads x from the scope around the set, never from the set itself.
         return self.lookup(name, holder)
 
@@ -452,34 +506,50 @@ class Folder:
         Only the scopes matter, so the answer is the same for every use of `name` whose
         innermost scope is the same: it is remembered under that scope."""
         unsettled = self._unsettled
-        key: tuple[str, int] | None = None
+        innermost = self._innermost_scope(at)
+        if innermost is None:
+            return self._global_or_with(name, [])
+        current, parent = innermost
+        key = (name, parent.id)
+        if key in self._lookups:
+            return self._lookups[key]
         withs: list[Node] = []
-        current = at
-        for parent in ancestors(self._root, at):
-            kind = parent.type
-            if kind in SCOPE_HOLDERS and is_scope_member(parent, current):
-                if key is None:
-                    key = (name, parent.id)
-                    if key in self._lookups:
-                        return self._lookups[key]
-                found = self._scope_binding(parent, name)
+        scope: Node | None = parent
+        while scope is not None:
+            kind = scope.type
+            if kind in SCOPE_HOLDERS and is_scope_member(scope, current):
+                found = self._scope_binding(scope, name)
                 if found is not None:
                     return self._remember(key, found, unsettled)
-            elif kind == "function_expression" and current == parent.child_by_field_name("body"):
-                if key is None:
-                    key = (name, parent.id)
-                    if key in self._lookups:
-                        return self._lookups[key]
-                if binds_argument(parent, name):
-                    return self._remember(key, self._argument(parent, name), unsettled)
-            elif kind == "with_expression" and current == parent.child_by_field_name("body"):
-                if key is None:
-                    key = (name, parent.id)
-                    if key in self._lookups:
-                        return self._lookups[key]
-                withs.append(parent)
-            current = parent
+            elif kind == "function_expression" and current == scope.child_by_field_name("body"):
+                if binds_argument(scope, name):
+                    return self._remember(key, self._argument(scope, name), unsettled)
+            elif kind == "with_expression" and current == scope.child_by_field_name("body"):
+                withs.append(scope)
+            current, scope = scope, self.ancestry.parent(scope)
         return self._remember(key, self._global_or_with(name, withs), unsettled)
+
+    def _innermost_scope(self, at: Node) -> tuple[Node, Node] | None:
+        """The innermost let, rec set, function body or `with` body around `at`, as
+        (its child on the way, it). Remembered for each node climbed through: uses
+        deep in one long expression would each climb all of it to the same scope."""
+        climbed = []
+        current = at
+        found: tuple[Node, Node] | None = None
+        while current.id not in self._scopes:
+            climbed.append(current)
+            parent = self.ancestry.parent(current)
+            if parent is None:
+                break
+            if _opens_scope(parent, current):
+                found = (current, parent)
+                break
+            current = parent
+        else:
+            found = self._scopes[current.id]
+        for node in climbed:
+            self._scopes[node.id] = found
+        return found
 
     def _global_or_with(self, name: str, withs: list[Node]) -> Value:
         if name in GLOBAL_NAMES:
@@ -563,6 +633,16 @@ def _pending(value: Deferred | int) -> Pending:
 def _arithmetic(symbol: str, left: int, right: int, node: Node) -> Value:
     value = arithmetic(symbol, left, right)
     return Unknown(f"`{_quoted(node)}` divides by zero") if value is None else value
+
+
+def _opens_scope(parent: Node, child: Node) -> bool:
+    """Does `parent` bind names for `child`: a let, rec set, function or `with` body?"""
+    kind = parent.type
+    if kind in SCOPE_HOLDERS and is_scope_member(parent, child):
+        return True
+    if kind in ("function_expression", "with_expression"):
+        return child == parent.child_by_field_name("body")
+    return False
 
 
 def binding_holder(root: Node, at: Node, name: str) -> Node | None:

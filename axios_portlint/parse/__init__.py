@@ -21,7 +21,7 @@ from axios_portlint.model import Location, SourceFile, SyntaxIssue
 from axios_portlint.parse.checks import ParserError, first_parser_error
 from axios_portlint.parse.language import nix_language
 
-__all__ = ["LineIndex", "ParsedFile", "ancestors", "nix_language", "parse_source"]
+__all__ = ["Ancestry", "LineIndex", "ParsedFile", "ancestors", "nix_language", "parse_source"]
 
 
 @cache
@@ -278,6 +278,54 @@ def ancestors(root: Node, node: Node) -> list[Node]:
         current = current.child_with_descendant(node)
     chain.reverse()
     return chain
+
+
+class Ancestry:
+    """The parents of one tree's nodes, each found once: for many climbs in one file.
+
+    `ancestors` descends from the root on every call, so climbing from each of many
+    nodes deep in one tree (options that are arguments of a 20,000-argument
+    application) is quadratic. Here each descent records the parents on its way;
+    once descents have cost as many steps as the tree has nodes, one walk records
+    every parent, so all the climbs of a file cost time linear in it. Most files
+    never get there: a few short descents and no walk.
+    """
+
+    def __init__(self, root: Node) -> None:
+        self._root = root
+        self._parents: dict[int, Node | None] = {root.id: None}
+        self._budget = root.descendant_count  # descent steps left before the walk
+        self._walked = False
+
+    def parent(self, node: Node) -> Node | None:
+        if node.id not in self._parents and not self._walked:
+            if self._budget > 0:
+                self._descend(node)
+            else:
+                self._walk()
+        return self._parents.get(node.id)
+
+    def above(self, node: Node) -> Iterator[Node]:
+        """`node`'s ancestors, innermost first, found as far as they are read."""
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parent(current)
+
+    def _descend(self, node: Node) -> None:
+        chain = ancestors(self._root, node)
+        self._budget -= len(chain)
+        for child, holder in zip([node, *chain], chain, strict=False):
+            self._parents[child.id] = holder
+
+    def _walk(self) -> None:
+        self._walked = True
+        stack = [self._root]
+        while stack:
+            holder = stack.pop()
+            for child in holder.children:
+                self._parents[child.id] = holder
+                stack.append(child)
 
 
 def _error_nodes(root: Node) -> Iterator[Node]:
