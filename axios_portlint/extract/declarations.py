@@ -271,7 +271,7 @@ def mkoption_calls(parsed: ParsedFile, ancestry: Ancestry | None = None) -> Iter
     """Each call `mkOption ...` or `lib.mkOption ...` (its innermost application), in
     source order, found from its spelling in the bytes: a tree query walked the whole
     tree and checked every call's function name in Python."""
-    for name in spelled_names(parsed.root, parsed.source.data, MKOPTION):
+    for name in spelled_names(parsed.root, parsed.source.data, MKOPTION, ancestry=ancestry):
         call = call_of(name, ancestry)
         if call is not None:
             yield call

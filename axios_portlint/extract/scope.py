@@ -80,21 +80,33 @@ def head_name(node: Node) -> str | None:
 
 
 def spelled_names(
-    root: Node, data: bytes, word: bytes, start: int = 0, stop: int | None = None
+    root: Node,
+    data: bytes,
+    word: bytes,
+    start: int = 0,
+    stop: int | None = None,
+    ancestry: Ancestry | None = None,
 ) -> Iterator[Node]:
     """Each identifier that is exactly `word`, in source order, between `start` and `stop`.
 
     Found from the word's spelling in the bytes and the tree around it: a query
     walks every node of the tree (or of a let) to compare a few names. A word
     followed by a name byte is part of a longer name (`imports`), so the tree is
-    not asked about it.
+    not asked about it. With the file's `ancestry`, each spelling is looked up from
+    the innermost node around the last one that spans it, not from the root: many
+    spellings deep in one long expression would each cost its whole depth.
     """
     end_of = len(data) if stop is None else stop
     at = data.find(word, start, end_of) if word else -1
+    around = root
     while at != -1:
         end = at + len(word)
         if end >= len(data) or data[end] not in NAME_BYTES:
-            node = root.named_descendant_for_byte_range(at, end)
+            if ancestry is not None:
+                around = _spanning(ancestry, around, at, end)
+            node = around.named_descendant_for_byte_range(at, end)
+            if node is not None and ancestry is not None:
+                around = node
             if (
                 node is not None
                 and node.type == "identifier"
@@ -103,6 +115,16 @@ def spelled_names(
             ):
                 yield node
         at = data.find(word, at + 1, end_of)
+
+
+def _spanning(ancestry: Ancestry, node: Node, start: int, end: int) -> Node:
+    """The innermost of `node` and its ancestors that spans start..end (else the root)."""
+    while node.start_byte > start or node.end_byte < end:
+        parent = ancestry.parent(node)
+        if parent is None:
+            break
+        node = parent
+    return node
 
 
 def call_of(name: Node, ancestry: Ancestry | None = None) -> Node | None:
