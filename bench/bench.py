@@ -174,7 +174,16 @@ def shapes(n: int) -> dict[str, str]:
     texts["nested parens"] = "(" * depth + "1" + ")" * depth + "\n"
     texts["nested lets"] = "let a = 1; in " * depth + "a\n"
     texts["nested functions"] = "x: " * depth + "x\n"
+    texts["options in an application"] = options_in_an_application(n)
     return texts
+
+
+def options_in_an_application(n: int) -> str:
+    """`f` applied to n arguments, one in twenty an option: each option's placement
+    once walked and split the whole application (1,000 in 20,000 arguments: 73 s)."""
+    option = "(lib.mkOption { type = lib.types.port; default = 1; })"
+    arguments = " ".join(option if i % 20 == 0 else "a" for i in range(n))
+    return "{ lib, ... }: { options.x = f " + arguments + "; }\n"
 
 
 # Past the 65,535 levels tree-sitter's query cursor counts (axios_portlint/parse/query.py):
