@@ -538,18 +538,19 @@ class Folder:
         withs: list[Node] = []
         scope: Node | None = parent
         while scope is not None:
-            kind = scope.type
-            if kind in SCOPE_HOLDERS and is_scope_member(scope, current):
-                found = self._scope_binding(scope, name)
-                if found is not None:
+            if _opens_scope(scope, current):
+                if scope.type == "with_expression":
+                    withs.append(scope)
+                elif (found := self._bound_in(scope, name)) is not None:
                     return self._remember(key, found, unsettled)
-            elif kind == "function_expression" and current == scope.child_by_field_name("body"):
-                if binds_argument(scope, name):
-                    return self._remember(key, self._argument(scope, name), unsettled)
-            elif kind == "with_expression" and current == scope.child_by_field_name("body"):
-                withs.append(scope)
             current, scope = scope, self.ancestry.parent(scope)
         return self._remember(key, self._global_or_with(name, withs), unsettled)
+
+    def _bound_in(self, scope: Node, name: str) -> Value | None:
+        """`name`'s value where a let, rec set or function (argument) binds it, else None."""
+        if scope.type == "function_expression":
+            return self._argument(scope, name) if binds_argument(scope, name) else None
+        return self._scope_binding(scope, name)
 
     def _innermost_scope(self, at: Node) -> tuple[Node, Node] | None:
         """The innermost let, rec set, function body or `with` body around `at`, as
